@@ -1,0 +1,206 @@
+"""Analytics through the API: a message's performance and recipients, and the account's
+overview for a date range. Read-only; objects are looked up within the caller's account."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics import selectors
+from analytics.views import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS
+from messaging.models import SmsMessage
+from smsapp.rest import IsAccountMember
+from smsapp.tenancy import get_for_account
+
+
+def _message(request, message_id: str) -> SmsMessage:
+    return get_for_account(
+        SmsMessage.objects.select_related("account"), request.account, message_id
+    )
+
+
+class CountersSerializer(serializers.Serializer):
+    recipients = serializers.IntegerField()
+    sent = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+    undelivered = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    not_sent = serializers.IntegerField()
+    clicks = serializers.IntegerField()
+    unique_clicks = serializers.IntegerField()
+    bot_clicks = serializers.IntegerField()
+    opt_outs = serializers.IntegerField()
+
+
+class RatesSerializer(serializers.Serializer):
+    delivery_rate = serializers.FloatField(allow_null=True, help_text="% of sent")
+    click_rate = serializers.FloatField(allow_null=True, help_text="unique clicks, % of delivered")
+    opt_out_rate = serializers.FloatField(allow_null=True, help_text="% of delivered")
+    not_delivered_rate = serializers.FloatField(allow_null=True, help_text="% of sent")
+
+
+class FunnelStepSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    value = serializers.IntegerField()
+    percent = serializers.FloatField(allow_null=True)
+
+
+class SeriesSerializer(serializers.Serializer):
+    unit = serializers.CharField(help_text="hour or day (in the account's time zone)")
+    labels = serializers.ListField(child=serializers.CharField())
+    values = serializers.DictField(child=serializers.ListField(child=serializers.IntegerField()))
+
+
+class MessagePerformanceApi(APIView):
+    """A message's totals, rates, funnel and time series (from the rollups)."""
+
+    permission_classes = [IsAccountMember]
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MessagePerformance"
+
+        message = serializers.CharField()
+        name = serializers.CharField()
+        counters = CountersSerializer()
+        rates = RatesSerializer()
+        funnel = FunnelStepSerializer(many=True)
+        series = SeriesSerializer()
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request, message_id: str):
+        message = _message(request, message_id)
+        counters = selectors.message_counters(message=message)
+        data = {
+            "message": message.public_id,
+            "name": message.name,
+            "counters": counters,
+            "rates": selectors.rates(counters),
+            "funnel": selectors.funnel(counters),
+            "series": selectors.message_series(message=message).as_dict(),
+        }
+        return Response(self.OutputSerializer(data).data)
+
+
+class MessageRecipientsApi(APIView):
+    """A message's recipients under a filter, searchable, in pages (`after` is the cursor)."""
+
+    permission_classes = [IsAccountMember]
+
+    class FilterSerializer(serializers.Serializer):
+        filter = serializers.ChoiceField(
+            choices=[key for key in selectors.RECIPIENT_FILTERS if key], required=False
+        )
+        q = serializers.CharField(required=False, allow_blank=True, max_length=100)
+        after = serializers.IntegerField(required=False, min_value=0)
+        page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MessageRecipient"
+
+        contact = serializers.CharField(source="contact_public_id")
+        contact_name = serializers.CharField()
+        phone = serializers.CharField()
+        status = serializers.CharField()
+        detail = serializers.CharField(help_text="Why not sent, or Twilio's error and meaning.")
+        error_code = serializers.IntegerField(allow_null=True)
+        sent_at = serializers.DateTimeField(allow_null=True)
+        status_updated_at = serializers.DateTimeField(allow_null=True)
+        clicks = serializers.IntegerField()
+        first_click_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("filter", str, description=", ".join(selectors.RECIPIENT_FILTERS)),
+            OpenApiParameter("q", str, description="Contact name, email or phone"),
+            OpenApiParameter("after", int, description="The `next` cursor of the last page"),
+            OpenApiParameter("page_size", int),
+        ],
+        responses=OutputSerializer(many=True),
+    )
+    def get(self, request, message_id: str):
+        message = _message(request, message_id)
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        rows, next_after = selectors.recipients_page(
+            account=request.account,
+            message=message,
+            status_filter=data.get("filter", ""),
+            q=data.get("q", ""),
+            after=data.get("after", 0),
+            size=data.get("page_size", 50),
+        )
+        return Response(
+            {"next": next_after, "results": self.OutputSerializer(rows, many=True).data}
+        )
+
+
+class AnalyticsOverviewApi(APIView):
+    """The account's totals, rates, funnel, days and campaigns in a date range."""
+
+    permission_classes = [IsAccountMember]
+
+    class FilterSerializer(serializers.Serializer):
+        start = serializers.DateField(required=False)
+        end = serializers.DateField(required=False)
+
+        def validate(self, attrs):
+            start, end = attrs.get("start"), attrs.get("end")
+            if start and end and start > end:
+                raise exceptions.ValidationError({"start": ["The start is after the end."]})
+            if start and end and (end - start).days >= MAX_RANGE_DAYS:
+                raise exceptions.ValidationError(
+                    {"start": [f"A range covers at most {MAX_RANGE_DAYS} days."]}
+                )
+            return attrs
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AnalyticsOverview"
+
+        start = serializers.DateField()
+        end = serializers.DateField()
+        counters = CountersSerializer()
+        rates = RatesSerializer()
+        funnel = FunnelStepSerializer(many=True)
+        series = SeriesSerializer()
+        campaigns = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", dt.date, description="First day (default: 30 days ago)"),
+            OpenApiParameter("end", dt.date, description="Last day (default: today)"),
+        ],
+        responses=OutputSerializer,
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        today = dt.datetime.now(ZoneInfo(request.account.time_zone)).date()
+        end = filters.validated_data.get("end") or today
+        start = filters.validated_data.get("start") or end - dt.timedelta(
+            days=DEFAULT_RANGE_DAYS - 1
+        )
+        if start > end:
+            raise exceptions.ValidationError({"start": ["The start is after the end."]})
+        data = selectors.account_overview(account=request.account, start=start, end=end)
+        return Response(
+            self.OutputSerializer(
+                {
+                    "start": data.start,
+                    "end": data.end,
+                    "counters": data.counters,
+                    "rates": data.rates,
+                    "funnel": data.funnel,
+                    "series": data.series.as_dict(),
+                    "campaigns": data.campaigns,
+                }
+            ).data
+        )

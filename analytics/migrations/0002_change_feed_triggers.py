@@ -1,0 +1,130 @@
+"""Triggers that feed OutboundEvent and OptOutEvent (see analytics/models.py for why).
+
+PostgreSQL: statement-level triggers with transition tables, one event row per (message, old
+status, new status) per statement. SQLite (the embedded default): row-level triggers.
+Only campaign and workflow texts count (test sends and one-to-one replies don't), and only
+personal opt-outs (a keyword or a carrier's error), the ones a message can cause.
+
+An event's time is the application's own: the row's `created_at` for a new text, and its
+`status_updated_at` when the statement that changed the status also set it (every status change
+in messaging does), else the database's clock. So the rollup buckets a delivery at the moment
+the drift check would recompute it from the row.
+"""
+
+from django.db import migrations
+
+# ruff: noqa: S608 (constant table names only; nothing from outside reaches this SQL)
+
+OUTBOUND = "messaging_outboundmessage"
+LEDGER = "consent_consentledgerentry"
+EVENTS = "analytics_outboundevent"
+OPT_OUTS = "analytics_optoutevent"
+COUNTED_KINDS = "('campaign', 'workflow')"
+PERSONAL_SOURCES = "('keyword', 'carrier')"
+
+POSTGRESQL_UP = f"""
+CREATE FUNCTION analytics_outbound_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {EVENTS} (message_id, old_status, new_status, count, occurred_at)
+    SELECT message_id, '', status, count(*), max(created_at) FROM inserted
+    WHERE message_id IS NOT NULL AND kind IN {COUNTED_KINDS}
+    GROUP BY message_id, status;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER analytics_outbound_inserted AFTER INSERT ON {OUTBOUND}
+    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT
+    EXECUTE FUNCTION analytics_outbound_inserted();
+
+CREATE FUNCTION analytics_outbound_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {EVENTS} (message_id, old_status, new_status, count, occurred_at)
+    SELECT n.message_id, o.status, n.status, count(*), max(CASE
+        WHEN n.status_updated_at IS DISTINCT FROM o.status_updated_at THEN n.status_updated_at
+        ELSE now() END)
+    FROM before_rows o JOIN after_rows n ON n.id = o.id
+    WHERE n.message_id IS NOT NULL AND n.kind IN {COUNTED_KINDS} AND o.status <> n.status
+    GROUP BY n.message_id, o.status, n.status;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER analytics_outbound_updated AFTER UPDATE ON {OUTBOUND}
+    REFERENCING OLD TABLE AS before_rows NEW TABLE AS after_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION analytics_outbound_updated();
+
+CREATE FUNCTION analytics_opt_out_recorded() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {OPT_OUTS} (ledger_entry_id, account_id, contact_id, phone_e164, occurred_at)
+    VALUES (NEW.id, NEW.account_id, NEW.contact_id, NEW.phone_e164, NEW.occurred_at);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER analytics_opt_out_recorded AFTER INSERT ON {LEDGER}
+    FOR EACH ROW WHEN (NEW.new_status = 'unsubscribed' AND NEW.source IN {PERSONAL_SOURCES})
+    EXECUTE FUNCTION analytics_opt_out_recorded();
+"""
+
+POSTGRESQL_DOWN = f"""
+DROP TRIGGER IF EXISTS analytics_outbound_inserted ON {OUTBOUND};
+DROP TRIGGER IF EXISTS analytics_outbound_updated ON {OUTBOUND};
+DROP TRIGGER IF EXISTS analytics_opt_out_recorded ON {LEDGER};
+DROP FUNCTION IF EXISTS analytics_outbound_inserted();
+DROP FUNCTION IF EXISTS analytics_outbound_updated();
+DROP FUNCTION IF EXISTS analytics_opt_out_recorded();
+"""
+
+# Django stores SQLite datetimes as UTC text "YYYY-MM-DD HH:MM:SS.ffffff".
+SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+SQLITE_UP = [
+    f"""CREATE TRIGGER analytics_outbound_inserted AFTER INSERT ON {OUTBOUND}
+    WHEN NEW.message_id IS NOT NULL AND NEW.kind IN {COUNTED_KINDS}
+    BEGIN
+        INSERT INTO {EVENTS} (message_id, old_status, new_status, count, occurred_at)
+        VALUES (NEW.message_id, '', NEW.status, 1, NEW.created_at);
+    END""",
+    f"""CREATE TRIGGER analytics_outbound_updated AFTER UPDATE OF status ON {OUTBOUND}
+    WHEN NEW.message_id IS NOT NULL AND NEW.kind IN {COUNTED_KINDS}
+        AND OLD.status IS NOT NEW.status
+    BEGIN
+        INSERT INTO {EVENTS} (message_id, old_status, new_status, count, occurred_at)
+        VALUES (NEW.message_id, OLD.status, NEW.status, 1, CASE
+            WHEN NEW.status_updated_at IS NOT OLD.status_updated_at THEN NEW.status_updated_at
+            ELSE {SQLITE_NOW} END);
+    END""",
+    f"""CREATE TRIGGER analytics_opt_out_recorded AFTER INSERT ON {LEDGER}
+    WHEN NEW.new_status = 'unsubscribed' AND NEW.source IN {PERSONAL_SOURCES}
+    BEGIN
+        INSERT INTO {OPT_OUTS} (ledger_entry_id, account_id, contact_id, phone_e164, occurred_at)
+        VALUES (NEW.id, NEW.account_id, NEW.contact_id, NEW.phone_e164, NEW.occurred_at);
+    END""",
+]
+SQLITE_DOWN = [
+    "DROP TRIGGER IF EXISTS analytics_outbound_inserted",
+    "DROP TRIGGER IF EXISTS analytics_outbound_updated",
+    "DROP TRIGGER IF EXISTS analytics_opt_out_recorded",
+]
+
+
+def up(apps, schema_editor):
+    connection = schema_editor.connection
+    if connection.vendor == "postgresql":
+        schema_editor.execute(POSTGRESQL_UP)
+    elif connection.vendor == "sqlite":
+        for statement in SQLITE_UP:
+            schema_editor.execute(statement)
+
+
+def down(apps, schema_editor):
+    connection = schema_editor.connection
+    if connection.vendor == "postgresql":
+        schema_editor.execute(POSTGRESQL_DOWN)
+    elif connection.vendor == "sqlite":
+        for statement in SQLITE_DOWN:
+            schema_editor.execute(statement)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("analytics", "0001_initial"),
+        ("messaging", "0004_short_links_and_clicks"),
+        ("consent", "0002_ledger_append_only_and_defaults"),
+    ]
+
+    operations = [migrations.RunPython(up, down)]

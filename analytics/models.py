@@ -1,0 +1,158 @@
+"""Rollups of what happened to messages, and the change feed they are built from.
+
+Pages read only the rollups (`MessageStats`, `MessageHourStats`, `MessageDayStats`), never raw
+outbound rows. The worker keeps them current from:
+
+- `OutboundEvent`: every status change of a campaign or workflow text, written by database
+  triggers on the outbound table (see migration 0001): in the same transaction as the change
+  itself, so no code path (fan-out, dispatch, reconciliation, callbacks, a STOP cancelling
+  queued texts) can change a status without the rollups hearing of it, and a crash loses
+  neither. On PostgreSQL the triggers are per statement and write one row per (message, old
+  status, new status), so a 5,000-row fan-out batch adds a row or two, not 5,000.
+- `messaging.LinkClick` rows not yet rolled up.
+- `OptOutEvent`: personal opt-outs (keyword, carrier) from the consent ledger, also by trigger,
+  attributed to the last text the phone got (`OptOutAttribution`).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from smsapp.models import Account
+
+COUNTERS = (
+    "recipients",
+    "sent",
+    "delivered",
+    "undelivered",
+    "failed",
+    "not_sent",
+    "clicks",
+    "unique_clicks",
+    "bot_clicks",
+    "opt_outs",
+)
+
+
+class Counters(models.Model):
+    """What rollups count. `sent` is every text handed to Twilio (whatever became of it);
+    `clicks` and `unique_clicks` are people's, `bot_clicks` previews' and scanners'."""
+
+    recipients = models.IntegerField(default=0)
+    sent = models.IntegerField(default=0)
+    delivered = models.IntegerField(default=0)
+    undelivered = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+    not_sent = models.IntegerField(default=0)
+    clicks = models.IntegerField(default=0)
+    unique_clicks = models.IntegerField(default=0)
+    bot_clicks = models.IntegerField(default=0)
+    opt_outs = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def counters(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in COUNTERS}
+
+
+class MessageStats(Counters):
+    """A message's totals."""
+
+    message = models.OneToOneField(
+        "messaging.SmsMessage", on_delete=models.CASCADE, primary_key=True, related_name="stats"
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+    # When the drift check last recomputed this message from raw rows.
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"stats of message {self.message_id}"
+
+
+class MessageHourStats(Counters):
+    """A message's counts per hour (UTC), for its performance page's time series."""
+
+    message = models.ForeignKey(
+        "messaging.SmsMessage", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    hour = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "hour"], name="message_hour_stats_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} @ {self.hour}"
+
+
+class MessageDayStats(Counters):
+    """A message's counts per day in its account's time zone: the Analyze tab sums these."""
+
+    message = models.ForeignKey(
+        "messaging.SmsMessage", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "day"], name="message_day_stats_once")
+        ]
+        indexes = [models.Index(fields=["account", "day"], name="day_stats_account_day")]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} on {self.day}"
+
+
+class OutboundEvent(models.Model):
+    """`count` outbound texts of a message went from `old_status` ("" when new) to
+    `new_status` at `occurred_at`. Written by triggers, consumed (deleted) by the rollup."""
+
+    id = models.BigAutoField(primary_key=True)
+    # No foreign key: the trigger must stay cheap, and events of a deleted message are dropped.
+    message_id = models.BigIntegerField()
+    old_status = models.CharField(max_length=12, blank=True)
+    new_status = models.CharField(max_length=12)
+    count = models.IntegerField()
+    occurred_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.count} of {self.message_id}: {self.old_status} -> {self.new_status}"
+
+
+class OptOutEvent(models.Model):
+    """A personal opt-out written to the consent ledger; consumed by the rollup."""
+
+    id = models.BigAutoField(primary_key=True)
+    ledger_entry_id = models.BigIntegerField()
+    account_id = models.BigIntegerField()
+    contact_id = models.BigIntegerField(null=True)
+    phone_e164 = models.CharField(max_length=20)
+    occurred_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"opt-out of {self.phone_e164}"
+
+
+class OptOutAttribution(models.Model):
+    """A recipient who opted out after a message: the last text their phone got before the
+    opt-out, within ATTRIBUTION_WINDOW (analytics.services.rollups)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    message = models.ForeignKey("messaging.SmsMessage", on_delete=models.CASCADE, related_name="+")
+    # One per recipient of a message, however many times they opt out (or of how many types).
+    outbound_id = models.BigIntegerField(unique=True)
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.SET_NULL, null=True, related_name="+", db_index=False
+    )
+    phone_e164 = models.CharField(max_length=20)
+    opted_out_at = models.DateTimeField()
+    ledger_entry_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.phone_e164} opted out after {self.message_id}"

@@ -1,0 +1,314 @@
+"""Pages: a message's performance and recipients, comparing messages, and the Analyze tab."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from analytics import selectors
+from analytics.selectors import SERIES_LABELS
+from contacts.csvfiles import csv_stream
+from messaging.models import SmsMessage
+from messaging.selectors import campaigns as campaigns_of
+from messaging.services import message_actions
+from smsapp.tenancy import account_required, get_for_account
+
+DEFAULT_RANGE_DAYS = 30
+MAX_RANGE_DAYS = 731
+
+
+def _message(request: HttpRequest, message_id: str) -> SmsMessage:
+    queryset = SmsMessage.objects.select_related(
+        "account", "campaign", "owner", "sender", "subscription_type"
+    )
+    return get_for_account(queryset, request.account, message_id)
+
+
+def _csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(csv_stream(header, rows), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _series_chart(series: selectors.Series, names: tuple[str, ...] | None = None) -> dict:
+    names = names or series.names
+    return {
+        "type": "line",
+        "labels": series.labels,
+        "datasets": [
+            {"label": SERIES_LABELS.get(name, name), "data": series.values[name]} for name in names
+        ],
+    }
+
+
+def _funnel_chart(steps: list[dict]) -> dict:
+    return {
+        "type": "bar",
+        "labels": [step["label"] for step in steps],
+        "datasets": [{"label": "Recipients", "data": [step["value"] for step in steps]}],
+    }
+
+
+@require_GET
+@account_required
+def message_performance(request: HttpRequest, message_id: str) -> HttpResponse:
+    """Top: rates, funnel, time series, opt-outs. Tabs: performance, recipients."""
+    message = _message(request, message_id)
+    account = request.account
+    tab = "recipients" if request.GET.get("tab") == "recipients" else "performance"
+    counters = selectors.message_counters(message=message)
+    steps = selectors.funnel(counters)
+    context = {
+        "message": message,
+        "tab": tab,
+        "counters": counters,
+        "rates": selectors.rates(counters),
+        "funnel": steps,
+        "links": list(message.links.order_by("position")),
+        "can_edit": request.membership.can_edit,
+    }
+    if tab == "performance":
+        series = selectors.message_series(message=message)
+        context.update(
+            series=series,
+            series_header=[
+                series.unit.capitalize(),
+                *(SERIES_LABELS[name] for name in series.names),
+            ],
+            series_chart=_series_chart(series),
+            funnel_chart=_funnel_chart(steps),
+            opt_outs=selectors.message_opt_outs(message=message),
+            compare_choices=selectors.messages_to_compare(account=account, exclude=message),
+        )
+    else:
+        status_filter = request.GET.get("filter", "")
+        status_filter = status_filter if status_filter in selectors.RECIPIENT_FILTERS else ""
+        q = request.GET.get("q", "").strip()[:100]
+        try:
+            after = max(0, int(request.GET.get("after", "0")))
+        except ValueError:
+            after = 0
+        rows, next_after = selectors.recipients_page(
+            account=account, message=message, status_filter=status_filter, q=q, after=after
+        )
+        context.update(
+            rows=rows,
+            next_after=next_after,
+            status_filter=status_filter,
+            q=q,
+            filters=selectors.RECIPIENT_FILTERS,
+        )
+    return render(request, "analytics/message.html", context)
+
+
+RECIPIENTS_HEADER = [
+    "Contact",
+    "Contact ID",
+    "Phone",
+    "Status",
+    "Reason or error",
+    "Twilio error code",
+    "Sent at",
+    "Status updated at",
+    "Clicks",
+    "First click at",
+]
+
+
+@require_GET
+@account_required
+def message_recipients_csv(request: HttpRequest, message_id: str) -> StreamingHttpResponse:
+    message = _message(request, message_id)
+    status_filter = request.GET.get("filter", "")
+    status_filter = status_filter if status_filter in selectors.RECIPIENT_FILTERS else ""
+    rows = selectors.recipients_iter(
+        account=request.account,
+        message=message,
+        status_filter=status_filter,
+        q=request.GET.get("q", ""),
+    )
+
+    def lines():
+        for row in rows:
+            yield [
+                row.contact_name,
+                row.contact_public_id,
+                row.phone,
+                row.status_label,
+                row.detail,
+                row.error_code or "",
+                row.sent_at.isoformat() if row.sent_at else "",
+                row.status_updated_at.isoformat() if row.status_updated_at else "",
+                row.clicks,
+                row.first_click_at.isoformat() if row.first_click_at else "",
+            ]
+
+    suffix = f"-{status_filter}" if status_filter else ""
+    return _csv_response(f"{message.public_id}-recipients{suffix}.csv", RECIPIENTS_HEADER, lines())
+
+
+@require_GET
+@account_required
+def message_series_csv(request: HttpRequest, message_id: str) -> StreamingHttpResponse:
+    message = _message(request, message_id)
+    series = selectors.message_series(message=message)
+    header = [series.unit.capitalize(), *(SERIES_LABELS[name] for name in series.names)]
+    return _csv_response(f"{message.public_id}-over-time.csv", header, series.table())
+
+
+@require_POST
+@account_required(edit=True)
+def message_clone(request: HttpRequest, message_id: str) -> HttpResponse:
+    message = _message(request, message_id)
+    try:
+        copy = message_actions.message_clone(
+            account=request.account, message=message, owner=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, "Can't clone this message: " + " ".join(exc.messages))
+        return redirect("analytics:message", message_id=message.public_id)
+    messages.success(request, f"“{copy.name}” is a new draft with the same content.")
+    return redirect("messaging:compose", message_id=copy.public_id)
+
+
+@require_http_methods(["GET", "POST"])
+@account_required(edit=True)
+def message_delete(request: HttpRequest, message_id: str) -> HttpResponse:
+    """Confirm, then delete the message with its results (archiving keeps them)."""
+    message = _message(request, message_id)
+    if request.method == "POST":
+        if request.POST.get("confirm_name", "").strip() != message.name.strip():
+            messages.error(request, "Type the message's name exactly to confirm the deletion.")
+            return redirect("analytics:message_delete", message_id=message.public_id)
+        try:
+            message_actions.message_destroy(account=request.account, message=message)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("analytics:message", message_id=message.public_id)
+        messages.success(request, f"“{message.name}” and its results were deleted.")
+        return redirect("messaging:index")
+    counters = selectors.message_counters(message=message)
+    return render(request, "analytics/message_delete.html", {"message": message, "c": counters})
+
+
+@require_GET
+@account_required
+def message_compare(request: HttpRequest) -> HttpResponse:
+    public_ids = [i.strip() for i in request.GET.getlist("m") if i.strip()]
+    compared = selectors.messages_compare(account=request.account, public_ids=public_ids)
+    chart = {
+        "type": "bar",
+        "labels": [c.message.name for c in compared],
+        "datasets": [
+            {"label": "Delivery rate %", "data": [c.rates["delivery_rate"] for c in compared]},
+            {"label": "Click rate %", "data": [c.rates["click_rate"] for c in compared]},
+            {"label": "Opt-out rate %", "data": [c.rates["opt_out_rate"] for c in compared]},
+        ],
+    }
+    context = {
+        "compared": compared,
+        "chart": chart,
+        "choices": selectors.messages_to_compare(account=request.account, limit=100),
+        "chosen": {c.message.public_id for c in compared},
+        "max_compare": selectors.MAX_COMPARE,
+    }
+    return render(request, "analytics/compare.html", context)
+
+
+def date_range(request: HttpRequest, today: dt.date) -> tuple[dt.date, dt.date, list[str]]:
+    """The range asked for (inclusive), defaulting to the last 30 days, with any errors."""
+    errors = []
+
+    def parse(name: str, default: dt.date) -> dt.date:
+        raw = request.GET.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            errors.append(f"“{raw}” is not a date; use YYYY-MM-DD.")
+            return default
+
+    end = parse("end", today)
+    start = parse("start", end - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1))
+    if start > end:
+        errors.append("The start date is after the end date; showing the 30 days before the end.")
+        start = end - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    if (end - start).days >= MAX_RANGE_DAYS:
+        errors.append(f"A range covers at most {MAX_RANGE_DAYS} days; showing the last ones.")
+        start = end - dt.timedelta(days=MAX_RANGE_DAYS - 1)
+    return start, end, errors
+
+
+@require_GET
+@account_required
+def overview(request: HttpRequest) -> HttpResponse:
+    """The Analyze tab: a date range, totals and rates, funnel, trends, by campaign."""
+    account = request.account
+    today = timezone.now().astimezone(ZoneInfo(account.time_zone)).date()
+    start, end, errors = date_range(request, today)
+    campaign_choices = list(campaigns_of(account=account))
+    campaign = next(
+        (c for c in campaign_choices if c.public_id == request.GET.get("campaign", "")), None
+    )
+    data = selectors.account_overview(
+        account=account, start=start, end=end, campaign_id=campaign.pk if campaign else None
+    )
+    export = request.GET.get("export", "")
+    if export == "series":
+        header = ["Day", *(SERIES_LABELS[name] for name in data.series.names)]
+        return _csv_response(f"sms-over-time-{start}-{end}.csv", header, data.series.table())
+    if export == "campaigns":
+        header = ["Campaign", "Sent", "Delivered", "Not delivered", "Clicks", "Unique clicks"]
+        header += ["Opt-outs", "Delivery rate %", "Click rate %", "Opt-out rate %"]
+        rows = [
+            [
+                row["campaign"],
+                row["counters"]["sent"],
+                row["counters"]["delivered"],
+                row["counters"]["undelivered"] + row["counters"]["failed"],
+                row["counters"]["clicks"],
+                row["counters"]["unique_clicks"],
+                row["counters"]["opt_outs"],
+                row["rates"]["delivery_rate"],
+                row["rates"]["click_rate"],
+                row["rates"]["opt_out_rate"],
+            ]
+            for row in data.campaigns
+        ]
+        return _csv_response(f"sms-by-campaign-{start}-{end}.csv", header, rows)
+    context = {
+        "data": data,
+        "errors": errors,
+        "campaigns": campaign_choices,
+        "campaign": campaign,
+        "engagement_chart": _series_chart(
+            data.series, ("sent", "delivered", "clicks", "unique_clicks")
+        ),
+        "opt_out_chart": _series_chart(data.series, ("opt_outs",)),
+        "funnel_chart": _funnel_chart(data.funnel),
+        "campaign_chart": {
+            "type": "bar",
+            "labels": [row["campaign"] for row in data.campaigns],
+            "datasets": [
+                {
+                    "label": "Delivered",
+                    "data": [r["counters"]["delivered"] for r in data.campaigns],
+                },
+                {
+                    "label": "Unique clicks",
+                    "data": [r["counters"]["unique_clicks"] for r in data.campaigns],
+                },
+                {"label": "Opt-outs", "data": [r["counters"]["opt_outs"] for r in data.campaigns]},
+            ],
+        },
+        "series_header": ["Day", *(SERIES_LABELS[name] for name in data.series.names)],
+    }
+    return render(request, "analytics/overview.html", context)

@@ -1,0 +1,40 @@
+"""Run benchmarks: ``python -m bench`` runs them all, ``python -m bench segments`` just one."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+
+
+def available() -> list[str]:
+    return sorted(
+        module.name
+        for module in pkgutil.iter_modules([str(Path(__file__).parent)])
+        if not module.name.startswith("_")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    names = available()
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("names", nargs="*", metavar="name", help=f"any of: {', '.join(names)}")
+    chosen = parser.parse_args(argv).names or names
+    unknown = sorted(set(chosen) - set(names))
+    if unknown:
+        parser.error(f"no such benchmark: {', '.join(unknown)} (have: {', '.join(names)})")
+    failed = []
+    for name in chosen:
+        print(f"== bench {name}", flush=True)
+        if importlib.import_module(f"bench.{name}").run() is False:
+            failed.append(name)
+        print()
+    if failed:
+        print(f"goals not met: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Staff views of consent: read-only. The ledger in particular is never edited by hand."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from consent.models import ConsentBulkChange, ConsentLedgerEntry, KeywordRule, SubscriptionType
+from contacts.admin import ReadOnlyAdmin
+
+
+@admin.register(SubscriptionType)
+class SubscriptionTypeAdmin(ReadOnlyAdmin):
+    list_display = ("public_id", "account", "name", "is_default")
+
+
+@admin.register(ConsentLedgerEntry)
+class ConsentLedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = (
+        "public_id",
+        "account",
+        "phone_e164",
+        "previous_status",
+        "new_status",
+        "source",
+        "occurred_at",
+    )
+    list_filter = ("source", "new_status")
+    search_fields = ("public_id", "phone_e164", "contact_public_id", "message_sid")
+    show_full_result_count = False
+
+
+@admin.register(KeywordRule)
+class KeywordRuleAdmin(ReadOnlyAdmin):
+    list_display = ("word", "kind", "account")
+    list_filter = ("kind",)
+
+
+@admin.register(ConsentBulkChange)
+class ConsentBulkChangeAdmin(ReadOnlyAdmin):
+    list_display = ("public_id", "account", "action", "status", "created_at")

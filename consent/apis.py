@@ -1,0 +1,137 @@
+"""The consent API: subscription types, a contact's subscriptions and changing them, and the
+ledger."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from consent import selectors, services
+from consent.models import ConsentSource, ConsentState, SubscriptionType
+from consent.views import request_ip
+from contacts.apis import name_nested_serializers, paginated, service_errors
+from contacts.models import Contact
+from smsapp.tenancy import get_for_account
+
+
+class SubscriptionTypeListApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.CharField(source="public_id")
+        name = serializers.CharField()
+        description = serializers.CharField()
+        is_default = serializers.BooleanField()
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request):
+        queryset = SubscriptionType.objects.filter(account=request.account)
+        return paginated(self, request, queryset, self.OutputSerializer)
+
+
+class SubscriptionOutputSerializer(serializers.Serializer):
+    subscription_type = serializers.CharField(source="subscription_type.public_id")
+    subscription_type_name = serializers.CharField(source="subscription_type.name")
+    phone = serializers.CharField(source="phone_e164")
+    status = serializers.CharField()
+    source = serializers.CharField()
+    updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class ContactSubscriptionsApi(APIView):
+    """Status per subscription type and phone; "not_specified" where nothing was recorded."""
+
+    OutputSerializer = SubscriptionOutputSerializer
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request, contact_id: str):
+        contact = get_for_account(Contact, request.account, contact_id)
+        rows = selectors.contact_consent(account=request.account, contact=contact)
+        return Response(self.OutputSerializer(rows, many=True).data)
+
+
+class ContactSubscriptionUpdateApi(APIView):
+    """Opt a contact in or out. Opting in needs `consent_confirmed: true`: you state that
+    express, verifiable consent was obtained. Recorded in the ledger with source "api"."""
+
+    class InputSerializer(serializers.Serializer):
+        subscription_type = serializers.CharField(help_text="A subscription type's id.")
+        status = serializers.ChoiceField(
+            choices=[ConsentState.SUBSCRIBED, ConsentState.UNSUBSCRIBED]
+        )
+        phone = serializers.CharField(
+            required=False, allow_blank=True, default="", help_text="E.164; all phones if empty."
+        )
+        consent_confirmed = serializers.BooleanField(required=False, default=False)
+        evidence = serializers.CharField(required=False, allow_blank=True, default="")
+
+    class OutputSerializer(serializers.Serializer):
+        changed = serializers.IntegerField()
+        unchanged = serializers.IntegerField()
+        subscriptions = SubscriptionOutputSerializer(many=True)
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request, contact_id: str):
+        contact = get_for_account(Contact, request.account, contact_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        subscription_type = selectors.subscription_type_get(
+            account=request.account, public_id=data["subscription_type"]
+        )
+        if subscription_type is None:
+            raise serializers.ValidationError({"subscription_type": ["No such subscription type."]})
+        with service_errors():
+            result = services.contact_consent_set(
+                account=request.account,
+                contact=contact,
+                subscription_type=subscription_type,
+                status=data["status"],
+                actor=request.user,
+                source=ConsentSource.API,
+                evidence=data["evidence"],
+                consent_confirmed=data["consent_confirmed"],
+                ip_address=request_ip(request._request),
+                phone_e164=data["phone"],
+            )
+        rows = selectors.contact_consent(account=request.account, contact=contact)
+        return Response(
+            {
+                "changed": result.changed,
+                "unchanged": result.unchanged,
+                "subscriptions": SubscriptionOutputSerializer(rows, many=True).data,
+            }
+        )
+
+
+class LedgerListApi(APIView):
+    """The consent ledger, newest first; `?contact=<id>` for one contact."""
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.CharField(source="public_id")
+        occurred_at = serializers.DateTimeField()
+        contact = serializers.CharField(source="contact_public_id")
+        contact_label = serializers.CharField()
+        phone = serializers.CharField(source="phone_e164")
+        subscription_type = serializers.CharField(source="subscription_type.public_id")
+        previous_status = serializers.CharField()
+        new_status = serializers.CharField()
+        source = serializers.CharField()
+        actor = serializers.CharField(source="actor_label")
+        message_sid = serializers.CharField()
+        evidence = serializers.CharField()
+        ip_address = serializers.CharField(allow_null=True)
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request):
+        contact = None
+        if request.query_params.get("contact"):
+            contact = get_for_account(Contact, request.account, request.query_params["contact"])
+        entries = selectors.consent_ledger(account=request.account, contact=contact)
+        return paginated(
+            self, request, entries, self.OutputSerializer, ordering=("-occurred_at", "-id")
+        )
+
+
+name_nested_serializers(globals())

@@ -1,0 +1,225 @@
+"""SMS consent: subscription types, the status per contact and phone, the append-only ledger, and
+keyword rules."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from contacts.models import Contact, JobStatus
+from smsapp.ids import PublicIdField
+from smsapp.models import Account
+
+
+class SubscriptionType(models.Model):
+    """What a contact subscribes to, e.g. "Marketing SMS". Every account has a default one."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    public_id = PublicIdField(prefix="sbt")
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="subscription_type_unique"),
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=models.Q(is_default=True),
+                name="subscription_type_one_default",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConsentState(models.TextChoices):
+    SUBSCRIBED = "subscribed", "Subscribed"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    NOT_SPECIFIED = "not_specified", "Not specified"
+
+
+class ConsentSource(models.TextChoices):
+    KEYWORD = "keyword", "Keyword reply"
+    MANUAL = "manual", "Manual change"
+    BULK = "bulk", "Bulk change"
+    IMPORT = "import", "Import"
+    API = "api", "API"
+    CARRIER = "carrier", "Carrier error"
+    FORM = "form", "Form"
+
+
+# Opt-outs the person made themselves: a bulk or import opt-in never overrides them.
+PERSONAL_OPT_OUT_SOURCES = (ConsentSource.KEYWORD, ConsentSource.CARRIER)
+
+
+class ConsentStatus(models.Model):
+    """Where a contact's phone stands for a subscription type. No row means "not specified"."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # Covered by the unique constraint, which leads with it.
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", db_index=False)
+    phone_e164 = models.CharField(max_length=20)
+    subscription_type = models.ForeignKey(
+        SubscriptionType, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    status = models.CharField(max_length=16, choices=ConsentState.choices)
+    source = models.CharField(max_length=10, choices=ConsentSource.choices)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "phone_e164", "subscription_type"],
+                name="consent_status_unique",
+            )
+        ]
+        indexes = [
+            # Account-wide keyword changes and fan-out look phones up by type.
+            models.Index(
+                fields=["account", "subscription_type", "phone_e164"], name="consent_status_phone"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone_e164} {self.status}"
+
+
+class ConsentLedgerEntry(models.Model):
+    """One change of consent, kept for good: who or what, when, how, and the evidence.
+
+    Rows are never updated or deleted by the application; on PostgreSQL a trigger refuses any
+    UPDATE except the one that unlinks a deleted contact (the entry stays, as proof).
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    public_id = PublicIdField(prefix="cle")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False
+    )
+    # The contact's id and name when the entry was written, for after it is deleted.
+    contact_public_id = models.CharField(max_length=32)
+    contact_label = models.CharField(max_length=300, blank=True)
+    phone_e164 = models.CharField(max_length=20)
+    # RESTRICT, not PROTECT: a type the ledger refers to can't be deleted on its own, but goes
+    # with its account.
+    subscription_type = models.ForeignKey(
+        SubscriptionType, on_delete=models.RESTRICT, related_name="+", db_index=False
+    )
+    previous_status = models.CharField(max_length=16, choices=ConsentState.choices)
+    new_status = models.CharField(max_length=16, choices=ConsentState.choices)
+    source = models.CharField(max_length=10, choices=ConsentSource.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254, blank=True)
+    message_sid = models.CharField(max_length=64, blank=True)
+    evidence = models.TextField(blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "-occurred_at", "-id"], name="ledger_account_time"),
+            models.Index(fields=["contact", "-occurred_at", "-id"], name="ledger_contact_time"),
+            models.Index(
+                fields=["account", "subscription_type", "phone_e164", "-occurred_at"],
+                name="ledger_phone_time",
+            ),
+            # The opt-outs people made themselves, which bulk and import opt-ins respect.
+            models.Index(
+                fields=["account", "subscription_type", "phone_e164"],
+                condition=models.Q(new_status="unsubscribed", source__in=["keyword", "carrier"]),
+                name="ledger_personal_opt_outs",
+            ),
+        ]
+        verbose_name_plural = "consent ledger entries"
+
+    def __str__(self) -> str:
+        return f"{self.phone_e164}: {self.previous_status} -> {self.new_status} ({self.source})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("Consent ledger entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Consent ledger entries are append-only.")
+
+
+class KeywordKind(models.TextChoices):
+    OPT_OUT = "opt_out", "Opt-out"
+    OPT_IN = "opt_in", "Opt-in"
+    HELP = "help", "Help"
+    CUSTOM = "custom", "Custom"
+
+
+class KeywordRule(models.Model):
+    """A word that, sent alone, opts out, opts in, asks for help, or gets a custom reply."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    public_id = PublicIdField(prefix="kwd")
+    kind = models.CharField(max_length=10, choices=KeywordKind.choices)
+    # Stored normalized (upper case, no surrounding space or punctuation).
+    word = models.CharField(max_length=30)
+    reply_text = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "word"], name="keyword_rule_unique_word")
+        ]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class BulkAction(models.TextChoices):
+    OPT_IN = "opt_in", "Opt in"
+    OPT_OUT = "opt_out", "Opt out"
+
+
+class ConsentBulkChange(models.Model):
+    """A bulk opt-in or opt-out from the contact index, run by the worker."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    public_id = PublicIdField(prefix="cbc")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    subscription_type = models.ForeignKey(
+        SubscriptionType, on_delete=models.CASCADE, related_name="+"
+    )
+    action = models.CharField(max_length=10, choices=BulkAction.choices)
+    # Either the chosen contacts' public ids, or the index's filter (its query string).
+    contact_ids = models.JSONField(default=list, blank=True)
+    filter_query = models.TextField(blank=True)
+    evidence = models.TextField(blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    changed_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    kept_opted_out_count = models.PositiveIntegerField(default=0)
+    no_sms_phone_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.DONE:
+            return 100
+        if not self.total:
+            return 0
+        return min(99, int(self.processed * 100 / self.total))

@@ -1,0 +1,313 @@
+"""Reads of consent: status for the contact page, set-based answers for fan-out and dispatch,
+the ledger, keywords and replies waiting for review."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from consent.models import (
+    ConsentBulkChange,
+    ConsentLedgerEntry,
+    ConsentSource,
+    ConsentState,
+    ConsentStatus,
+    KeywordKind,
+    KeywordRule,
+    SubscriptionType,
+)
+from contacts.models import Contact, Engagement, EngagementKind
+from contacts.selectors import TimelineItem, timeline_after_q
+from smsapp.models import Account
+
+CHUNK = 5000
+
+
+def subscription_types(*, account: Account) -> QuerySet[SubscriptionType]:
+    return SubscriptionType.objects.filter(account=account).order_by("-is_default", "name")
+
+
+def subscription_type_get(*, account: Account, public_id: str) -> SubscriptionType | None:
+    return SubscriptionType.objects.filter(account=account, public_id=public_id).first()
+
+
+def subscription_type_default(*, account: Account) -> SubscriptionType | None:
+    return SubscriptionType.objects.filter(account=account, is_default=True).first()
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    subscription_type: SubscriptionType
+    phone_e164: str
+    status: str
+    source: str
+    updated_at: object
+
+    @property
+    def status_label(self) -> str:
+        return ConsentState(self.status).label
+
+
+def contact_consent(*, account: Account, contact: Contact) -> list[ConsentRow]:
+    """Each subscription type x each of the contact's phones (and any phone with a recorded
+    status), "not specified" where nothing was recorded."""
+    statuses = {
+        (s.subscription_type_id, s.phone_e164): s
+        for s in ConsentStatus.objects.filter(account=account, contact=contact)
+    }
+    phones = [p for p in (contact.mobile_phone_e164, contact.phone_e164) if p]
+    phones += [phone for _, phone in statuses if phone not in phones]
+    rows = []
+    for subscription_type in subscription_types(account=account):
+        for phone in dict.fromkeys(phones):
+            status = statuses.get((subscription_type.pk, phone))
+            rows.append(
+                ConsentRow(
+                    subscription_type=subscription_type,
+                    phone_e164=phone,
+                    status=status.status if status else ConsentState.NOT_SPECIFIED,
+                    source=status.source if status else "",
+                    updated_at=status.updated_at if status else None,
+                )
+            )
+    return rows
+
+
+def contacts_in_consent_state_q(
+    *, account: Account, subscription_type_public_id: str, state: str
+) -> Q:
+    """A Q over Contact: subscribed (on any phone), unsubscribed (on some phone and subscribed
+    on none) or not specified (nothing recorded) for the subscription type."""
+    statuses = ConsentStatus.objects.filter(
+        account=account, subscription_type__public_id=subscription_type_public_id
+    )
+    subscribed = statuses.filter(status=ConsentState.SUBSCRIBED).values("contact_id")
+    unsubscribed = statuses.filter(status=ConsentState.UNSUBSCRIBED).values("contact_id")
+    if state == ConsentState.SUBSCRIBED:
+        return Q(pk__in=subscribed)
+    if state == ConsentState.UNSUBSCRIBED:
+        return Q(pk__in=unsubscribed) & ~Q(pk__in=subscribed)
+    return ~Q(pk__in=statuses.values("contact_id"))
+
+
+def subscribed_pairs(
+    *, account: Account, subscription_type: SubscriptionType, contact_ids: Iterable[int]
+) -> set[tuple[int, str]]:
+    """(contact id, phone) pairs subscribed to the type, for the given contacts."""
+    ids = list(contact_ids)
+    pairs: set[tuple[int, str]] = set()
+    for start in range(0, len(ids), CHUNK):
+        pairs.update(
+            ConsentStatus.objects.filter(
+                account=account,
+                subscription_type=subscription_type,
+                contact_id__in=ids[start : start + CHUNK],
+                status=ConsentState.SUBSCRIBED,
+            ).values_list("contact_id", "phone_e164")
+        )
+    return pairs
+
+
+@dataclass(frozen=True)
+class SendablePhone:
+    phone_e164: str
+    field: str  # "mobile_phone" or "phone"
+
+
+def sendable_phones(
+    *, account: Account, subscription_type: SubscriptionType, contact_ids: Iterable[int]
+) -> dict[int, SendablePhone]:
+    """For fan-out: which phone to text for each contact, set-based (two queries per 5,000).
+
+    Sendable = marketing contact, a phone valid for SMS and not marked unreachable, subscribed
+    to the type on that phone. The mobile phone wins when it qualifies, else the phone.
+    Contacts absent from the answer are not sendable (see `not_sendable_reason`).
+    """
+    ids = list(contact_ids)
+    chosen: dict[int, SendablePhone] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        subscribed = subscribed_pairs(
+            account=account, subscription_type=subscription_type, contact_ids=chunk
+        )
+        contacts = Contact.objects.filter(
+            account=account, pk__in=chunk, marketing_contact=True
+        ).values_list(
+            "pk",
+            "mobile_phone_e164",
+            "mobile_phone_sms_invalid_reason",
+            "mobile_phone_unreachable",
+            "phone_e164",
+            "phone_sms_invalid_reason",
+            "phone_unreachable",
+        )
+        for pk, mobile, mobile_issue, mobile_dead, phone, phone_issue, phone_dead in contacts:
+            if mobile and not mobile_issue and not mobile_dead and (pk, mobile) in subscribed:
+                chosen[pk] = SendablePhone(mobile, "mobile_phone")
+            elif phone and not phone_issue and not phone_dead and (pk, phone) in subscribed:
+                chosen[pk] = SendablePhone(phone, "phone")
+    return chosen
+
+
+def sendable_phone(
+    *, account: Account, contact: Contact, subscription_type: SubscriptionType
+) -> SendablePhone | None:
+    return sendable_phones(
+        account=account, subscription_type=subscription_type, contact_ids=[contact.pk]
+    ).get(contact.pk)
+
+
+def not_sendable_reason(
+    *, account: Account, contact: Contact, subscription_type: SubscriptionType
+) -> str:
+    """Why a contact would not be sent to, in words ('' when it would)."""
+    if not contact.marketing_contact:
+        return "Not a marketing contact."
+    if not contact.sms_phones:
+        issue = contact.mobile_phone_sms_invalid_reason or contact.phone_sms_invalid_reason
+        from contacts.phones import PhoneIssue
+
+        return f"No phone valid for SMS: {PhoneIssue(issue or 'missing').label}"
+    if sendable_phone(account=account, contact=contact, subscription_type=subscription_type):
+        return ""
+    if all(
+        (contact.phone_unreachable and p == contact.phone_e164)
+        or (contact.mobile_phone_unreachable and p == contact.mobile_phone_e164)
+        for p in contact.sms_phones
+    ):
+        return "The carrier reported the phone unreachable."
+    return f"Not subscribed to {subscription_type.name}."
+
+
+def consent_is_subscribed(
+    *, account: Account, contact_id: int, phone_e164: str, subscription_type: SubscriptionType
+) -> bool:
+    """The dispatch-time re-check for one recipient."""
+    return ConsentStatus.objects.filter(
+        account=account,
+        contact_id=contact_id,
+        phone_e164=phone_e164,
+        subscription_type=subscription_type,
+        status=ConsentState.SUBSCRIBED,
+    ).exists()
+
+
+def consent_ledger(
+    *, account: Account, contact: Contact | None = None
+) -> QuerySet[ConsentLedgerEntry]:
+    """Ledger entries, newest first, for the account or one contact."""
+    entries = ConsentLedgerEntry.objects.filter(account=account).select_related("subscription_type")
+    if contact is not None:
+        entries = entries.filter(contact=contact)
+    return entries.order_by("-occurred_at", "-id")
+
+
+LEDGER_CSV_HEADER = [
+    "Entry id",
+    "Occurred at (UTC)",
+    "Contact id",
+    "Contact",
+    "Phone",
+    "Subscription type",
+    "Previous status",
+    "New status",
+    "Source",
+    "Changed by",
+    "Message SID",
+    "IP address",
+    "Evidence",
+]
+
+
+def consent_ledger_csv_rows(entries: QuerySet[ConsentLedgerEntry]):
+    """Ledger rows for CSV export, streamed in id order in chunks."""
+    for entry in entries.iterator(chunk_size=2000):
+        yield [
+            entry.public_id,
+            entry.occurred_at.isoformat(),
+            entry.contact_public_id,
+            entry.contact_label,
+            entry.phone_e164,
+            entry.subscription_type.name,
+            entry.get_previous_status_display(),
+            entry.get_new_status_display(),
+            entry.get_source_display(),
+            entry.actor_label,
+            entry.message_sid,
+            entry.ip_address or "",
+            entry.evidence,
+        ]
+
+
+def consent_change_summary(
+    status: str, subscription_type_name: str, phone: str, source: str
+) -> str:
+    verb = {
+        ConsentState.SUBSCRIBED: "Subscribed to",
+        ConsentState.UNSUBSCRIBED: "Unsubscribed from",
+    }.get(status, "Consent cleared for")
+    return f"{verb} {subscription_type_name} on {phone} ({ConsentSource(source).label.lower()})"
+
+
+def consent_timeline(
+    *,
+    account: Account,
+    contact: Contact,
+    limit: int = 50,
+    before: tuple[datetime.datetime, str] | None = None,
+) -> list[TimelineItem]:
+    """A contact's consent changes as timeline items (see contacts.selectors.contact_timeline)."""
+    entries = (
+        consent_ledger(account=account, contact=contact)
+        .filter(timeline_after_q(before))
+        .order_by("-occurred_at", "-public_id")[:limit]
+    )
+    return [
+        TimelineItem(
+            id=entry.public_id,
+            kind=EngagementKind.CONSENT_CHANGE,
+            occurred_at=entry.occurred_at,
+            summary=consent_change_summary(
+                entry.new_status, entry.subscription_type.name, entry.phone_e164, entry.source
+            ),
+            data={
+                "subscription_type": entry.subscription_type.public_id,
+                "phone": entry.phone_e164,
+                "previous": entry.previous_status,
+                "new": entry.new_status,
+                "source": entry.source,
+                "by": entry.actor_label or entry.message_sid,
+                "evidence": entry.evidence[:500],
+            },
+        )
+        for entry in entries
+    ]
+
+
+def keyword_rules(*, account: Account) -> QuerySet[KeywordRule]:
+    return KeywordRule.objects.filter(account=account).order_by("kind", "word")
+
+
+def keyword_rules_by_kind(*, account: Account) -> dict[str, list[KeywordRule]]:
+    grouped: dict[str, list[KeywordRule]] = {kind: [] for kind in KeywordKind.values}
+    for rule in keyword_rules(account=account):
+        grouped[rule.kind].append(rule)
+    return grouped
+
+
+def replies_needing_review(*, account: Account) -> QuerySet[Engagement]:
+    """Inbound texts that mention an opt-out word without being one ("please stop texting")."""
+    return (
+        Engagement.objects.filter(
+            account=account, kind=EngagementKind.SMS_REPLY, data__needs_review=True
+        )
+        .select_related("contact")
+        .order_by("-occurred_at")
+    )
+
+
+def consent_bulk_changes(*, account: Account) -> QuerySet[ConsentBulkChange]:
+    return ConsentBulkChange.objects.filter(account=account).order_by("-created_at")

@@ -1,0 +1,138 @@
+"""What every account starts with: the "Marketing SMS" subscription type and the keyword sets."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from consent.models import KeywordKind, KeywordRule, SubscriptionType
+from smsapp.models import Account
+
+DEFAULT_SUBSCRIPTION_TYPE = "Marketing SMS"
+DEFAULT_KEYWORDS = {
+    KeywordKind.OPT_OUT: (
+        "STOP",
+        "STOPALL",
+        "UNSUBSCRIBE",
+        "CANCEL",
+        "END",
+        "QUIT",
+        "OPTOUT",
+        "REVOKE",
+    ),
+    KeywordKind.OPT_IN: ("START", "YES", "UNSTOP", "SUBSCRIBE"),
+    KeywordKind.HELP: ("HELP", "INFO"),
+}
+# The words Twilio itself acts on and answers on long codes (Advanced Opt-Out defaults). We send
+# no reply of our own to these there, or the person would get two.
+TWILIO_STANDARD_KEYWORDS = frozenset(
+    {
+        "STOP",
+        "STOPALL",
+        "UNSUBSCRIBE",
+        "CANCEL",
+        "END",
+        "QUIT",
+        "OPTOUT",
+        "REVOKE",
+        "START",
+        "YES",
+        "UNSTOP",
+        "HELP",
+        "INFO",
+    }
+)
+
+
+def default_reply(kind: str, account: Account) -> str:
+    name = account.name
+    if kind == KeywordKind.OPT_OUT:
+        return (
+            f"{name}: You're unsubscribed and will get no more messages. Reply START to "
+            "resubscribe."
+        )
+    if kind == KeywordKind.OPT_IN:
+        return (
+            f"{name}: You're subscribed to our text messages. Msg & data rates may apply. "
+            "Reply HELP for help, STOP to opt out."
+        )
+    if kind == KeywordKind.HELP:
+        return (
+            f"{name}: Reply to this message for help. Msg & data rates may apply. Reply STOP "
+            "to opt out."
+        )
+    return ""
+
+
+@transaction.atomic
+def account_defaults_ensure(*, account: Account) -> None:
+    """Give the account its default subscription type and keywords. Idempotent.
+
+    The full default keyword sets are created once (an account may later remove its own
+    additions such as SUBSCRIBE); Twilio's standard words are put back whenever missing, since
+    Twilio acts on them whatever we store.
+    """
+    if not SubscriptionType.objects.filter(account=account, is_default=True).exists():
+        existing = SubscriptionType.objects.filter(
+            account=account, name=DEFAULT_SUBSCRIPTION_TYPE
+        ).first()
+        if existing is not None:
+            existing.is_default = True
+            existing.save(update_fields=["is_default"])
+        else:
+            SubscriptionType.objects.create(
+                account=account,
+                name=DEFAULT_SUBSCRIPTION_TYPE,
+                description="Marketing text messages: offers, news and reminders.",
+                is_default=True,
+            )
+    present = set(KeywordRule.objects.filter(account=account).values_list("word", flat=True))
+    first_time = not present
+    rules = []
+    for kind, words in DEFAULT_KEYWORDS.items():
+        for word in words:
+            if word in present or not (first_time or word in TWILIO_STANDARD_KEYWORDS):
+                continue
+            rules.append(
+                KeywordRule(
+                    account=account, kind=kind, word=word, reply_text=default_reply(kind, account)
+                )
+            )
+    KeywordRule.objects.bulk_create(rules, ignore_conflicts=True)
+
+
+def _name_clean(account: Account, name: str, exclude: SubscriptionType | None = None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Give the subscription type a name."})
+    if len(name) > 100:
+        raise ValidationError({"name": "At most 100 characters."})
+    others = SubscriptionType.objects.filter(account=account, name__iexact=name)
+    if exclude is not None:
+        others = others.exclude(pk=exclude.pk)
+    if others.exists():
+        raise ValidationError({"name": f"A subscription type named “{name}” already exists."})
+    return name
+
+
+@transaction.atomic
+def subscription_type_create(
+    *, account: Account, name: str, description: str = ""
+) -> SubscriptionType:
+    return SubscriptionType.objects.create(
+        account=account, name=_name_clean(account, name), description=description.strip()[:300]
+    )
+
+
+@transaction.atomic
+def subscription_type_update(
+    *, account: Account, subscription_type: SubscriptionType, name: str, description: str = ""
+) -> SubscriptionType:
+    """Rename or describe a type. Types are never deleted: the ledger refers to them."""
+    subscription_type = SubscriptionType.objects.select_for_update().get(
+        pk=subscription_type.pk, account=account
+    )
+    subscription_type.name = _name_clean(account, name, exclude=subscription_type)
+    subscription_type.description = description.strip()[:300]
+    subscription_type.save(update_fields=["name", "description"])
+    return subscription_type

@@ -1,0 +1,224 @@
+"""CSV in and out: checking an uploaded file, reading its rows, and writing cells a spreadsheet
+won't execute.
+
+Formula injection: a cell that starts with = + - @ (or a tab or carriage return) is run by Excel,
+LibreOffice and Google Sheets as a formula. Imports refuse such cells in text columns (the row
+is reported, the others are kept); every CSV we write prefixes them with an apostrophe (OWASP's
+advice), so what we export is inert whatever came in through forms or the API. Phone numbers
+and plain numbers ("+1 212 555 0123", "-12.5") are not formulas and pass unchanged.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+
+from contacts.phones import phone_check
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 300_000
+MAX_COLUMNS = 200
+PREVIEW_ROWS = 5
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-][\d\s().,/-]*")
+_EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def cell_is_formula(value: str) -> bool:
+    if not value or not value.startswith(FORMULA_START):
+        return False
+    return not _PLAIN_NUMBER.fullmatch(value)
+
+
+def cell_neutralise(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if cell_is_formula(text) else text
+
+
+class SafeCsvWriter:
+    """csv.writer whose every cell is neutralised."""
+
+    def __init__(self, stream):
+        self._writer = csv.writer(stream)
+
+    def writerow(self, row: Iterable) -> None:
+        self._writer.writerow([cell_neutralise(cell) for cell in row])
+
+    def writerows(self, rows: Iterable[Iterable]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+class Echo:
+    """A file-like object that hands back what is written, for StreamingHttpResponse."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_stream(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
+    """Lines of a safe CSV, for streaming large exports without holding them in memory."""
+    writer = csv.writer(Echo())
+    yield "\ufeff"  # Excel needs the BOM to read UTF-8
+    yield writer.writerow([cell_neutralise(c) for c in header])
+    for row in rows:
+        yield writer.writerow([cell_neutralise(c) for c in row])
+
+
+@dataclass
+class CsvInspection:
+    headers: list[str]
+    preview: list[list[str]]
+    delimiter: str
+
+
+def _file_error(message: str) -> ValidationError:
+    return ValidationError({"file": message}, code="invalid_file")
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def csv_inspect(fileobj, *, size: int) -> CsvInspection:
+    """Check an uploaded file from its first bytes to its last; ValidationError says what is
+    wrong in words a marketer can act on."""
+    if size == 0:
+        raise _file_error("The file is empty.")
+    if size > MAX_FILE_BYTES:
+        raise _file_error(
+            f"The file is {_size_text(size)}; the limit is {_size_text(MAX_FILE_BYTES)}. "
+            "Split it into smaller files."
+        )
+    fileobj.seek(0)
+    head = fileobj.read(65536)
+    if head.startswith(b"PK\x03\x04"):
+        raise _file_error(
+            "This is an Excel or other zipped file, not a CSV. In Excel choose File > Save As > "
+            "“CSV UTF-8 (Comma delimited)” and upload that."
+        )
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise _file_error(
+            "The file is encoded as UTF-16. Save it as “CSV UTF-8” and upload it again."
+        )
+    if b"\x00" in head:
+        raise _file_error("This doesn't look like a CSV file: it contains binary data.")
+    _check_utf8(fileobj)
+    text = head.decode("utf-8-sig", errors="ignore")
+    if not text.strip():
+        raise _file_error("The file is empty.")
+    delimiter = _sniff_delimiter(text)
+    fileobj.seek(0)
+    text = _text(fileobj)
+    reader = csv.reader(text, delimiter=delimiter)
+    try:
+        headers = next(reader, None)
+        preview = []
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                preview.append(row)
+            if len(preview) >= PREVIEW_ROWS:
+                break
+    except csv.Error as exc:
+        raise _file_error(f"The file can't be read as CSV: {exc}.") from None
+    finally:
+        text.detach()  # leave the upload open for the caller
+    headers = _headers_check(headers)
+    if not preview:
+        raise _file_error("The file has a header row but no contacts below it.")
+    return CsvInspection(headers=headers, preview=preview, delimiter=delimiter)
+
+
+def _check_utf8(fileobj) -> None:
+    fileobj.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    while chunk := fileobj.read(1 << 20):
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            line += chunk[: exc.start].count(b"\n")
+            raise _file_error(
+                f"The file isn't UTF-8 text: line {line} has a character that can't be read "
+                f"(byte 0x{chunk[exc.start]:02X}). Save it as “CSV UTF-8” (in Excel: File > "
+                "Save As > CSV UTF-8) and upload it again."
+            ) from None
+        line += chunk.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise _file_error(
+            "The file isn't UTF-8 text: it ends in the middle of a character. Save it as "
+            "“CSV UTF-8” and upload it again."
+        ) from None
+    fileobj.seek(0)
+
+
+def _sniff_delimiter(text: str) -> str:
+    first_line = text.splitlines()[0] if text.splitlines() else ""
+    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _headers_check(headers: list[str] | None) -> list[str]:
+    if not headers or not any(h.strip() for h in headers):
+        raise _file_error("The first row is empty: it must name the columns (e.g. Email, Phone).")
+    if len(headers) > MAX_COLUMNS:
+        raise _file_error(f"The file has {len(headers)} columns; the limit is {MAX_COLUMNS}.")
+    cleaned = []
+    seen: dict[str, int] = {}
+    for position, header in enumerate(headers, start=1):
+        header = header.strip()
+        if cell_is_formula(header):
+            raise _file_error(
+                f"Column {position}'s name “{header[:40]}” starts with “{header[0]}”, which a "
+                "spreadsheet would run as a formula. Rename the column."
+            )
+        if _EMAIL_LIKE.fullmatch(header) or phone_check(header).e164:
+            raise _file_error(
+                f"The first row looks like a contact (“{header[:40]}”), not column names. Add a "
+                "header row that names each column, e.g. First name, Email, Phone."
+            )
+        if not header:
+            header = f"Column {position}"
+        key = header.casefold()
+        if key in seen:
+            raise _file_error(
+                f"Columns {seen[key]} and {position} are both named “{header}”; give each "
+                "column its own name."
+            )
+        seen[key] = position
+        cleaned.append(header[:100])
+    return cleaned
+
+
+def _text(fileobj) -> io.TextIOWrapper:
+    return io.TextIOWrapper(fileobj, encoding="utf-8-sig", newline="")
+
+
+def csv_rows(fileobj, *, delimiter: str) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) for every row after the header, blank rows left out."""
+    fileobj.seek(0)
+    text = _text(fileobj)
+    reader = csv.reader(text, delimiter=delimiter)
+    next(reader, None)
+    try:
+        for row in reader:
+            if row and any(cell.strip() for cell in row):
+                yield reader.line_num, row
+    finally:
+        text.detach()
+
+
+def csv_row_count(fileobj, *, delimiter: str) -> int:
+    count = 0
+    for count, _ in enumerate(csv_rows(fileobj, delimiter=delimiter), start=1):  # noqa: B007
+        pass
+    return count

@@ -1,0 +1,415 @@
+"""Bulk phone reformat (Settings > SMS tools): rewrite a list's phone and mobile phone values in
+E.164, optionally subscribe the contacts that become reachable, and keep a change log so a run
+can be reverted."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from contacts.models import (
+    Contact,
+    ContactList,
+    EngagementKind,
+    JobStatus,
+    PhoneField,
+    PhoneReformat,
+    PhoneReformatChange,
+)
+from contacts.phones import PhoneIssue, phone_repair
+from contacts.selectors import contact_list_members, contacts_iter_ids
+from contacts.services.engagements import EngagementDraft, engagements_record
+from smsapp.models import Account, User
+
+logger = logging.getLogger(__name__)
+
+BATCH = 1000
+STALE_AFTER = datetime.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class ReformatProposal:
+    contact: Contact
+    field: str
+    old_raw: str
+    old_e164: str
+    old_region: str
+    old_reason: str
+    new_raw: str
+    new_e164: str
+    new_region: str
+    new_reason: str
+    note: str
+
+    @property
+    def changes(self) -> bool:
+        return self.new_raw != self.old_raw
+
+    @property
+    def fixable(self) -> bool:
+        return not self.new_reason
+
+    @property
+    def becomes_eligible(self) -> bool:
+        return bool(self.old_reason) and not self.new_reason
+
+    @property
+    def field_label(self) -> str:
+        return PhoneField(self.field).label
+
+    @property
+    def problem(self) -> str:
+        """Why it still can't take SMS after the reformat ('' when it can)."""
+        if not self.new_reason:
+            return ""
+        return self.note or PhoneIssue(self.new_reason).label
+
+
+def contact_proposals(contact: Contact, region: str) -> list[ReformatProposal]:
+    """What the reformat would do to one contact's phones: changes, and phones it can't fix."""
+    proposals = []
+    for prefix in (PhoneField.PHONE, PhoneField.MOBILE_PHONE):
+        old_raw = getattr(contact, f"{prefix}_raw")
+        if not old_raw:
+            continue
+        repair = phone_repair(old_raw, region)
+        proposal = ReformatProposal(
+            contact=contact,
+            field=prefix,
+            old_raw=old_raw,
+            old_e164=getattr(contact, f"{prefix}_e164"),
+            old_region=getattr(contact, f"{prefix}_region"),
+            old_reason=getattr(contact, f"{prefix}_sms_invalid_reason"),
+            new_raw=repair.new_raw,
+            new_e164=repair.check.e164,
+            new_region=repair.check.region,
+            new_reason=repair.check.reason,
+            note=repair.note,
+        )
+        if proposal.changes or not proposal.fixable:
+            proposals.append(proposal)
+    return proposals
+
+
+def phone_reformat_proposals(
+    *, account: Account, contact_list: ContactList
+) -> Iterator[ReformatProposal]:
+    """Every proposed change and every phone that can't be fixed, for a list, in batches."""
+    region = account.default_region or "US"
+    members = contact_list_members(contact_list)
+    for ids in contacts_iter_ids(members, batch=BATCH):
+        for contact in Contact.objects.filter(account=account, pk__in=ids).order_by("pk"):
+            yield from contact_proposals(contact, region)
+
+
+@transaction.atomic
+def phone_reformat_start(
+    *,
+    account: Account,
+    created_by: User,
+    contact_list: ContactList,
+    subscribe_eligible: bool = False,
+    subscription_type_id: str = "",
+    consent_confirmed: bool = False,
+    consent_evidence: str = "",
+) -> PhoneReformat:
+    from contacts.tasks import phone_reformat_run_task
+
+    if contact_list.account_id != account.pk:
+        raise ValueError("The list belongs to another account.")
+    errors: dict[str, str] = {}
+    if subscribe_eligible:
+        from consent import selectors as consent_selectors
+
+        if not subscription_type_id or not consent_selectors.subscription_type_get(
+            account=account, public_id=subscription_type_id
+        ):
+            errors["subscription_type"] = "Choose the subscription type to subscribe them to."
+        if not consent_confirmed:
+            errors["consent_confirmed"] = (
+                "Confirm that the contacts who become reachable gave express, verifiable "
+                "consent to receive these text messages."
+            )
+        if not consent_evidence.strip():
+            errors["consent_evidence"] = "Say how they gave consent; it goes into the ledger."
+    if PhoneReformat.objects.filter(
+        account=account,
+        contact_list=contact_list,
+        status__in=[JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.REVERTING],
+    ).exists():
+        errors["__all__"] = "A reformat of this list is already running."
+    if errors:
+        raise ValidationError(errors)
+    reformat = PhoneReformat.objects.create(
+        account=account,
+        contact_list=contact_list,
+        list_name=contact_list.name,
+        created_by=created_by,
+        subscription_type_id=subscription_type_id if subscribe_eligible else "",
+        consent_evidence=consent_evidence.strip() if subscribe_eligible else "",
+    )
+    reformat_id, account_id = reformat.pk, account.pk
+    transaction.on_commit(lambda: phone_reformat_run_task.delay(account_id, reformat_id))
+    return reformat
+
+
+def _claim(account: Account, reformat: PhoneReformat, dst: str) -> PhoneReformat | None:
+    """Take a queued run (dst RUNNING) or revert (dst REVERTING): a finished reformat that is
+    queued again is waiting for its revert."""
+    now = timezone.now()
+    fields = {"status": dst, "heartbeat_at": now, "processed": 0}
+    if dst == JobStatus.RUNNING:
+        fields["started_at"] = now
+    claimable = PhoneReformat.objects.filter(
+        pk=reformat.pk,
+        account=account,
+        status=JobStatus.QUEUED,
+        finished_at__isnull=dst == JobStatus.RUNNING,
+    )
+    if not claimable.update(**fields):
+        return None
+    return PhoneReformat.objects.select_related("created_by", "contact_list").get(
+        pk=reformat.pk, account=account
+    )
+
+
+def phone_reformat_run(*, account: Account, reformat: PhoneReformat) -> None:
+    reformat = _claim(account, reformat, JobStatus.RUNNING)
+    if reformat is None:
+        return
+    try:
+        _run(account, reformat)
+    except Exception:
+        logger.exception("reformat %s failed", reformat.public_id)
+        PhoneReformat.objects.filter(pk=reformat.pk).update(
+            status=JobStatus.FAILED,
+            error="The reformat stopped because of an internal error. The batches already done "
+            "are in its change log and can be reverted.",
+            finished_at=timezone.now(),
+        )
+
+
+def _run(account: Account, reformat: PhoneReformat) -> None:
+    if reformat.contact_list is None:
+        raise ValueError("The list was deleted.")
+    subscription_type = None
+    if reformat.subscription_type_id:
+        from consent import selectors as consent_selectors
+
+        subscription_type = consent_selectors.subscription_type_get(
+            account=account, public_id=reformat.subscription_type_id
+        )
+    members = contact_list_members(reformat.contact_list)
+    total = members.count()
+    PhoneReformat.objects.filter(pk=reformat.pk).update(total=total)
+    region = account.default_region or "US"
+    counts = {"processed": 0, "changed": 0, "unfixable": 0, "subscribed": 0}
+    for ids in contacts_iter_ids(members, batch=BATCH):
+        with transaction.atomic():
+            contacts = list(Contact.objects.select_for_update().filter(account=account, pk__in=ids))
+            changes, drafts, eligible = [], [], []
+            for contact in contacts:
+                touched = False
+                for proposal in contact_proposals(contact, region):
+                    if not proposal.fixable:
+                        counts["unfixable"] += 1
+                    if not proposal.changes:
+                        continue
+                    touched = True
+                    prefix = proposal.field
+                    setattr(contact, f"{prefix}_raw", proposal.new_raw)
+                    setattr(contact, f"{prefix}_e164", proposal.new_e164)
+                    setattr(contact, f"{prefix}_region", proposal.new_region)
+                    setattr(contact, f"{prefix}_sms_invalid_reason", proposal.new_reason)
+                    changes.append(
+                        PhoneReformatChange(
+                            reformat=reformat,
+                            contact=contact,
+                            field=prefix,
+                            old_raw=proposal.old_raw,
+                            old_e164=proposal.old_e164,
+                            old_region=proposal.old_region,
+                            old_reason=proposal.old_reason,
+                            new_raw=proposal.new_raw,
+                            new_e164=proposal.new_e164,
+                            new_region=proposal.new_region,
+                            new_reason=proposal.new_reason,
+                        )
+                    )
+                    drafts.append(
+                        EngagementDraft(
+                            contact_id=contact.pk,
+                            kind=EngagementKind.PHONE_REFORMAT,
+                            summary=f"{proposal.field_label} reformatted: {proposal.old_raw} → "
+                            f"{proposal.new_raw}",
+                            data={"reformat": reformat.public_id, "field": prefix},
+                        )
+                    )
+                    if proposal.becomes_eligible:
+                        eligible.append((contact.pk, proposal.new_e164))
+                if touched:
+                    contact.updated_at = timezone.now()
+            changed_contacts = [c for c in contacts if any(ch.contact is c for ch in changes)]
+            Contact.objects.bulk_update(
+                changed_contacts,
+                [
+                    "phone_raw",
+                    "phone_e164",
+                    "phone_region",
+                    "phone_sms_invalid_reason",
+                    "mobile_phone_raw",
+                    "mobile_phone_e164",
+                    "mobile_phone_region",
+                    "mobile_phone_sms_invalid_reason",
+                    "updated_at",
+                ],
+                batch_size=500,
+            )
+            PhoneReformatChange.objects.bulk_create(changes, batch_size=1000)
+            engagements_record(account=account, drafts=drafts)
+            counts["changed"] += len(changes)
+            if subscription_type is not None and eligible:
+                counts["subscribed"] += _subscribe(account, reformat, subscription_type, eligible)
+            counts["processed"] += len(ids)
+            PhoneReformat.objects.filter(pk=reformat.pk).update(
+                processed=counts["processed"],
+                changed_count=counts["changed"],
+                unfixable_count=counts["unfixable"],
+                subscribed_count=counts["subscribed"],
+                heartbeat_at=timezone.now(),
+            )
+    PhoneReformat.objects.filter(pk=reformat.pk).update(
+        status=JobStatus.DONE, finished_at=timezone.now()
+    )
+
+
+def _subscribe(account, reformat, subscription_type, pairs) -> int:
+    from consent import services as consent_services
+    from consent.models import ConsentSource, ConsentState
+
+    result = consent_services.consent_bulk_set(
+        account=account,
+        subscription_type=subscription_type,
+        pairs=pairs,
+        status=ConsentState.SUBSCRIBED,
+        source=ConsentSource.BULK,
+        actor=reformat.created_by,
+        evidence=reformat.consent_evidence,
+        data={"reformat": reformat.public_id},
+    )
+    return result.changed
+
+
+@transaction.atomic
+def phone_reformat_revert(*, account: Account, reformat: PhoneReformat) -> PhoneReformat:
+    """Queue the revert of a finished reformat."""
+    from contacts.tasks import phone_reformat_revert_task
+
+    if reformat.account_id != account.pk:
+        raise ValueError("The reformat belongs to another account.")
+    if reformat.status not in (JobStatus.DONE, JobStatus.FAILED) or not reformat.finished_at:
+        raise ValidationError("Only a finished reformat can be reverted.")
+    PhoneReformat.objects.filter(
+        pk=reformat.pk, status__in=[JobStatus.DONE, JobStatus.FAILED]
+    ).update(status=JobStatus.QUEUED, reverted_at=None)
+    reformat_id, account_id = reformat.pk, account.pk
+    transaction.on_commit(lambda: phone_reformat_revert_task.delay(account_id, reformat_id))
+    reformat.refresh_from_db()
+    return reformat
+
+
+def phone_reformat_revert_run(*, account: Account, reformat: PhoneReformat) -> None:
+    """Put back the old values of every change whose contact still has the reformatted value;
+    contacts edited since keep their edit (counted as conflicts). Subscriptions the reformat
+    made stay: they were attested, and the ledger records them."""
+    reformat = _claim(account, reformat, JobStatus.REVERTING)
+    if reformat is None:
+        return
+    changes = PhoneReformatChange.objects.filter(reformat=reformat, reverted=False)
+    PhoneReformat.objects.filter(pk=reformat.pk).update(total=changes.count())
+    reverted = conflicts = processed = 0
+    last = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                changes.filter(pk__gt=last).select_related("contact").order_by("pk")[:BATCH]
+            )
+            if not batch:
+                break
+            last = batch[-1].pk
+            contacts: dict[int, Contact] = {}
+            done = []
+            drafts = []
+            for change in batch:
+                contact = contacts.setdefault(change.contact_id, change.contact)
+                prefix = change.field
+                if getattr(contact, f"{prefix}_raw") != change.new_raw:
+                    conflicts += 1
+                    continue
+                setattr(contact, f"{prefix}_raw", change.old_raw)
+                setattr(contact, f"{prefix}_e164", change.old_e164)
+                setattr(contact, f"{prefix}_sms_invalid_reason", change.old_reason)
+                setattr(contact, f"{prefix}_region", change.old_region)
+                contact.updated_at = timezone.now()
+                done.append(change.pk)
+                drafts.append(
+                    EngagementDraft(
+                        contact_id=contact.pk,
+                        kind=EngagementKind.PHONE_REFORMAT,
+                        summary=f"{PhoneField(prefix).label} reformat reverted: "
+                        f"{change.new_raw} → {change.old_raw}",
+                        data={"reformat": reformat.public_id, "field": prefix, "revert": True},
+                    )
+                )
+            Contact.objects.bulk_update(
+                list(contacts.values()),
+                [
+                    "phone_raw",
+                    "phone_e164",
+                    "phone_region",
+                    "phone_sms_invalid_reason",
+                    "mobile_phone_raw",
+                    "mobile_phone_e164",
+                    "mobile_phone_region",
+                    "mobile_phone_sms_invalid_reason",
+                    "updated_at",
+                ],
+                batch_size=500,
+            )
+            PhoneReformatChange.objects.filter(pk__in=done).update(reverted=True)
+            engagements_record(account=account, drafts=drafts)
+            reverted += len(done)
+            processed += len(batch)
+            PhoneReformat.objects.filter(pk=reformat.pk).update(
+                processed=processed,
+                reverted_count=reverted,
+                revert_conflicts=conflicts,
+                heartbeat_at=timezone.now(),
+            )
+    PhoneReformat.objects.filter(pk=reformat.pk).update(
+        status=JobStatus.REVERTED, reverted_at=timezone.now()
+    )
+
+
+def phone_reformats_sweep() -> int:
+    from contacts.tasks import phone_reformat_revert_task, phone_reformat_run_task
+
+    cutoff = timezone.now() - STALE_AFTER
+    count = 0
+    for reformat in PhoneReformat.objects.filter(
+        status__in=[JobStatus.RUNNING, JobStatus.REVERTING], heartbeat_at__lt=cutoff
+    ) | PhoneReformat.objects.filter(status=JobStatus.QUEUED, created_at__lt=cutoff):
+        reverting = reformat.finished_at is not None
+        PhoneReformat.objects.filter(pk=reformat.pk).update(status=JobStatus.QUEUED)
+        task = phone_reformat_revert_task if reverting else phone_reformat_run_task
+        transaction.on_commit(
+            lambda task=task, pk=reformat.pk, a=reformat.account_id: task.delay(a, pk)
+        )
+        count += 1
+    return count

@@ -1,0 +1,420 @@
+"""Composing through the API: list, create, read, update, estimate, preview and test-send
+messages, and list the team's verified test phones.
+
+Every object is looked up by public id within the caller's account (404 otherwise); viewers may
+read but not write (IsAccountMember).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from consent import selectors as consent_selectors
+from messaging import selectors
+from messaging.apis import api_validation_error
+from messaging.models import BODY_MAX_LENGTH, SmsMessage
+from messaging.services import allotment, compose, test_sends
+from smsapp.rest import CreatedCursorPagination, IsAccountMember
+from smsapp.tenancy import get_for_account
+
+
+class AllotmentExceeded(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "allotment_exceeded"
+    default_detail = "Not enough segments are left this period."
+
+
+def _message(request, message_id: str) -> SmsMessage:
+    queryset = SmsMessage.objects.select_related("subscription_type", "campaign", "sender", "owner")
+    return get_for_account(queryset, request.account, message_id)
+
+
+def _subscription_type(account, public_id: str | None):
+    if not public_id:
+        return None
+    found = consent_selectors.subscription_type_get(account=account, public_id=public_id)
+    if found is None:
+        raise exceptions.ValidationError({"subscription_type": ["No such subscription type."]})
+    return found
+
+
+def _sender(account, public_id: str | None):
+    if not public_id:
+        return None
+    found = selectors.senders(account=account).filter(public_id=public_id).first()
+    if found is None:
+        raise exceptions.ValidationError({"sender": ["No such active number."]})
+    return found
+
+
+def _contact(account, public_id: str | None, field: str):
+    if not public_id:
+        return None
+    found = selectors.contact_for_preview(account=account, public_id=public_id)
+    if found is None:
+        raise exceptions.ValidationError({field: ["No such contact."]})
+    return found
+
+
+class EstimateSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "SegmentEstimate"
+
+    encoding = serializers.CharField()
+    segments = serializers.IntegerField()
+    characters = serializers.IntegerField()
+    unicode_characters = serializers.ListField(child=serializers.CharField())
+
+
+class PreviewSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "MessagePreview"
+
+    text = serializers.CharField(help_text="The body as the recipient reads it.")
+    counted_text = serializers.CharField(
+        help_text="The text segments are counted on: each link at its short link's length."
+    )
+    links = serializers.IntegerField()
+    short_link_length = serializers.IntegerField()
+    estimate = EstimateSerializer()
+
+
+def _preview_data(preview: selectors.Preview) -> dict:
+    estimate = preview.estimate
+    return {
+        "text": preview.text,
+        "counted_text": preview.counted_text,
+        "links": preview.links,
+        "short_link_length": preview.short_link_length,
+        "estimate": {
+            "encoding": estimate.encoding,
+            "segments": estimate.segments,
+            "characters": estimate.characters,
+            "unicode_characters": list(estimate.unicode_characters),
+        },
+    }
+
+
+class MessageOutputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "SmsMessage"
+
+    id = serializers.CharField(source="public_id")
+    name = serializers.CharField()
+    body = serializers.CharField()
+    append_opt_out = serializers.BooleanField()
+    status = serializers.CharField()
+    archived = serializers.SerializerMethodField()
+    subscription_type = serializers.SerializerMethodField()
+    campaign = serializers.SerializerMethodField()
+    sender = serializers.SerializerMethodField()
+    owner = serializers.SerializerMethodField()
+    properties = serializers.DictField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_archived(self, message) -> bool:
+        return message.archived_at is not None
+
+    def get_subscription_type(self, message) -> dict | None:
+        st = message.subscription_type
+        return {"id": st.public_id, "name": st.name} if st else None
+
+    def get_campaign(self, message) -> str | None:
+        return message.campaign.name if message.campaign else None
+
+    def get_sender(self, message) -> str | None:
+        return message.sender.e164 if message.sender else None
+
+    def get_owner(self, message) -> str | None:
+        return message.owner.email if message.owner else None
+
+
+class MessagesApi(APIView):
+    """GET: the account's messages, newest first (cursor pages). POST: create a draft."""
+
+    permission_classes = [IsAccountMember]
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(
+            choices=[key for key in selectors.LIST_TAB_LABELS if key],
+            required=False,
+            help_text="draft, scheduled, sending, sent or archived.",
+        )
+        q = serializers.CharField(required=False, allow_blank=True, help_text="Name contains.")
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MessageCreateInput"
+
+        name = serializers.CharField(max_length=200)
+        body = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+        append_opt_out = serializers.BooleanField(required=False, default=True)
+        subscription_type = serializers.CharField(
+            required=False, allow_blank=True, help_text="Public id; the default type if omitted."
+        )
+        campaign = serializers.CharField(
+            required=False, allow_blank=True, help_text="Campaign name; created when new."
+        )
+        sender = serializers.CharField(required=False, allow_blank=True)
+        properties = serializers.DictField(required=False)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status", str, description="draft, scheduled, sending, sent, archived"
+            ),
+            OpenApiParameter("q", str, description="Name contains"),
+        ],
+        responses=MessageOutputSerializer(many=True),
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        queryset = selectors.messages_list(
+            account=request.account,
+            tab=filters.validated_data.get("status", ""),
+            q=filters.validated_data.get("q", ""),
+        ).select_related("subscription_type", "sender")
+        paginator = CreatedCursorPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(MessageOutputSerializer(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        account = request.account
+        try:
+            message = compose.message_create(
+                account=account,
+                owner=request.user,
+                name=data["name"],
+                body=data.get("body", "").replace("\r\n", "\n"),
+                append_opt_out=data["append_opt_out"],
+                subscription_type=_subscription_type(account, data.get("subscription_type")),
+                campaign_name=data.get("campaign", ""),
+                sender=_sender(account, data.get("sender")),
+                properties=data.get("properties") or {},
+            )
+        except DjangoValidationError as exc:
+            raise api_validation_error(exc) from exc
+        return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class MessageDetailApi(APIView):
+    """GET: one message. PATCH: change a draft (only the fields given)."""
+
+    permission_classes = [IsAccountMember]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MessageUpdateInput"
+
+        name = serializers.CharField(max_length=200, required=False)
+        body = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+        append_opt_out = serializers.BooleanField(required=False)
+        subscription_type = serializers.CharField(required=False)
+        campaign = serializers.CharField(required=False, allow_blank=True)
+        sender = serializers.CharField(required=False, allow_blank=True)
+        properties = serializers.DictField(
+            required=False, help_text="Merged key by key; an empty value clears one."
+        )
+
+    @extend_schema(responses=MessageOutputSerializer)
+    def get(self, request, message_id: str):
+        return Response(MessageOutputSerializer(_message(request, message_id)).data)
+
+    @extend_schema(request=InputSerializer, responses=MessageOutputSerializer)
+    def patch(self, request, message_id: str):
+        message = _message(request, message_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        account = request.account
+        changes: dict = {}
+        for name in ("name", "append_opt_out", "properties"):
+            if name in data:
+                changes[name] = data[name]
+        if "body" in data:
+            changes["body"] = data["body"].replace("\r\n", "\n")
+        if "campaign" in data:
+            changes["campaign_name"] = data["campaign"]
+        if "subscription_type" in data:
+            changes["subscription_type"] = _subscription_type(account, data["subscription_type"])
+        if "sender" in data:
+            changes["sender"] = _sender(account, data["sender"])
+        try:
+            message = compose.message_update(account=account, message=message, **changes)
+        except DjangoValidationError as exc:
+            raise api_validation_error(exc) from exc
+        return Response(MessageOutputSerializer(message).data)
+
+
+class MessageEstimateApi(APIView):
+    """The exact cost of a body not saved anywhere: rendered for a contact (or with every
+    token's default), opt-out line appended, links counted at short-link length."""
+
+    permission_classes = [IsAccountMember]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MessageEstimateInput"
+
+        body = serializers.CharField(allow_blank=True, trim_whitespace=False)
+        append_opt_out = serializers.BooleanField(required=False, default=True)
+        contact = serializers.CharField(required=False, allow_blank=True)
+        sender = serializers.CharField(required=False, allow_blank=True)
+
+        def validate_body(self, body: str) -> str:
+            # Generous: the estimate says what a too-long body costs; saving refuses it.
+            if len(body) > 2 * BODY_MAX_LENGTH:
+                raise serializers.ValidationError(
+                    f"At most {2 * BODY_MAX_LENGTH:,} characters can be estimated."
+                )
+            return body.replace("\r\n", "\n")
+
+    @extend_schema(request=InputSerializer, responses=PreviewSerializer)
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        account = request.account
+        sender = _sender(account, data.get("sender")) or selectors.sender_for(account=account)
+        preview = selectors.message_preview(
+            account=account,
+            body=data["body"],
+            append_opt_out=data["append_opt_out"],
+            contact=_contact(account, data.get("contact"), "contact"),
+            sender=sender,
+        )
+        return Response(_preview_data(preview))
+
+
+class MessagePreviewApi(APIView):
+    """A saved message rendered for a contact (or with every default), with its exact cost."""
+
+    permission_classes = [IsAccountMember]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MessagePreviewInput"
+
+        contact = serializers.CharField(required=False, allow_blank=True)
+
+    @extend_schema(request=InputSerializer, responses=PreviewSerializer)
+    def post(self, request, message_id: str):
+        message = _message(request, message_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = request.account
+        preview = selectors.message_preview(
+            account=account,
+            body=message.body,
+            append_opt_out=message.append_opt_out,
+            contact=_contact(account, serializer.validated_data.get("contact"), "contact"),
+            sender=selectors.sender_for(account=account, message=message),
+        )
+        return Response(_preview_data(preview))
+
+
+class MessageTestSendApi(APIView):
+    """Text the saved message now to verified test phones and/or numbers with a country code,
+    optionally rendered as a contact. Counts toward the month's usage; refused with
+    `allotment_exceeded` when it needs more segments than are left."""
+
+    permission_classes = [IsAccountMember]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MessageTestSendInput"
+
+        test_phones = serializers.ListField(
+            child=serializers.CharField(), required=False, help_text="Test phone public ids."
+        )
+        phone_numbers = serializers.ListField(
+            child=serializers.CharField(),
+            required=False,
+            max_length=test_sends.MAX_TEST_RECIPIENTS,
+            help_text="E.164 numbers, e.g. +12065550100.",
+        )
+        as_contact = serializers.CharField(required=False, allow_blank=True)
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MessageTestSendOutput"
+
+        class ResultSerializer(serializers.Serializer):
+            class Meta:
+                ref_name = "TestSendResult"
+
+            to = serializers.CharField()
+            ok = serializers.BooleanField()
+            status = serializers.CharField(allow_null=True)
+            segments = serializers.IntegerField(allow_null=True)
+            message_sid = serializers.CharField(allow_null=True)
+            error = serializers.CharField(allow_blank=True)
+
+        results = ResultSerializer(many=True)
+        segments_left = serializers.IntegerField()
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request, message_id: str):
+        message = _message(request, message_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        account = request.account
+        try:
+            results = test_sends.message_test_send(
+                account=account,
+                message=message,
+                test_phone_ids=data.get("test_phones", []),
+                phone_numbers=data.get("phone_numbers", []),
+                as_contact=_contact(account, data.get("as_contact"), "as_contact"),
+            )
+        except DjangoValidationError as exc:
+            if getattr(exc, "code", None) == "allotment_exceeded":
+                raise AllotmentExceeded(exc.messages[0]) from exc
+            raise api_validation_error(exc) from exc
+        payload = {
+            "results": [
+                {
+                    "to": result.to_phone,
+                    "ok": result.ok,
+                    "status": result.outbound.status if result.outbound else None,
+                    "segments": result.outbound.segments if result.outbound else None,
+                    "message_sid": result.outbound.twilio_sid if result.outbound else None,
+                    "error": result.error,
+                }
+                for result in results
+            ],
+            "segments_left": allotment.usage(account=account).left,
+        }
+        return Response(self.OutputSerializer(payload).data)
+
+
+class TestPhonesApi(APIView):
+    """The team's verified test phones (their ids are what test sends take)."""
+
+    __test__ = False
+    permission_classes = [IsAccountMember]
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "TestPhone"
+
+        id = serializers.CharField(source="public_id")
+        phone = serializers.CharField(source="phone_e164")
+        user = serializers.EmailField(source="user.email")
+        verified_at = serializers.DateTimeField()
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request):
+        phones = selectors.test_phones_verified(account=request.account)
+        return Response(self.OutputSerializer(phones, many=True).data)

@@ -1,0 +1,390 @@
+"""SMS messages (campaigns), the outbound messages they fan out to, and what Twilio tells us."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from smsapp.ids import PublicIdField
+from smsapp.models import Account
+
+BODY_MAX_LENGTH = 1600
+
+
+class SendingSettings(models.Model):
+    """Per-account rules for when marketing texts may go out, and the monthly allotment."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="sending")
+    quiet_hours_start = models.TimeField(
+        default=dt.time(8, 0), help_text="Earliest local time a recipient gets a marketing text."
+    )
+    quiet_hours_end = models.TimeField(
+        default=dt.time(20, 0), help_text="Latest local time a recipient gets a marketing text."
+    )
+    frequency_cap = models.PositiveSmallIntegerField(
+        default=3, help_text="Most marketing texts one contact gets in a rolling 24 hours."
+    )
+    monthly_segment_allotment = models.PositiveIntegerField(default=10_000)
+    purchased_segments = models.PositiveIntegerField(
+        default=0, help_text="Limit increases bought for the current period."
+    )
+    allotment_renewal_day = models.PositiveSmallIntegerField(
+        default=1, help_text="Day of the month the allotment renews (the contract date)."
+    )
+    utm_source = models.CharField(max_length=100, default="smsapp")
+
+    def __str__(self) -> str:
+        return f"sending settings of {self.account}"
+
+
+class Campaign(models.Model):
+    """A simple grouping of messages for analytics."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="campaigns")
+    public_id = PublicIdField(prefix="cmp")
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="campaign_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SmsMessage(models.Model):
+    """What a marketer composes and sends: a body, an audience and a schedule."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SCHEDULED = "scheduled", "Scheduled"
+        SENDING = "sending", "Sending"
+        PAUSED = "paused", "Paused"
+        SENT = "sent", "Sent"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class ScheduleKind(models.TextChoices):
+        NOW = "now", "Send now"
+        AT = "at", "At a date and time (account's time zone)"
+        CONTACT_TIME_ZONE = "contact_tz", "At that local time in each contact's time zone"
+        # A workflow's "Send SMS" action: texts go out one by one as records enroll.
+        AUTOMATED = "automated", "Automated by a workflow"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="sms_messages")
+    public_id = PublicIdField(prefix="msg")
+    name = models.CharField(max_length=200)
+    body = models.TextField(max_length=BODY_MAX_LENGTH, blank=True)
+    append_opt_out = models.BooleanField(default=True)
+    subscription_type = models.ForeignKey(
+        "consent.SubscriptionType", on_delete=models.PROTECT, null=True, blank=True
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    properties = models.JSONField(default=dict, blank=True)
+    sender = models.ForeignKey(
+        "registration.PhoneNumber", on_delete=models.PROTECT, null=True, blank=True
+    )
+    include_lists = models.ManyToManyField("contacts.ContactList", blank=True, related_name="+")
+    exclude_lists = models.ManyToManyField("contacts.ContactList", blank=True, related_name="+")
+    include_contacts = models.ManyToManyField("contacts.Contact", blank=True, related_name="+")
+    exclude_contacts = models.ManyToManyField("contacts.Contact", blank=True, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    schedule_kind = models.CharField(
+        max_length=16, choices=ScheduleKind.choices, default=ScheduleKind.NOW
+    )
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    # For CONTACT_TIME_ZONE: the wall-clock time to send at in each recipient's zone.
+    local_send_at = models.DateTimeField(null=True, blank=True)
+    fanout_total = models.PositiveIntegerField(default=0)
+    fanout_done = models.PositiveIntegerField(default=0)
+    fanout_completed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OutboundStatus(models.TextChoices):
+    NOT_SENT = "not_sent", "Not sent"
+    PENDING = "pending", "Pending"
+    # Claimed by a dispatcher, the call to Twilio under way; DESIGN.md's "sending".
+    CLAIMED = "claimed", "Sending"
+    ACCEPTED = "accepted", "Accepted"
+    SCHEDULED = "scheduled", "Scheduled"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending to carrier"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    UNDELIVERED = "undelivered", "Undelivered"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Twilio's statuses only move forward; a callback that would move a message back is ignored.
+STATUS_RANK = {
+    OutboundStatus.CLAIMED: 1,
+    OutboundStatus.ACCEPTED: 2,
+    OutboundStatus.SCHEDULED: 2,
+    OutboundStatus.QUEUED: 3,
+    OutboundStatus.SENDING: 4,
+    OutboundStatus.SENT: 5,
+    OutboundStatus.DELIVERED: 9,
+    OutboundStatus.UNDELIVERED: 9,
+    OutboundStatus.FAILED: 9,
+}
+TERMINAL_STATUSES = (
+    OutboundStatus.DELIVERED,
+    OutboundStatus.UNDELIVERED,
+    OutboundStatus.FAILED,
+    OutboundStatus.NOT_SENT,
+    OutboundStatus.CANCELLED,
+)
+
+
+class OutboundMessage(models.Model):
+    """One text to one phone. Fan-out writes these in bulk; dispatch claims and sends them."""
+
+    class Kind(models.TextChoices):
+        CAMPAIGN = "campaign", "Campaign"
+        TEST = "test", "Test send"
+        REPLY = "reply", "One-to-one"
+        WORKFLOW = "workflow", "Workflow"
+
+    id = models.BigAutoField(primary_key=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(
+        SmsMessage, on_delete=models.CASCADE, null=True, blank=True, related_name="outbound"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sender = models.ForeignKey(
+        "registration.PhoneNumber", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CAMPAIGN)
+    to_phone = models.CharField(max_length=16, blank=True)
+    body = models.TextField(blank=True)
+    segments = models.PositiveSmallIntegerField(default=0)
+    encoding = models.CharField(max_length=5, blank=True)
+    status = models.CharField(
+        max_length=12, choices=OutboundStatus.choices, default=OutboundStatus.PENDING
+    )
+    not_sent_reason = models.CharField(max_length=40, blank=True)
+    deferred_reason = models.CharField(max_length=20, blank=True)
+    due_at = models.DateTimeField(default=timezone.now)
+    twilio_sid = models.CharField(max_length=34, null=True, blank=True, unique=True)
+    error_code = models.PositiveIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    status_updated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["message", "contact"],
+                condition=Q(message__isnull=False, contact__isnull=False),
+                name="outbound_once_per_message_contact",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["sender", "due_at"],
+                condition=Q(status="pending"),
+                name="outbound_due",
+            ),
+            models.Index(
+                fields=["claimed_at"], condition=Q(status="claimed"), name="outbound_claimed"
+            ),
+            models.Index(fields=["message", "status"], name="outbound_message_status"),
+            models.Index(fields=["account", "to_phone", "sent_at"], name="outbound_phone_sent"),
+            # The contact timeline and the inbox thread read a contact's texts newest first.
+            models.Index(fields=["contact", "-created_at"], name="outbound_contact_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"to {self.to_phone} ({self.status})"
+
+
+class StatusCallback(models.Model):
+    """Each (MessageSid, MessageStatus) Twilio reported, recorded once."""
+
+    message_sid = models.CharField(max_length=34)
+    status = models.CharField(max_length=12)
+    error_code = models.PositiveIntegerField(null=True, blank=True)
+    account_sid = models.CharField(max_length=34)
+    received_at = models.DateTimeField(default=timezone.now)
+    applied = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message_sid", "status"], name="status_callback_once")
+        ]
+        indexes = [models.Index(fields=["applied", "received_at"], name="status_unapplied")]
+
+    def __str__(self) -> str:
+        return f"{self.message_sid} {self.status}"
+
+
+class InboundMessage(models.Model):
+    """A text a contact sent us: a keyword, or a reply for the inbox."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    public_id = PublicIdField(prefix="in")
+    message_sid = models.CharField(max_length=34, unique=True)
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    from_phone = models.CharField(max_length=16)
+    to_phone = models.CharField(max_length=16)
+    body = models.TextField(blank=True)
+    keyword_kind = models.CharField(max_length=20, blank=True)
+    flagged_for_review = models.BooleanField(default=False)
+    read_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "from_phone", "to_phone", "-received_at"])]
+
+    def __str__(self) -> str:
+        return f"from {self.from_phone}: {self.body[:30]}"
+
+
+class MessageProperty(models.Model):
+    """An account-defined field every SMS message carries (e.g. "Cost center"), some required
+    when a message is created; values live in `SmsMessage.properties[key]`."""
+
+    class Type(models.TextChoices):
+        TEXT = "text", "Text"
+        NUMBER = "number", "Number"
+        CHOICE = "choice", "Single choice"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    public_id = PublicIdField(prefix="mpr")
+    key = models.SlugField(max_length=60)
+    label = models.CharField(max_length=100)
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.TEXT)
+    choices = models.JSONField(default=list, blank=True)
+    required = models.BooleanField(
+        default=False, help_text="A message can't be created without a value."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "key"], name="message_property_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class TestPhone(models.Model):
+    """A teammate's own phone that test sends may go to, once a code texted to it came back."""
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    public_id = PublicIdField(prefix="tph")
+    phone_e164 = models.CharField(max_length=16)
+    # HMAC of the current verification code; cleared once verified.
+    code_hash = models.CharField(max_length=64, blank=True)
+    code_sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "user", "phone_e164"], name="test_phone_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.phone_e164
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class MessageLink(models.Model):
+    """A link of a message as its author typed it, stored once per message (not per recipient):
+    a short link's code names the recipient's outbound row and this link's position."""
+
+    message = models.ForeignKey(SmsMessage, on_delete=models.CASCADE, related_name="links")
+    position = models.PositiveSmallIntegerField()
+    url = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "position"], name="message_link_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class LinkClick(models.Model):
+    """One fetch of a short link, as the redirect recorded it.
+
+    The redirect only appends this row; analytics rolls it up later (`rolled_up`), so a worker
+    that dies mid-rollup leaves the click here to be counted by the next run. `outbound_id` is
+    a plain column, not a foreign key: deleting a message then deletes its clicks in one
+    statement instead of Django collecting every outbound row first.
+    """
+
+    # No database foreign key constraints (db_constraint=False): each would run a
+    # `SELECT ... FOR KEY SHARE` on the message and account rows per click, and concurrent
+    # taps on one message would queue on that row's lock. The redirect only inserts rows it
+    # just read from those tables, and deletes still cascade (Django's collector).
+    id = models.BigAutoField(primary_key=True)
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    message = models.ForeignKey(
+        SmsMessage, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    outbound_id = models.BigIntegerField()
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    position = models.PositiveSmallIntegerField()
+    clicked_at = models.DateTimeField(default=timezone.now)
+    user_agent = models.CharField(max_length=300, blank=True)
+    # A link preview, crawler or security scanner rather than a person
+    # (messaging.shortlinks.fetch_is_bot).
+    is_bot = models.BooleanField(default=False)
+    rolled_up = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["outbound_id"], name="click_outbound"),
+            models.Index(fields=["id"], condition=Q(rolled_up=False), name="click_not_rolled_up"),
+        ]
+
+    def __str__(self) -> str:
+        return f"click on {self.outbound_id}/{self.position}"

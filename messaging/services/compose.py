@@ -1,0 +1,353 @@
+"""Composing SMS messages: create, update (the composer autosaves through it), archive, delete;
+custom message property definitions; the account's SMS usage settings.
+
+A message is checked as a whole on every save, so a draft is never stored in a state the
+composer would reject: a name, a body of at most 1,600 characters (opt-out line included) whose
+tokens name real contact properties, the opt-out line switched off only when the body carries
+its own opt-out wording, and valid values for the account's message properties.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from consent import selectors as consent_selectors
+from consent.models import SubscriptionType
+from messaging import selectors, tokens
+from messaging.models import BODY_MAX_LENGTH, Campaign, MessageProperty, SmsMessage
+from messaging.services.settings import sending_settings
+from registration.models import PhoneNumber
+from smsapp.models import Account, User
+
+NAME_MAX_LENGTH = 200
+PROPERTY_TEXT_MAX_LENGTH = 500
+EDITABLE_FIELDS = frozenset(
+    {"name", "body", "append_opt_out", "subscription_type", "campaign_name", "sender", "properties"}
+)
+
+
+def body_length(text: str) -> int:
+    """Characters as the 1,600 limit counts them: code points, like Twilio's API (composer.js
+    counts the same way, not in UTF-16 units as a textarea's maxlength would)."""
+    return len(text)
+
+
+def _body_errors(
+    *, account: Account, body: str, append_opt_out: bool, errors: dict[str, list[str]]
+) -> None:
+    full = tokens.body_with_opt_out(body, append_opt_out=append_opt_out)
+    length = body_length(full)
+    if length > BODY_MAX_LENGTH:
+        with_line = " with the opt-out line" if append_opt_out else ""
+        errors.setdefault("body", []).append(
+            f"A message is limited to {BODY_MAX_LENGTH:,} characters; this one has "
+            f"{length:,}{with_line}."
+        )
+    known = {key for key, _ in selectors.personalization_fields(account=account)}
+    for problem in tokens.tokens_validate(body, known_properties=known):
+        errors.setdefault("body", []).append(problem.message)
+    if not append_opt_out and not tokens.has_opt_out_wording(body):
+        errors.setdefault("append_opt_out", []).append(
+            "The opt-out line can be switched off only when the message itself says how to "
+            "opt out, e.g. “Reply STOP to opt out”."
+        )
+
+
+def _name_clean(name: str, errors: dict[str, list[str]]) -> str:
+    name = (name or "").strip()
+    if not name:
+        errors.setdefault("name", []).append("Give the message a name.")
+    elif len(name) > NAME_MAX_LENGTH:
+        errors.setdefault("name", []).append(f"At most {NAME_MAX_LENGTH} characters.")
+    return name
+
+
+def _property_value_clean(prop: MessageProperty, raw: object) -> object:
+    """The stored form of one property value; ValidationError with a message for the user."""
+    if prop.type == MessageProperty.Type.NUMBER:
+        try:
+            number = Decimal(str(raw).strip())
+        except InvalidOperation as exc:
+            raise ValidationError(f"{prop.label}: enter a number.") from exc
+        if not number.is_finite():
+            raise ValidationError(f"{prop.label}: enter a number.")
+        return int(number) if number == number.to_integral_value() else float(number)
+    text = str(raw).strip()
+    if prop.type == MessageProperty.Type.CHOICE and text not in prop.choices:
+        raise ValidationError(f"{prop.label}: choose one of {', '.join(prop.choices)}.")
+    if len(text) > PROPERTY_TEXT_MAX_LENGTH:
+        raise ValidationError(f"{prop.label}: at most {PROPERTY_TEXT_MAX_LENGTH} characters.")
+    return text
+
+
+def properties_clean(
+    *,
+    account: Account,
+    values: Mapping[str, object],
+    current: Mapping[str, object] | None = None,
+    creating: bool,
+    errors: dict[str, list[str]],
+) -> dict[str, object]:
+    """Merge `values` over `current`; unknown keys, bad values and (at creation) missing
+    required values are errors under `properties.<key>`."""
+    definitions = {p.key: p for p in selectors.message_properties(account=account)}
+    result = {k: v for k, v in (current or {}).items() if k in definitions}
+    for key, raw in values.items():
+        prop = definitions.get(key)
+        if prop is None:
+            errors.setdefault(f"properties.{key}", []).append(
+                f"There is no message property “{key}”."
+            )
+            continue
+        if raw is None or str(raw).strip() == "":
+            if prop.required and (creating or key in result):
+                errors.setdefault(f"properties.{key}", []).append(f"{prop.label} is required.")
+            result.pop(key, None)
+            continue
+        try:
+            result[key] = _property_value_clean(prop, raw)
+        except ValidationError as exc:
+            errors.setdefault(f"properties.{key}", []).extend(exc.messages)
+    if creating:
+        for key, prop in definitions.items():
+            if prop.required and key not in result and key not in values:
+                errors.setdefault(f"properties.{key}", []).append(f"{prop.label} is required.")
+    return result
+
+
+def _subscription_type_check(
+    account: Account, subscription_type: SubscriptionType | None, errors: dict
+) -> None:
+    if subscription_type is not None and subscription_type.account_id != account.pk:
+        errors.setdefault("subscription_type", []).append("Choose one of your subscription types.")
+
+
+def _sender_check(account: Account, sender: PhoneNumber | None, errors: dict) -> None:
+    if sender is not None and (
+        sender.account_id != account.pk or sender.status != PhoneNumber.Status.ACTIVE
+    ):
+        errors.setdefault("sender", []).append("Choose one of your active numbers.")
+
+
+def campaign_get_or_create(*, account: Account, name: str) -> Campaign | None:
+    """The account's campaign of that name (any case), created when new; None for ""."""
+    name = (name or "").strip()[:200]
+    if not name:
+        return None
+    existing = Campaign.objects.filter(account=account, name__iexact=name).first()
+    if existing is not None:
+        return existing
+    campaign, _ = Campaign.objects.get_or_create(account=account, name=name)
+    return campaign
+
+
+@transaction.atomic
+def message_create(
+    *,
+    account: Account,
+    owner: User | None,
+    name: str,
+    body: str = "",
+    append_opt_out: bool = True,
+    subscription_type: SubscriptionType | None = None,
+    campaign_name: str = "",
+    sender: PhoneNumber | None = None,
+    properties: Mapping[str, object] | None = None,
+) -> SmsMessage:
+    """A new draft. Without a subscription type it gets the account's default one."""
+    errors: dict[str, list[str]] = {}
+    name = _name_clean(name, errors)
+    _body_errors(account=account, body=body, append_opt_out=append_opt_out, errors=errors)
+    _subscription_type_check(account, subscription_type, errors)
+    _sender_check(account, sender, errors)
+    values = properties_clean(
+        account=account, values=properties or {}, creating=True, errors=errors
+    )
+    if errors:
+        raise ValidationError(errors)
+    if subscription_type is None:
+        subscription_type = consent_selectors.subscription_type_default(account=account)
+    return SmsMessage.objects.create(
+        account=account,
+        owner=owner,
+        name=name,
+        body=body,
+        append_opt_out=append_opt_out,
+        subscription_type=subscription_type,
+        campaign=campaign_get_or_create(account=account, name=campaign_name),
+        sender=sender,
+        properties=values,
+    )
+
+
+@transaction.atomic
+def message_update(*, account: Account, message: SmsMessage, **changes) -> SmsMessage:
+    """Change a draft. Only the fields given change (`properties` merges key by key); the
+    result is checked as a whole and nothing is saved when anything is wrong."""
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"message_update() got unexpected fields: {sorted(unknown)}")
+    message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
+    if message.status != SmsMessage.Status.DRAFT:
+        raise ValidationError(
+            f"This message is {message.get_status_display().lower()}; only drafts can be changed."
+        )
+    if message.archived_at is not None:
+        raise ValidationError("This message is archived; restore it to change it.")
+    errors: dict[str, list[str]] = {}
+    name = _name_clean(changes.get("name", message.name), errors)
+    body = changes.get("body", message.body)
+    append_opt_out = changes.get("append_opt_out", message.append_opt_out)
+    _body_errors(account=account, body=body, append_opt_out=append_opt_out, errors=errors)
+    subscription_type = changes.get("subscription_type", message.subscription_type)
+    _subscription_type_check(account, subscription_type, errors)
+    sender = changes.get("sender", message.sender)
+    _sender_check(account, sender, errors)
+    values = properties_clean(
+        account=account,
+        values=changes.get("properties") or {},
+        current=message.properties,
+        creating=False,
+        errors=errors,
+    )
+    if errors:
+        raise ValidationError(errors)
+    message.name = name
+    message.body = body
+    message.append_opt_out = append_opt_out
+    message.subscription_type = subscription_type
+    message.sender = sender
+    message.properties = values
+    if "campaign_name" in changes:
+        message.campaign = campaign_get_or_create(account=account, name=changes["campaign_name"])
+    message.save()
+    return message
+
+
+ARCHIVABLE = (SmsMessage.Status.DRAFT, SmsMessage.Status.SENT, SmsMessage.Status.CANCELLED)
+
+
+@transaction.atomic
+def message_archive(*, account: Account, message: SmsMessage) -> SmsMessage:
+    message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
+    if message.status not in ARCHIVABLE:
+        raise ValidationError(
+            f"A {message.get_status_display().lower()} message can't be archived; cancel it or "
+            "let it finish first."
+        )
+    if message.archived_at is None:
+        message.archived_at = timezone.now()
+        message.save(update_fields=["archived_at", "updated_at"])
+    return message
+
+
+@transaction.atomic
+def message_unarchive(*, account: Account, message: SmsMessage) -> SmsMessage:
+    message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
+    if message.archived_at is not None:
+        message.archived_at = None
+        message.save(update_fields=["archived_at", "updated_at"])
+    return message
+
+
+@transaction.atomic
+def message_delete(*, account: Account, message: SmsMessage) -> None:
+    """Delete a draft; anything that went out is kept (archive it instead)."""
+    message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
+    if message.status != SmsMessage.Status.DRAFT or message.outbound.exists():
+        raise ValidationError("Only a draft that never went out can be deleted; archive it.")
+    message.delete()
+
+
+# Custom message properties -------------------------------------------------------------------
+
+_KEY = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+
+
+def _property_key(label: str, key: str) -> str:
+    key = (key or "").strip() or slugify(label).replace("-", "_")
+    return key
+
+
+@transaction.atomic
+def message_property_create(
+    *,
+    account: Account,
+    label: str,
+    key: str = "",
+    type: str = MessageProperty.Type.TEXT,
+    choices: list[str] | None = None,
+    required: bool = False,
+) -> MessageProperty:
+    errors: dict[str, list[str]] = {}
+    label = (label or "").strip()
+    if not label or len(label) > 100:
+        errors.setdefault("label", []).append(
+            "Give the property a label of at most 100 characters."
+        )
+    key = _property_key(label, key)
+    if not _KEY.match(key):
+        errors.setdefault("key", []).append(
+            "A key starts with a letter and has only lower-case letters, digits and _."
+        )
+    elif MessageProperty.objects.filter(account=account, key=key).exists():
+        errors.setdefault("key", []).append(f"A message property “{key}” already exists.")
+    if type not in MessageProperty.Type.values:
+        errors.setdefault("type", []).append("Choose a type.")
+    clean_choices = [c.strip()[:100] for c in (choices or []) if c and c.strip()]
+    if type == MessageProperty.Type.CHOICE and not clean_choices:
+        errors.setdefault("choices", []).append("List the choices, one per line.")
+    if errors:
+        raise ValidationError(errors)
+    return MessageProperty.objects.create(
+        account=account,
+        label=label,
+        key=key,
+        type=type,
+        choices=list(dict.fromkeys(clean_choices)) if type == MessageProperty.Type.CHOICE else [],
+        required=required,
+    )
+
+
+@transaction.atomic
+def message_property_delete(*, account: Account, prop: MessageProperty) -> None:
+    """Remove a definition; values already stored on messages stay in their JSON untouched."""
+    MessageProperty.objects.filter(account=account, pk=prop.pk).delete()
+
+
+# SMS usage settings (super admins) -------------------------------------------------------------
+
+
+@transaction.atomic
+def allotment_settings_update(
+    *,
+    account: Account,
+    monthly_segment_allotment: int,
+    allotment_renewal_day: int,
+    purchased_segments: int,
+):
+    """The monthly allotment, its renewal (contract) day and limit increases bought."""
+    errors: dict[str, list[str]] = {}
+    if monthly_segment_allotment < 0:
+        errors["monthly_segment_allotment"] = ["Can't be negative."]
+    if not 1 <= allotment_renewal_day <= 31:
+        errors["allotment_renewal_day"] = ["A day of the month, 1 to 31."]
+    if purchased_segments < 0:
+        errors["purchased_segments"] = ["Can't be negative."]
+    if errors:
+        raise ValidationError(errors)
+    rules = sending_settings(account)
+    rules.monthly_segment_allotment = monthly_segment_allotment
+    rules.allotment_renewal_day = allotment_renewal_day
+    rules.purchased_segments = purchased_segments
+    rules.save(
+        update_fields=["monthly_segment_allotment", "allotment_renewal_day", "purchased_segments"]
+    )
+    return rules

@@ -1,0 +1,157 @@
+"""Delivery statuses from Twilio: recorded once, applied forward-only, idempotently.
+
+The webhook only appends: one `INSERT ... ON CONFLICT DO NOTHING` of the (MessageSid,
+MessageStatus) pair, which is what makes a duplicate callback a no-op. On PostgreSQL that insert
+commits without waiting for its WAL flush (`synchronous_commit = off` for that transaction
+only): a crash could lose the last fraction of a second of callbacks, never corrupt anything,
+and the view answers several times faster than one fsync per callback allows. A worker then
+applies what came in, in batches: a status moves a message only when it ranks above the
+message's current one, so `delivered` followed by a late `sent` stays `delivered`, and a
+terminal status never changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from messaging.models import STATUS_RANK, OutboundMessage, StatusCallback
+from messaging.services import outcomes
+
+logger = logging.getLogger(__name__)
+
+APPLY_SCHEDULED_KEY = "status-callbacks:apply-scheduled"
+APPLY_BATCH = 5000
+# Wait this long after the first unapplied callback, so one run applies many.
+APPLY_DELAY_SECONDS = 0.5
+UNMATCHED_KEEP = dt.timedelta(minutes=10)
+
+
+def _lower_ranked(status: str) -> list[str]:
+    rank = STATUS_RANK[status]
+    return [str(s) for s, r in STATUS_RANK.items() if r < rank]
+
+
+def status_callback_record(
+    *, message_sid: str, status: str, error_code: int | None, account_sid: str
+) -> bool:
+    """Append one callback; False when this (sid, status) was seen before."""
+    table = StatusCallback._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute(
+            f"INSERT INTO {table} (message_sid, status, error_code, account_sid, received_at, "  # noqa: S608
+            "applied) VALUES (%s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (message_sid, status) DO NOTHING",
+            [message_sid, status, error_code, account_sid, timezone.now(), False],
+        )
+        new = cursor.rowcount == 1
+    if new:
+        _apply_soon()
+    return new
+
+
+def _apply_soon() -> None:
+    """Schedule one apply run for everything arriving in the next moment."""
+    from messaging.tasks import status_callbacks_apply_task
+
+    if cache.add(APPLY_SCHEDULED_KEY, 1, timeout=30):
+        status_callbacks_apply_task.apply_async(countdown=APPLY_DELAY_SECONDS)
+
+
+def _statuses_move(
+    moves: list[tuple[str, str, int | None]], *, now: dt.datetime
+) -> list[tuple[str, int | None]]:
+    """Move each (SID, status, error code) forward; the (SID, error code) of rows that moved.
+
+    On PostgreSQL one statement moves the whole batch: fewer round trips, and the analytics
+    change feed (a statement trigger, see analytics/models.py) writes a handful of rows for it
+    instead of one per callback.
+    """
+    if not moves:
+        return []
+    if connection.vendor != "postgresql":
+        moved = []
+        for sid, status, code in moves:
+            changes: dict = {"status": status, "status_updated_at": now}
+            if code:
+                changes["error_code"] = code
+            if OutboundMessage.objects.filter(
+                twilio_sid=sid, status__in=_lower_ranked(status)
+            ).update(**changes):
+                moved.append((sid, code))
+        return moved
+    table = OutboundMessage._meta.db_table
+    rank_of = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_RANK.items())
+    values = ", ".join(["(%s, %s, %s::integer, %s::integer)"] * len(moves))
+    params: list = [now]
+    for sid, status, code in moves:
+        params += [sid, status, code, STATUS_RANK[status]]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS o SET status = v.status, status_updated_at = %s, "  # noqa: S608
+            "error_code = COALESCE(v.code, o.error_code) "
+            f"FROM (VALUES {values}) AS v(sid, status, code, rank) "
+            f"WHERE o.twilio_sid = v.sid AND (CASE o.status {rank_of} ELSE 99 END) < v.rank "
+            "RETURNING o.twilio_sid, v.code",
+            params,
+        )
+        return [(sid, code) for sid, code in cursor.fetchall()]
+
+
+def status_callbacks_apply(*, limit: int = APPLY_BATCH) -> int:
+    """Apply unapplied callbacks in a batch; returns how many callbacks were consumed."""
+    # Callbacks arriving from now on schedule a new run.
+    cache.delete(APPLY_SCHEDULED_KEY)
+    with transaction.atomic():
+        batch = list(
+            StatusCallback.objects.select_for_update(skip_locked=True)
+            .filter(applied=False)
+            .order_by("id")[:limit]
+        )
+        if not batch:
+            return 0
+        # Per message only the highest-ranked status counts, with the error code it came with.
+        best: dict[str, StatusCallback] = {}
+        codes: dict[str, list[int]] = defaultdict(list)
+        for callback in batch:
+            status = "cancelled" if callback.status == "canceled" else callback.status
+            if status not in STATUS_RANK:
+                continue  # receiving/received/read describe inbound or WhatsApp messages
+            callback.status = status
+            current = best.get(callback.message_sid)
+            if current is None or STATUS_RANK[status] > STATUS_RANK[current.status]:
+                best[callback.message_sid] = callback
+            if callback.error_code:
+                codes[callback.message_sid].append(callback.error_code)
+        now = timezone.now()
+        known = set(
+            OutboundMessage.objects.filter(twilio_sid__in=list(best)).values_list(
+                "twilio_sid", flat=True
+            )
+        )
+        # A callback can beat the dispatcher's write of the SID it answers; keep those for a
+        # later run. Ones still unmatched after UNMATCHED_KEEP are not ours (or long gone).
+        waiting = {
+            c.id
+            for c in batch
+            if c.message_sid not in known and now - c.received_at < UNMATCHED_KEEP
+        }
+        moves = [(sid, c.status, c.error_code) for sid, c in best.items() if sid in known]
+        for sid, code in _statuses_move(moves, now=now):
+            if code in outcomes.UNREACHABLE_CODES | outcomes.OPT_OUT_CODES:
+                row = (
+                    OutboundMessage.objects.select_related("account").filter(twilio_sid=sid).first()
+                )
+                if row is not None:
+                    outcomes.permanent_error_apply(row=row, code=code)
+        StatusCallback.objects.filter(id__in=[c.id for c in batch if c.id not in waiting]).update(
+            applied=True
+        )
+    return len(batch) - len(waiting)

@@ -1,0 +1,291 @@
+"""Fan-out: one outbound message per recipient, written in bulk, exactly once.
+
+The audience is read in keyset batches; each recipient's body is rendered and counted, its phone
+chosen, its due time computed (schedule, time zone, quiet hours). Rows are written with COPY into
+a temporary table and moved with `INSERT ... ON CONFLICT DO NOTHING` on PostgreSQL, or with
+`bulk_create(ignore_conflicts=True)` on SQLite, so re-running a fan-out creates nothing new.
+No Celery task and no INSERT per recipient.
+
+Links become short links here (issue 7): the message's links are stored once (MessageLink) and
+each recipient's body carries codes naming its own outbound row, so that row's id is taken from
+the table's sequence before the body is rendered (one statement per batch).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from messaging import links, segments, shortlinks, tokens
+from messaging.models import MessageLink, OutboundMessage, OutboundStatus, SmsMessage
+from messaging.schedule import next_allowed, recipient_zone
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 5000
+
+COLUMNS = (
+    "account_id",
+    "message_id",
+    "contact_id",
+    "sender_id",
+    "kind",
+    "to_phone",
+    "body",
+    "segments",
+    "encoding",
+    "status",
+    "not_sent_reason",
+    "deferred_reason",
+    "due_at",
+    "attempts",
+    "created_at",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """What fan-out needs of one contact, already decided by the audience selector."""
+
+    contact_id: int
+    phone_e164: str  # the phone to text, or "" when not sendable
+    not_sent_reason: str  # "" when sendable
+    time_zone: str
+    values: dict  # token values: built-in fields and custom properties
+
+
+@dataclass
+class FanoutPlan:
+    """How a message is scheduled, fixed once for the whole fan-out."""
+
+    message: SmsMessage
+    now: dt.datetime
+    account_zone: str
+    quiet_start: dt.time
+    quiet_end: dt.time
+    sender_id: int | None
+    # Phones already given a text by this fan-out: two contacts sharing a phone get it once.
+    seen_phones: set[str] = field(default_factory=set)
+    # The body with each link replaced by a numbered marker, and the short links' domain;
+    # None when the body has no link (rows then take ids from the table as they are written).
+    link_template: str | None = None
+    link_count: int = 0
+    link_domain: str = ""
+
+    def due_at(self, recipient: Recipient) -> tuple[dt.datetime, str]:
+        kind = self.message.schedule_kind
+        zone, _ = recipient_zone(
+            contact_zone=recipient.time_zone,
+            phone_e164=recipient.phone_e164,
+            account_zone=self.account_zone,
+        )
+        if kind == SmsMessage.ScheduleKind.CONTACT_TIME_ZONE and self.message.local_send_at:
+            wall = self.message.local_send_at.astimezone(dt.UTC).replace(tzinfo=None)
+            base = wall.replace(tzinfo=zone).astimezone(dt.UTC)
+            # A zone whose moment already passed when the send started gets it now.
+            base = max(base, self.now)
+        elif kind == SmsMessage.ScheduleKind.AT and self.message.scheduled_at:
+            base = max(self.message.scheduled_at, self.now)
+        else:
+            base = self.now
+        due = next_allowed(base, zone, start=self.quiet_start, end=self.quiet_end)
+        return due, ("quiet_hours" if due != base else "")
+
+
+def _short_links_render(plan: FanoutPlan, body: str, outbound_id: int) -> str:
+    for position in range(plan.link_count):
+        body = body.replace(
+            links.LINK_MARKER.format(position),
+            shortlinks.short_url(plan.link_domain, outbound_id, position),
+        )
+    return body
+
+
+def outbound_rows(
+    plan: FanoutPlan, recipients: Iterable[Recipient], *, ids: Iterable[int] | None = None
+) -> Iterator[tuple]:
+    """The row of every recipient, in COLUMNS order (preceded by its id when `ids` is given:
+    a body with links needs it for its short links)."""
+    message = plan.message
+    if plan.link_template is not None:
+        render = tokens.renderer(plan.link_template)
+    else:
+        render = tokens.renderer(
+            tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out)
+        )
+    now = plan.now
+    seen_phones = plan.seen_phones
+    id_iter = iter(ids) if ids is not None else None
+    for recipient in recipients:
+        body = render(recipient.values)
+        if id_iter is not None:
+            outbound_id = next(id_iter)
+            body = _short_links_render(plan, body, outbound_id)
+            yield (outbound_id, *_row(plan, recipient, body, now, seen_phones))
+        else:
+            yield _row(plan, recipient, body, now, seen_phones)
+
+
+def _row(
+    plan: FanoutPlan, recipient: Recipient, body: str, now: dt.datetime, seen_phones: set[str]
+) -> tuple:
+    message = plan.message
+    reason = recipient.not_sent_reason
+    if not reason and recipient.phone_e164 in seen_phones:
+        reason = "duplicate_phone"
+    if reason:
+        return (
+            message.account_id,
+            message.pk,
+            recipient.contact_id,
+            plan.sender_id,
+            OutboundMessage.Kind.CAMPAIGN,
+            recipient.phone_e164,
+            body,
+            0,
+            "",
+            OutboundStatus.NOT_SENT,
+            reason,
+            "",
+            now,
+            0,
+            now,
+        )
+    seen_phones.add(recipient.phone_e164)
+    estimate = segments.estimate(body)
+    due, deferred = plan.due_at(recipient)
+    return (
+        message.account_id,
+        message.pk,
+        recipient.contact_id,
+        plan.sender_id,
+        OutboundMessage.Kind.CAMPAIGN,
+        recipient.phone_e164,
+        body,
+        estimate.segments,
+        estimate.encoding,
+        OutboundStatus.PENDING,
+        "",
+        deferred,
+        due,
+        0,
+        now,
+    )
+
+
+def rows_write(rows: list[tuple], *, with_ids: bool = False) -> int:
+    """Write rows, skipping any (message, contact) already there; returns how many were new.
+
+    `with_ids`: each row starts with its id (reserved with `ids_reserve`). A row skipped as a
+    duplicate just leaves its reserved id unused; the row already there keeps its own body,
+    whose short links name its own id.
+    """
+    if not rows:
+        return 0
+    columns = ("id", *COLUMNS) if with_ids else COLUMNS
+    message_id = rows[0][columns.index("message_id")]
+    if connection.vendor == "postgresql":
+        return _rows_copy(rows, columns)
+    objects = [OutboundMessage(**dict(zip(columns, row, strict=True))) for row in rows]
+    before = OutboundMessage.objects.filter(message_id=message_id).count()
+    OutboundMessage.objects.bulk_create(objects, batch_size=1000, ignore_conflicts=True)
+    return OutboundMessage.objects.filter(message_id=message_id).count() - before
+
+
+def ids_reserve(count: int) -> list[int]:
+    """`count` fresh outbound ids, taken from the table's own sequence so no writer collides."""
+    table = OutboundMessage._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite (AUTOINCREMENT): move the table's counter on; writing first takes the lock.
+        cursor.execute(
+            "UPDATE sqlite_sequence SET seq = seq + %s WHERE name = %s RETURNING seq",
+            [count, table],
+        )
+        found = cursor.fetchone()
+        if found is None:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) + %s FROM {table}", [count])  # noqa: S608
+            top = cursor.fetchone()[0]
+            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, top])
+        else:
+            top = found[0]
+        return list(range(top - count + 1, top + 1))
+
+
+def _rows_copy(rows: list[tuple], columns_written: tuple[str, ...]) -> int:
+    table = OutboundMessage._meta.db_table
+    columns = ", ".join(columns_written)
+    stage = "fanout_stage_ids" if columns_written[0] == "id" else "fanout_stage"
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Only the columns we write, so the real table's id sequence fills ids on the move
+        # (unless they were reserved beforehand for short links).
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        raw = cursor.cursor  # psycopg 3: COPY streams rows while the server parses them
+        with raw.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} "  # noqa: S608
+            "ON CONFLICT (message_id, contact_id) WHERE message_id IS NOT NULL "
+            "AND contact_id IS NOT NULL DO NOTHING"
+        )
+        return cursor.rowcount
+
+
+def message_fanout(
+    *, message: SmsMessage, recipients: Iterable[list[Recipient]], plan: FanoutPlan
+) -> int:
+    """Write every recipient's outbound message, batch by batch; returns how many were new."""
+    created = 0
+    for batch in recipients:
+        if plan.link_template is not None:
+            ids = ids_reserve(len(batch))
+            created += rows_write(list(outbound_rows(plan, batch, ids=ids)), with_ids=True)
+        else:
+            created += rows_write(list(outbound_rows(plan, batch)))
+        SmsMessage.objects.filter(pk=message.pk).update(fanout_done=F("fanout_done") + len(batch))
+    return created
+
+
+def plan_for(message: SmsMessage, *, now: dt.datetime | None = None) -> FanoutPlan:
+    from messaging.services.settings import sending_settings
+
+    rules = sending_settings(message.account)
+    plan = FanoutPlan(
+        message=message,
+        now=now or timezone.now(),
+        account_zone=message.account.time_zone,
+        quiet_start=rules.quiet_hours_start,
+        quiet_end=rules.quiet_hours_end,
+        sender_id=message.sender_id,
+    )
+    body = tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out)
+    template, urls = links.links_number(body, limit=shortlinks.MAX_LINKS)
+    if urls:
+        message_links_store(message=message, urls=urls)
+        plan.link_template = template
+        plan.link_count = len(urls)
+        plan.link_domain = links.link_domain(message.sender)
+    return plan
+
+
+def message_links_store(*, message: SmsMessage, urls: list[str]) -> None:
+    """Keep the message's links, once per message; a re-run fan-out finds the same ones."""
+    MessageLink.objects.bulk_create(
+        [MessageLink(message=message, position=i, url=url) for i, url in enumerate(urls)],
+        ignore_conflicts=True,
+    )

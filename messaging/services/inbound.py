@@ -1,0 +1,112 @@
+"""Texts our numbers receive: keywords change consent at once; other replies go to the inbox."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from messaging.models import InboundMessage, OutboundMessage, OutboundStatus
+from registration.models import PhoneNumber
+
+logger = logging.getLogger(__name__)
+
+# Sent after an inbound text is stored and committed, for apps that react to replies (workflows'
+# keyword trigger); messaging can't import them. Payload: account_id, inbound_id, contact_id,
+# body, keyword_kind. Receivers must stay cheap and hand work to the worker.
+inbound_received = Signal()
+
+
+def _announce(inbound: InboundMessage) -> None:
+    def send() -> None:
+        results = inbound_received.send_robust(
+            sender=InboundMessage,
+            account_id=inbound.account_id,
+            inbound_id=inbound.pk,
+            contact_id=inbound.contact_id,
+            body=inbound.body,
+            keyword_kind=inbound.keyword_kind,
+        )
+        for receiver, result in results:
+            if isinstance(result, Exception):
+                logger.error("inbound receiver %s failed", receiver, exc_info=result)
+
+    transaction.on_commit(send)
+
+
+def _number_for(account_sid: str, to_phone: str) -> PhoneNumber | None:
+    number = PhoneNumber.objects.select_related("account").filter(e164=to_phone).first()
+    if number is None:
+        return None
+    subaccount = getattr(number.account, "twilio", None)
+    expected = subaccount.sid if subaccount else settings.TWILIO_ACCOUNT_SID
+    # A number answers only for the subaccount that owns it.
+    return number if account_sid in (expected, settings.TWILIO_ACCOUNT_SID) else None
+
+
+def inbound_receive(
+    *, account_sid: str, message_sid: str, from_phone: str, to_phone: str, body: str
+) -> InboundMessage | None:
+    """Store an inbound text once, apply its keyword, stop queued sends after an opt-out."""
+    from consent import services as consent_services
+
+    if InboundMessage.objects.filter(message_sid=message_sid).exists():
+        return None
+    number = _number_for(account_sid, to_phone)
+    if number is None:
+        logger.info("inbound %s to unknown number %s: ignored", message_sid, to_phone)
+        return None
+    account = number.account
+    try:
+        with transaction.atomic():
+            outcome = consent_services.inbound_keyword_apply(
+                account=account,
+                phone_e164=from_phone,
+                body=body,
+                received_by_number=to_phone,
+                message_sid=message_sid,
+            )
+            if outcome.duplicate:
+                return None
+            inbound = InboundMessage.objects.create(
+                account=account,
+                message_sid=message_sid,
+                contact=outcome.contact,
+                from_phone=from_phone,
+                to_phone=to_phone,
+                body=body,
+                keyword_kind=outcome.kind,
+                flagged_for_review=outcome.kind == "flagged_for_review",
+            )
+            if outcome.kind == "opt_out":
+                # The STOP wins over anything still waiting to go to that phone.
+                OutboundMessage.objects.filter(
+                    account=account,
+                    to_phone=from_phone,
+                    status=OutboundStatus.PENDING,
+                    kind__in=(OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW),
+                ).update(
+                    status=OutboundStatus.NOT_SENT,
+                    not_sent_reason="opted_out",
+                    status_updated_at=timezone.now(),
+                )
+    except IntegrityError:
+        return None  # the same MessageSid raced in twice; the first one won
+    _announce(inbound)
+    if outcome.reply_text:
+        from messaging.services.replies import reply_send
+
+        transaction.on_commit(
+            lambda: reply_send(
+                account=account,
+                sender=number,
+                to_phone=from_phone,
+                body=outcome.reply_text,
+                contact=outcome.contact,
+                respect_consent=False,
+            )
+        )
+    return inbound

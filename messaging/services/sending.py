@@ -1,0 +1,206 @@
+"""A message's life after composing: review, send or schedule, pause, resume, cancel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from messaging import segments, tokens
+from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
+from messaging.services import allotment, audience
+from messaging.services.settings import sending_settings
+from smsapp.models import Account, User
+
+# Above this many recipients the review counts segments on a sample and says it estimated.
+EXACT_REVIEW_LIMIT = 50_000
+
+
+@dataclass
+class Review:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    sendable: int = 0
+    not_sendable: int = 0
+    reasons: list[dict] = field(default_factory=list)
+    segments_total: int = 0
+    segments_estimated: bool = False
+    usage_after: int = 0
+    allotment_total: int = 0
+    quiet_hours_deferred: int = 0
+    seconds_to_send: int = 0
+
+
+def message_review(
+    *, account: Account, message: SmsMessage, now: dt.datetime | None = None
+) -> Review:
+    """Errors block a send; warnings inform (DESIGN.md step 3)."""
+    from messaging.services.fanout import COLUMNS, outbound_rows, plan_for
+
+    COLUMN_STATUS, COLUMN_REASON, COLUMN_SEGMENTS, COLUMN_DEFERRED = (
+        COLUMNS.index(name) for name in ("status", "not_sent_reason", "segments", "deferred_reason")
+    )
+
+    review = Review()
+    now = now or timezone.now()
+    if message.sender is None:
+        review.errors.append("Choose a sending number; the account has no approved number yet.")
+    if not message.body.strip():
+        review.errors.append("The message has no text.")
+    if message.subscription_type is None:
+        review.errors.append("Choose a subscription type.")
+    if not message.append_opt_out and not tokens.has_opt_out_wording(message.body):
+        review.errors.append(
+            "The message must tell recipients how to opt out: keep the opt-out line or add "
+            "wording such as “Reply STOP to opt out”."
+        )
+    if review.errors:
+        return review
+
+    plan = plan_for(message, now=now)
+    pending = 0
+    sampled = 0
+    reasons: dict[str, int] = {}
+    for batch in audience.recipients(message):
+        for row in outbound_rows(plan, batch):
+            if row[COLUMN_STATUS] == OutboundStatus.NOT_SENT:
+                reason = row[COLUMN_REASON]
+                reasons[reason] = reasons.get(reason, 0) + 1
+                continue
+            pending += 1
+            if pending <= EXACT_REVIEW_LIMIT:
+                review.segments_total += row[COLUMN_SEGMENTS]
+                sampled += 1
+                if row[COLUMN_DEFERRED] == "quiet_hours":
+                    review.quiet_hours_deferred += 1
+    review.sendable = pending
+    review.not_sendable = sum(reasons.values())
+    review.reasons = [
+        {"reason": k, "label": audience.NOT_SENT_REASONS[k], "count": v}
+        for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])
+    ]
+    if pending > sampled and sampled:
+        review.segments_estimated = True
+        review.segments_total = math.ceil(review.segments_total * pending / sampled)
+        review.quiet_hours_deferred = math.ceil(review.quiet_hours_deferred * pending / sampled)
+    if pending == 0:
+        review.errors.append("No one in this audience can receive the message.")
+
+    usage = allotment.usage(account=account, now=now)
+    review.allotment_total = usage.total
+    review.usage_after = usage.used + review.segments_total
+    if review.segments_total > usage.left:
+        review.errors.append(
+            f"This send needs {review.segments_total:,} segments but only {usage.left:,} are "
+            "left this period."
+        )
+    elif usage.total and review.usage_after >= 0.6 * usage.total:
+        review.warnings.append(
+            f"After this send {review.usage_after:,} of {usage.total:,} segments "
+            f"({review.usage_after * 100 // usage.total}%) will be used this period."
+        )
+    if review.quiet_hours_deferred:
+        rules = sending_settings(account)
+        review.warnings.append(
+            f"{review.quiet_hours_deferred:,} messages fall outside quiet hours "
+            f"({rules.quiet_hours_start:%H:%M}-{rules.quiet_hours_end:%H:%M} recipient time) "
+            "and will wait for the next opening."
+        )
+    rate = message.sender.messages_per_second if message.sender else 1
+    review.seconds_to_send = math.ceil(pending / max(rate, 1))
+    estimate = segments.estimate(message.body)
+    if estimate.encoding == segments.UCS2:
+        review.warnings.append(
+            "Some characters force UCS-2 encoding, which fits fewer characters per segment: "
+            + " ".join(estimate.unicode_characters[:10])
+        )
+    return review
+
+
+@transaction.atomic
+def message_send(*, account: Account, message: SmsMessage, user: User) -> SmsMessage:
+    """Send now or schedule; refused with the review's errors when anything blocks."""
+    from messaging.tasks import message_fanout_task
+
+    message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
+    if message.status != SmsMessage.Status.DRAFT:
+        raise ValidationError(f"This message is already {message.get_status_display().lower()}.")
+    review = message_review(account=account, message=message)
+    if review.errors:
+        raise ValidationError(review.errors)
+    now = timezone.now()
+    if message.schedule_kind == SmsMessage.ScheduleKind.NOW:
+        message.status = SmsMessage.Status.SENDING
+        message.started_at = now
+    else:
+        message.status = SmsMessage.Status.SCHEDULED
+    message.fanout_total = review.sendable + review.not_sendable
+    message.save(update_fields=["status", "started_at", "fanout_total", "updated_at"])
+    # Fan-out runs now even for a scheduled send: rows carry their due time, and cancelling
+    # before they are due turns them to cancelled.
+    transaction.on_commit(lambda: message_fanout_task.delay(message.pk))
+    return message
+
+
+def _fanout_pending(message: SmsMessage):
+    return OutboundMessage.objects.filter(message=message, status=OutboundStatus.PENDING)
+
+
+@transaction.atomic
+def message_pause(*, account: Account, message: SmsMessage) -> SmsMessage:
+    message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
+    if message.status != SmsMessage.Status.SENDING:
+        raise ValidationError("Only a message that is sending can be paused.")
+    message.status = SmsMessage.Status.PAUSED
+    message.save(update_fields=["status", "updated_at"])
+    return message
+
+
+@transaction.atomic
+def message_resume(*, account: Account, message: SmsMessage) -> SmsMessage:
+    from messaging.tasks import dispatch_due_task
+
+    message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
+    if message.status != SmsMessage.Status.PAUSED:
+        raise ValidationError("Only a paused message can be resumed.")
+    message.status = SmsMessage.Status.SENDING
+    message.save(update_fields=["status", "updated_at"])
+    transaction.on_commit(dispatch_due_task.delay)
+    return message
+
+
+@transaction.atomic
+def message_cancel(*, account: Account, message: SmsMessage) -> SmsMessage:
+    """Cancel a scheduled send before it starts: nothing of it goes out."""
+    message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
+    if message.status != SmsMessage.Status.SCHEDULED:
+        raise ValidationError("Only a scheduled message can be cancelled.")
+    _fanout_pending(message).update(
+        status=OutboundStatus.CANCELLED, status_updated_at=timezone.now()
+    )
+    message.status = SmsMessage.Status.CANCELLED
+    message.save(update_fields=["status", "updated_at"])
+    return message
+
+
+@transaction.atomic
+def message_unschedule(*, account: Account, message: SmsMessage) -> SmsMessage:
+    """Back to draft so its schedule or audience can be changed; its rows are withdrawn."""
+    message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
+    if message.status != SmsMessage.Status.SCHEDULED:
+        raise ValidationError("Only a scheduled message can be changed.")
+    if (
+        OutboundMessage.objects.filter(message=message)
+        .exclude(status__in=(OutboundStatus.PENDING, OutboundStatus.NOT_SENT))
+        .exists()
+    ):
+        raise ValidationError("This message has started sending; pause it instead.")
+    OutboundMessage.objects.filter(message=message).delete()
+    message.status = SmsMessage.Status.DRAFT
+    message.fanout_done = 0
+    message.save(update_fields=["status", "fanout_done", "updated_at"])
+    return message

@@ -1,0 +1,280 @@
+"""Test sends: a message as it will go out, texted now to teammates' verified phones or to a
+number typed with its country code, optionally rendered "as" a chosen contact.
+
+Test texts go through the gateway like any other (`reply_send`, kind TEST, consent not checked:
+a teammate's own phone is not a contact's) and count toward the month's segment usage, so a
+test that would need more segments than are left is refused with the numbers.
+
+Teammates add their phones once; a six-digit code texted to the phone proves it is theirs. Only
+an HMAC of the code is kept, a code lasts ten minutes and allows five tries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from contacts.models import Contact
+from messaging import segments, selectors, tokens
+from messaging.models import OutboundMessage, OutboundStatus, SmsMessage, TestPhone
+from messaging.services import allotment
+from messaging.services.replies import reply_send
+from smsapp.models import Account, User
+
+CODE_LIFETIME = dt.timedelta(minutes=10)
+CODE_RESEND_INTERVAL = dt.timedelta(seconds=30)
+CODE_MAX_ATTEMPTS = 5
+TEST_PHONES_PER_USER = 5
+MAX_TEST_RECIPIENTS = 10
+VERIFICATION_TEXT = "{code} is your smsapp code to receive test messages. It expires in 10 minutes."
+
+
+def phone_number_clean(raw: str) -> str:
+    """A phone typed with its country code, in E.164; ValidationError saying what is wrong."""
+    raw = (raw or "").strip()
+    if not raw:
+        raise ValidationError("Enter a phone number.")
+    if not raw.startswith("+"):
+        raise ValidationError(
+            f"“{raw}”: type the number with its country code, starting with +, "
+            "e.g. +1 206 555 0100."
+        )
+    try:
+        number = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(f"“{raw}” is not a phone number.") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(f"“{raw}” is not a valid phone number.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _code_digest(test_phone: TestPhone, code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"{test_phone.public_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _allotment_check(*, account: Account, needed: int) -> None:
+    left = allotment.usage(account=account).left
+    if needed > left:
+        raise ValidationError(
+            f"This test needs {needed:,} segments but only {left:,} are left this period.",
+            code="allotment_exceeded",
+            params={"needed": needed, "left": left},
+        )
+
+
+def _sender(account: Account, message: SmsMessage | None = None):
+    sender = selectors.sender_for(account=account, message=message)
+    if sender is None:
+        raise ValidationError("The account has no active sending number yet.")
+    return sender
+
+
+def test_phone_add(*, account: Account, user: User, phone: str) -> TestPhone:
+    """Add one of the user's own phones and text it a verification code."""
+    e164 = phone_number_clean(phone)
+    existing = TestPhone.objects.filter(account=account, user=user, phone_e164=e164).first()
+    if existing is not None and existing.is_verified:
+        raise ValidationError(f"{e164} is already one of your verified test phones.")
+    if existing is None:
+        if TestPhone.objects.filter(account=account, user=user).count() >= TEST_PHONES_PER_USER:
+            raise ValidationError(f"You can have at most {TEST_PHONES_PER_USER} test phones.")
+        try:
+            with transaction.atomic():
+                existing = TestPhone.objects.create(account=account, user=user, phone_e164=e164)
+        except IntegrityError:  # a double submit
+            existing = TestPhone.objects.get(account=account, user=user, phone_e164=e164)
+    test_phone_code_send(account=account, test_phone=existing)
+    existing.refresh_from_db()
+    return existing
+
+
+def test_phone_code_send(
+    *, account: Account, test_phone: TestPhone, now: dt.datetime | None = None
+) -> OutboundMessage:
+    """Text a new code. At most one every 30 seconds; the code is stored before the text goes
+    out (outside any transaction: a rollback must never forget a text that was sent)."""
+    now = now or timezone.now()
+    if test_phone.is_verified:
+        raise ValidationError("This phone is already verified.")
+    sender = _sender(account)
+    code = f"{secrets.randbelow(10**6):06d}"
+    body = VERIFICATION_TEXT.format(code=code)
+    _allotment_check(account=account, needed=segments.estimate(body).segments)
+    # Claim the right to send with a conditional update, so two clicks send one code.
+    recent = now - CODE_RESEND_INTERVAL
+    claimed = (
+        TestPhone.objects.filter(account=account, pk=test_phone.pk, verified_at__isnull=True)
+        .exclude(code_sent_at__gt=recent)
+        .update(code_hash=_code_digest(test_phone, code), code_sent_at=now, attempts=0)
+    )
+    if not claimed:
+        raise ValidationError("A code was just sent; wait half a minute before asking again.")
+    test_phone.refresh_from_db()
+    return reply_send(
+        account=account,
+        sender=sender,
+        to_phone=test_phone.phone_e164,
+        body=body,
+        respect_consent=False,
+        kind=OutboundMessage.Kind.TEST,
+    )
+
+
+def test_phone_verify(
+    *, account: Account, test_phone: TestPhone, code: str, now: dt.datetime | None = None
+) -> TestPhone:
+    now = now or timezone.now()
+    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    # The error is raised after the block: raising inside would roll back the attempt count.
+    problem = ""
+    with transaction.atomic():
+        phone = TestPhone.objects.select_for_update().get(pk=test_phone.pk, account=account)
+        if phone.is_verified:
+            return phone
+        if not phone.code_hash or phone.code_sent_at is None:
+            problem = "Ask for a code first."
+        elif now - phone.code_sent_at > CODE_LIFETIME:
+            problem = "This code has expired; ask for a new one."
+        elif phone.attempts >= CODE_MAX_ATTEMPTS:
+            problem = "Too many wrong codes; ask for a new one."
+        elif not hmac.compare_digest(phone.code_hash, _code_digest(phone, code)):
+            phone.attempts += 1
+            phone.save(update_fields=["attempts"])
+            left = CODE_MAX_ATTEMPTS - phone.attempts
+            problem = (
+                f"That code is not right; {left} {'try' if left == 1 else 'tries'} left."
+                if left
+                else "That code is not right. Too many wrong codes; ask for a new one."
+            )
+        else:
+            phone.verified_at = now
+            phone.code_hash = ""
+            phone.save(update_fields=["verified_at", "code_hash"])
+    if problem:
+        raise ValidationError(problem)
+    return phone
+
+
+@transaction.atomic
+def test_phone_delete(*, account: Account, user: User, test_phone: TestPhone) -> None:
+    TestPhone.objects.filter(account=account, user=user, pk=test_phone.pk).delete()
+
+
+@dataclass(frozen=True)
+class TestSendResult:
+    __test__ = False
+
+    to_phone: str
+    outbound: OutboundMessage | None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.outbound is not None and self.outbound.status not in (
+            OutboundStatus.FAILED,
+            OutboundStatus.NOT_SENT,
+        )
+
+
+def message_test_send(
+    *,
+    account: Account,
+    message: SmsMessage,
+    test_phone_ids: Sequence[str] = (),
+    phone_numbers: Sequence[str] = (),
+    as_contact: Contact | None = None,
+) -> list[TestSendResult]:
+    """Text the message now to verified test phones (any teammate's, by public id) and typed
+    numbers, rendered for `as_contact` (or with every token's default).
+
+    Refused as a whole when a recipient is not valid, the body has a problem, or the segments
+    needed exceed what is left this period. Each recipient then gets its own text; one that
+    Twilio refuses is reported and does not stop the others.
+    """
+    errors: dict[str, list[str]] = {}
+    recipients: list[str] = []
+    if test_phone_ids:
+        verified = {
+            p.public_id: p.phone_e164
+            for p in selectors.test_phones_verified(account=account).filter(
+                public_id__in=list(test_phone_ids)
+            )
+        }
+        for public_id in test_phone_ids:
+            if public_id in verified:
+                recipients.append(verified[public_id])
+            else:
+                errors.setdefault("test_phones", []).append(
+                    "Choose among your team's verified test phones."
+                )
+                break
+    for raw in phone_numbers:
+        if not (raw or "").strip():
+            continue
+        try:
+            recipients.append(phone_number_clean(raw))
+        except ValidationError as exc:
+            errors.setdefault("phone_numbers", []).extend(exc.messages)
+    recipients = list(dict.fromkeys(recipients))
+    if not recipients and not errors:
+        errors.setdefault("test_phones", []).append(
+            "Choose a verified test phone or type a number."
+        )
+    if len(recipients) > MAX_TEST_RECIPIENTS:
+        errors.setdefault("test_phones", []).append(
+            f"A test goes to at most {MAX_TEST_RECIPIENTS} phones."
+        )
+    if as_contact is not None and as_contact.account_id != account.pk:
+        errors.setdefault("as_contact", []).append("Choose one of your contacts.")
+    if not message.body.strip():
+        errors.setdefault("body", []).append("Write the message first.")
+    known = {key for key, _ in selectors.personalization_fields(account=account)}
+    for problem in tokens.tokens_validate(message.body, known_properties=known):
+        errors.setdefault("body", []).append(problem.message)
+    if errors:
+        raise ValidationError(errors)
+
+    sender = _sender(account, message)
+    preview = selectors.message_preview(
+        account=account,
+        body=message.body,
+        append_opt_out=message.append_opt_out,
+        contact=as_contact,
+        sender=sender,
+    )
+    # What is recorded is the text as sent (links as typed until short links exist).
+    per_text = segments.estimate(preview.text).segments
+    _allotment_check(account=account, needed=per_text * len(recipients))
+
+    results = []
+    for to_phone in recipients:
+        try:
+            outbound = reply_send(
+                account=account,
+                sender=sender,
+                to_phone=to_phone,
+                body=preview.text,
+                respect_consent=False,
+                kind=OutboundMessage.Kind.TEST,
+            )
+        except ValidationError as exc:
+            results.append(TestSendResult(to_phone, None, " ".join(exc.messages)))
+        else:
+            results.append(TestSendResult(to_phone, outbound))
+    return results
+
+
+# The names start with "test_"; tell pytest they are not tests when a test module imports them.
+for _service in (test_phone_add, test_phone_code_send, test_phone_verify, test_phone_delete):
+    _service.__test__ = False  # type: ignore[attr-defined]

@@ -1,0 +1,100 @@
+"""Celery tasks of messaging: they take ids, call a service, and own their retry policy."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
+from messaging.services import audience, delivery, dispatch, fanout
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def message_fanout_task(message_id: int) -> int:
+    """Write the message's outbound rows; safe to run again (rows are unique per contact)."""
+    message = SmsMessage.objects.select_related("account").get(pk=message_id)
+    if message.status not in (SmsMessage.Status.SENDING, SmsMessage.Status.SCHEDULED):
+        return 0
+    SmsMessage.objects.filter(pk=message.pk).update(fanout_done=0, fanout_completed_at=None)
+    plan = fanout.plan_for(message)
+    created = fanout.message_fanout(
+        message=message, recipients=audience.recipients(message), plan=plan
+    )
+    SmsMessage.objects.filter(pk=message.pk).update(fanout_completed_at=timezone.now())
+    transaction.on_commit(dispatch_due_task.delay)
+    return created
+
+
+@shared_task(acks_late=True)
+def dispatch_due_task() -> int:
+    """Start a dispatcher for every sender with due messages (beat runs this every few seconds)."""
+    senders = dispatch.senders_with_due()
+    for sender_id in senders:
+        # One dispatcher per sender at a time is enough; the limiter holds the rate regardless.
+        if cache.add(f"dispatching:{sender_id}", 1, timeout=60):
+            sender_dispatch_task.delay(sender_id)
+    return len(senders)
+
+
+@shared_task(acks_late=True, soft_time_limit=90, time_limit=120)
+def sender_dispatch_task(sender_id: int) -> int:
+    try:
+        sent = dispatch.sender_dispatch(sender_id=sender_id, time_budget=50.0)
+    finally:
+        cache.delete(f"dispatching:{sender_id}")
+    if dispatch.senders_with_due() and sender_id in dispatch.senders_with_due():
+        sender_dispatch_task.delay(sender_id)
+    messages_complete()
+    return sent
+
+
+@shared_task(acks_late=True)
+def claimed_reconcile_task() -> dict:
+    return dispatch.claimed_reconcile()
+
+
+def messages_complete() -> int:
+    """Mark sends finished once nothing of them is waiting or being sent."""
+    open_rows = OutboundMessage.objects.filter(
+        status__in=(OutboundStatus.PENDING, OutboundStatus.CLAIMED)
+    )
+    started = SmsMessage.objects.filter(
+        status=SmsMessage.Status.SCHEDULED,
+        outbound__status__in=(
+            OutboundStatus.QUEUED,
+            OutboundStatus.SENT,
+            OutboundStatus.DELIVERED,
+            OutboundStatus.CLAIMED,
+        ),
+    ).distinct()
+    SmsMessage.objects.filter(pk__in=started.values("pk")).update(
+        status=SmsMessage.Status.SENDING, started_at=timezone.now()
+    )
+    return (
+        SmsMessage.objects.filter(status=SmsMessage.Status.SENDING)
+        .exclude(Q(pk__in=open_rows.values("message_id")))
+        .filter(fanout_completed_at__isnull=False)
+        .update(status=SmsMessage.Status.SENT, completed_at=timezone.now())
+    )
+
+
+@shared_task
+def messages_complete_task() -> int:
+    return messages_complete()
+
+
+@shared_task(acks_late=True)
+def status_callbacks_apply_task() -> int:
+    """Apply Twilio's status callbacks; runs until nothing is left (they keep arriving)."""
+    applied = total = delivery.status_callbacks_apply()
+    while applied >= delivery.APPLY_BATCH:
+        applied = delivery.status_callbacks_apply()
+        total += applied
+    return total

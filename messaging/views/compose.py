@@ -1,0 +1,349 @@
+"""The messages list and the composer: create, edit with autosave, preview, test send,
+archive."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from messaging import links, selectors, tokens
+from messaging.forms import (
+    PROPERTY_PREFIX,
+    MessageCreateForm,
+    MessageForm,
+    TestSendForm,
+)
+from messaging.models import BODY_MAX_LENGTH, SmsMessage
+from messaging.services import allotment, compose, test_sends
+from smsapp.models import Account
+from smsapp.tenancy import account_required, get_for_account
+
+LIST_PAGE_SIZE = 50
+# What the toolbar offers; any other character can be typed or pasted.
+EMOJI = "😀 😊 😍 🎉 👍 🙏 ❤️ 🔥 ⭐ ✅ 📣 🎁 🛍️ ⏰ 📅 🚚".split()
+# GSM characters people look for first, then a few common ones that force UCS-2.
+SPECIAL_CHARACTERS = [
+    "€", "£", "¥", "$", "§", "¿", "¡", "@", "#", "%", "&", "[", "]", "{", "}", "~", "|", "^",
+    "\\", "é", "è", "ñ", "ü", "©", "®", "™", "°", "•", "–", "…",
+]  # fmt: skip
+
+
+def _message(request: HttpRequest, message_id: str) -> SmsMessage:
+    queryset = SmsMessage.objects.select_related("subscription_type", "campaign", "sender", "owner")
+    return get_for_account(queryset, request.account, message_id)
+
+
+def _editable(request: HttpRequest, message: SmsMessage) -> bool:
+    return (
+        request.membership.can_edit
+        and message.status == SmsMessage.Status.DRAFT
+        and message.archived_at is None
+    )
+
+
+@require_GET
+@account_required
+def index(request: HttpRequest) -> HttpResponse:
+    tab = request.GET.get("tab", "")
+    tab = tab if tab in selectors.LIST_TAB_LABELS else ""
+    sort = request.GET.get("sort", "-updated")
+    sort = sort if sort in selectors.LIST_SORTS else "-updated"
+    q = request.GET.get("q", "").strip()
+    filters = {
+        "campaign": request.GET.get("campaign", "").strip()[:40],
+        "method": request.GET.get("method", "").strip()[:20],
+        "owner": request.GET.get("owner", "").strip()[:40],
+    }
+    queryset = selectors.messages_list(account=request.account, tab=tab, q=q, sort=sort, **filters)
+    page = Paginator(queryset, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.message_counts_by_tab(account=request.account)
+    context = {
+        "page": page,
+        "tab": tab,
+        "q": q,
+        "sort": sort,
+        "filters": filters,
+        "filter_query": urlencode({k: v for k, v in filters.items() if v}),
+        "campaigns": selectors.campaigns(account=request.account),
+        "methods": {key: label for key, (label, _) in selectors.SEND_METHODS.items()},
+        "owners": selectors.message_owners(account=request.account),
+        "tabs": [
+            (key, label, counts.get(key, 0)) for key, label in selectors.LIST_TAB_LABELS.items()
+        ],
+        "sorts": selectors.LIST_SORT_LABELS,
+    }
+    return render(request, "messaging/index.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@account_required(edit=True)
+def new(request: HttpRequest) -> HttpResponse:
+    account = request.account
+    initial = {"name": f"SMS {date_format(timezone.localdate(), 'M j, Y')}"}
+    form = MessageCreateForm(request.POST or None, initial=initial, account=account)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            message = compose.message_create(
+                account=account,
+                owner=request.user,
+                name=data["name"],
+                subscription_type=data["subscription_type"],
+                campaign_name=data["campaign_name"],
+                properties=form.property_values(),
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            return redirect("messaging:compose", message_id=message.public_id)
+    context = {"form": form, "campaigns": selectors.campaigns(account=account)}
+    return render(request, "messaging/new.html", context)
+
+
+def _form_initial(message: SmsMessage) -> dict:
+    initial = {
+        "name": message.name,
+        "body": message.body,
+        "append_opt_out": message.append_opt_out,
+        "subscription_type": message.subscription_type,
+        "campaign_name": message.campaign.name if message.campaign else "",
+        "sender": message.sender,
+    }
+    for key, value in (message.properties or {}).items():
+        initial[PROPERTY_PREFIX + key] = value
+    return initial
+
+
+def _composer_config(request: HttpRequest, message: SmsMessage, account: Account) -> dict:
+    sender = selectors.sender_for(account=account, message=message)
+    usage = allotment.usage(account=account)
+    return {
+        "bodyMaxLength": BODY_MAX_LENGTH,
+        "optOutLine": tokens.OPT_OUT_LINE,
+        "shortLinkPlaceholder": links.short_link_placeholder(account, sender=sender),
+        "previewUrl": reverse("messaging:preview", args=[message.public_id]),
+        "editable": _editable(request, message),
+        "usage": {"total": usage.total, "used": usage.used, "left": usage.left},
+    }
+
+
+@require_GET
+@account_required
+def compose_page(request: HttpRequest, message_id: str) -> HttpResponse:
+    account = request.account
+    message = _message(request, message_id)
+    editable = _editable(request, message)
+    form = MessageForm(initial=_form_initial(message), account=account)
+    if not editable:
+        for field in form.fields.values():
+            field.disabled = True
+    preview = selectors.message_preview(
+        account=account,
+        body=message.body,
+        append_opt_out=message.append_opt_out,
+        sender=selectors.sender_for(account=account, message=message),
+    )
+    context = {
+        "message": message,
+        "form": form,
+        "editable": editable,
+        "preview": preview,
+        "usage": allotment.usage(account=account),
+        "fields": selectors.personalization_fields(account=account),
+        "emoji": EMOJI,
+        "special_characters": SPECIAL_CHARACTERS,
+        "campaigns": selectors.campaigns(account=account),
+        "preview_contacts": selectors.contacts_for_picker(account=account, q=""),
+        "test_form": TestSendForm(account=account),
+        "my_test_phones": selectors.test_phones(account=account, user=request.user),
+        "config": _composer_config(request, message, account),
+    }
+    return render(request, "messaging/compose.html", context)
+
+
+def _save(request: HttpRequest, message: SmsMessage) -> tuple[MessageForm, SmsMessage, bool]:
+    """Save the composer's form through the service; (form with any errors, message, saved)."""
+    form = MessageForm(request.POST, account=request.account)
+    if not form.is_valid():
+        return form, message, False
+    data = form.cleaned_data
+    try:
+        message = compose.message_update(
+            account=request.account,
+            message=message,
+            name=data["name"],
+            body=data["body"],
+            append_opt_out=data["append_opt_out"],
+            subscription_type=data["subscription_type"],
+            campaign_name=data["campaign_name"],
+            sender=data["sender"],
+            properties=form.property_values(),
+        )
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        return form, message, False
+    return form, message, True
+
+
+def _form_errors(form) -> list[str]:
+    errors = []
+    for name, field_errors in form.errors.items():
+        field = form.fields.get(name)
+        label = (field.label or name.replace("_", " ").capitalize()) if field else ""
+        for error in field_errors:
+            errors.append(f"{label}: {error}" if label else error)
+    return errors
+
+
+@require_POST
+@account_required(edit=True)
+def autosave(request: HttpRequest, message_id: str) -> HttpResponse:
+    """The composer posts its form here (htmx, a moment after typing stops)."""
+    message = _message(request, message_id)
+    if not _editable(request, message):
+        return render(
+            request,
+            "messaging/_autosave_status.html",
+            {"errors": ["Only drafts can be changed."], "saved": False},
+        )
+    form, message, saved = _save(request, message)
+    context = {"saved": saved, "errors": _form_errors(form), "message": message}
+    if saved:
+        context["preview"] = selectors.message_preview(
+            account=request.account,
+            body=message.body,
+            append_opt_out=message.append_opt_out,
+            sender=selectors.sender_for(account=request.account, message=message),
+        )
+    return render(request, "messaging/_autosave_status.html", context)
+
+
+def preview_payload(preview: selectors.Preview, contact=None) -> dict:
+    estimate = preview.estimate
+    return {
+        "text": preview.text,
+        "counted_text": preview.counted_text,
+        "encoding": estimate.encoding,
+        "segments": estimate.segments,
+        "characters": estimate.characters,
+        "unicode_characters": list(estimate.unicode_characters),
+        "links": preview.links,
+        "short_link_length": preview.short_link_length,
+        # Stringified as the renderer does (None and "" mean "use the default").
+        "values": {
+            key: "" if value is None else str(value) for key, value in preview.values.items()
+        },
+        "contact": {"id": contact.public_id, "name": str(contact)} if contact else None,
+    }
+
+
+@require_POST
+@account_required(edit=True)
+def preview(request: HttpRequest, message_id: str) -> JsonResponse:
+    """The body (as posted, or as saved) rendered for a contact, with its exact estimate."""
+    account = request.account
+    message = _message(request, message_id)
+    contact_id = request.POST.get("contact", "").strip()
+    contact = selectors.contact_for_preview(account=account, public_id=contact_id)
+    if contact_id and contact is None:
+        return JsonResponse({"error": "No such contact."}, status=404)
+    if "body" in request.POST:
+        body = request.POST["body"].replace("\r\n", "\n")
+        append_opt_out = request.POST.get("append_opt_out") in ("on", "true", "1")
+    else:
+        body, append_opt_out = message.body, message.append_opt_out
+    result = selectors.message_preview(
+        account=account,
+        body=body,
+        append_opt_out=append_opt_out,
+        contact=contact,
+        sender=selectors.sender_for(account=account, message=message),
+    )
+    return JsonResponse(preview_payload(result, contact))
+
+
+@require_GET
+@account_required
+def contact_options(request: HttpRequest) -> HttpResponse:
+    """`<option>`s for the preview's contact picker, searched by name, email or phone."""
+    contacts = selectors.contacts_for_picker(account=request.account, q=request.GET.get("q", ""))
+    return render(request, "messaging/_contact_options.html", {"contacts": contacts})
+
+
+@require_POST
+@account_required(edit=True)
+def test_send(request: HttpRequest, message_id: str) -> HttpResponse:
+    """Save what the composer holds (its form is included in the post), then text it."""
+    account = request.account
+    message = _message(request, message_id)
+    errors: list[str] = []
+    results: list[test_sends.TestSendResult] = []
+    if "body" in request.POST and _editable(request, message):
+        message_form, message, saved = _save(request, message)
+        if not saved:
+            errors = ["Fix the message first."] + _form_errors(message_form)
+    form = TestSendForm(request.POST, account=account)
+    if not errors and form.is_valid():
+        data = form.cleaned_data
+        contact = selectors.contact_for_preview(account=account, public_id=data["as_contact"])
+        if data["as_contact"] and contact is None:
+            errors.append("That contact no longer exists.")
+        else:
+            try:
+                results = test_sends.message_test_send(
+                    account=account,
+                    message=message,
+                    test_phone_ids=data["test_phones"],
+                    phone_numbers=data["phone_numbers"],
+                    as_contact=contact,
+                )
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+    elif not errors:
+        errors.extend(_form_errors(form))
+    context = {"results": results, "errors": errors, "usage": allotment.usage(account=account)}
+    return render(request, "messaging/_test_send_result.html", context)
+
+
+@require_POST
+@account_required(edit=True)
+def archive(request: HttpRequest, message_id: str) -> HttpResponse:
+    message = _message(request, message_id)
+    try:
+        compose.message_archive(account=request.account, message=message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("messaging:compose", message_id=message.public_id)
+    messages.success(request, f"“{message.name}” archived.")
+    return redirect("messaging:index")
+
+
+@require_POST
+@account_required(edit=True)
+def unarchive(request: HttpRequest, message_id: str) -> HttpResponse:
+    message = _message(request, message_id)
+    compose.message_unarchive(account=request.account, message=message)
+    messages.success(request, f"“{message.name}” restored.")
+    return redirect("messaging:compose", message_id=message.public_id)
+
+
+@require_POST
+@account_required(edit=True)
+def delete(request: HttpRequest, message_id: str) -> HttpResponse:
+    message = _message(request, message_id)
+    try:
+        compose.message_delete(account=request.account, message=message)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("messaging:compose", message_id=message.public_id)
+    messages.success(request, f"“{message.name}” deleted.")
+    return redirect("messaging:index")

@@ -1,0 +1,264 @@
+"""The composer's "Send or schedule" tab: audience, when, review, and the send's progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import Counter
+
+from django import forms
+from django.contrib import messages as flash
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from contacts.models import ContactList
+from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
+from messaging.schedule import recipient_zone
+from messaging.services import allotment, audience, sending
+from messaging.services.audience_edit import contacts_from_text, message_audience_set
+from registration.models import PhoneNumber
+from smsapp.tenancy import account_required, get_for_account
+
+
+class SendForm(forms.Form):
+    include_lists = forms.ModelMultipleChoiceField(
+        queryset=ContactList.objects.none(), to_field_name="public_id", required=False
+    )
+    exclude_lists = forms.ModelMultipleChoiceField(
+        queryset=ContactList.objects.none(), to_field_name="public_id", required=False
+    )
+    include_contacts = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Emails, phone numbers (+1…) or contact ids, separated by commas or lines.",
+    )
+    exclude_contacts = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    sender = forms.ModelChoiceField(
+        queryset=PhoneNumber.objects.none(),
+        to_field_name="public_id",
+        required=False,
+        empty_label="— no approved number yet —",
+    )
+    schedule_kind = forms.ChoiceField(
+        # "Automated" belongs to workflows; a marketer picks one of the other three.
+        choices=[
+            choice
+            for choice in SmsMessage.ScheduleKind.choices
+            if choice[0] != SmsMessage.ScheduleKind.AUTOMATED
+        ],
+        widget=forms.RadioSelect,
+    )
+    send_at = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        lists = ContactList.objects.filter(account=account).order_by("name")
+        self.fields["include_lists"].queryset = lists
+        self.fields["exclude_lists"].queryset = lists
+        self.fields["sender"].queryset = PhoneNumber.objects.filter(
+            account=account, status=PhoneNumber.Status.ACTIVE
+        )
+        self.account = account
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("include_contacts", "exclude_contacts"):
+            found, unknown = contacts_from_text(account=self.account, text=cleaned.get(name) or "")
+            if unknown:
+                self.add_error(name, f"No contact matches: {', '.join(unknown[:10])}.")
+            cleaned[name] = found
+        return cleaned
+
+
+def _contacts_text(contacts) -> str:
+    return ", ".join(c.email or c.phone_e164 or c.public_id for c in contacts)
+
+
+def _initial(message: SmsMessage) -> dict:
+    send_at = None
+    if message.scheduled_at:
+        zone = zoneinfo.ZoneInfo(message.account.time_zone)
+        send_at = message.scheduled_at.astimezone(zone).replace(tzinfo=None)
+    elif message.local_send_at:
+        send_at = message.local_send_at.replace(tzinfo=None)
+    return {
+        "include_lists": message.include_lists.all(),
+        "exclude_lists": message.exclude_lists.all(),
+        "include_contacts": _contacts_text(message.include_contacts.all()),
+        "exclude_contacts": _contacts_text(message.exclude_contacts.all()),
+        "sender": message.sender,
+        "schedule_kind": message.schedule_kind,
+        "send_at": send_at,
+    }
+
+
+def _progress(message: SmsMessage) -> dict:
+    counts = dict(
+        OutboundMessage.objects.filter(message=message)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    total = max(message.fanout_total, sum(counts.values()), 1)
+    settled = sum(n for status, n in counts.items() if status not in ("pending", "claimed"))
+    deferred = (
+        OutboundMessage.objects.filter(message=message, status=OutboundStatus.PENDING)
+        .exclude(deferred_reason="")
+        .values_list("deferred_reason")
+        .annotate(n=Count("id"))
+    )
+    return {
+        "counts": counts,
+        "total": total,
+        "prepared": message.fanout_done,
+        "settled": settled,
+        "percent": settled * 100 // total,
+        "deferred": dict(deferred),
+        "done": message.status in (SmsMessage.Status.SENT, SmsMessage.Status.CANCELLED),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@account_required
+def send_page(request: HttpRequest, message_id: str) -> HttpResponse:
+    message = get_for_account(
+        SmsMessage.objects.select_related("account"), request.account, message_id
+    )
+    if message.status != SmsMessage.Status.DRAFT:
+        return render(
+            request,
+            "messaging/send_status.html",
+            {"message": message, "progress": _progress(message)},
+        )
+    form = SendForm(request.POST or None, account=request.account, initial=_initial(message))
+    review = None
+    if request.method == "POST":
+        if not request.membership.can_edit:
+            return render(request, "403.html", status=403)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                message = message_audience_set(
+                    account=request.account,
+                    message=message,
+                    include_lists=list(data["include_lists"]),
+                    exclude_lists=list(data["exclude_lists"]),
+                    include_contacts=data["include_contacts"],
+                    exclude_contacts=data["exclude_contacts"],
+                    sender=data["sender"],
+                    schedule_kind=data["schedule_kind"],
+                    send_at_local=data["send_at"],
+                )
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for field, errors in exc.error_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, exc)
+            else:
+                review = sending.message_review(account=request.account, message=message)
+    elif message.include_lists.exists() or message.include_contacts.exists():
+        review = sending.message_review(account=request.account, message=message)
+    context = {
+        "message": message,
+        "form": form,
+        "review": review,
+        "usage": allotment.usage(account=request.account),
+    }
+    return render(request, "messaging/send.html", context)
+
+
+@require_POST
+@account_required(edit=True)
+def send_confirm(request: HttpRequest, message_id: str) -> HttpResponse:
+    message = get_for_account(SmsMessage, request.account, message_id)
+    try:
+        message = sending.message_send(account=request.account, message=message, user=request.user)
+    except ValidationError as exc:
+        for text in exc.messages:
+            flash.error(request, text)
+        return redirect("messaging:send", message.public_id)
+    if message.status == SmsMessage.Status.SCHEDULED:
+        flash.success(request, f"“{message.name}” is scheduled.")
+    else:
+        flash.success(request, f"“{message.name}” is on its way.")
+    return redirect("messaging:send", message.public_id)
+
+
+def _transition(service, success: str):
+    @require_POST
+    @account_required(edit=True)
+    def view(request: HttpRequest, message_id: str) -> HttpResponse:
+        message = get_for_account(SmsMessage, request.account, message_id)
+        try:
+            service(account=request.account, message=message)
+        except ValidationError as exc:
+            flash.error(request, " ".join(exc.messages))
+        else:
+            flash.success(request, success)
+        return redirect("messaging:send", message.public_id)
+
+    return view
+
+
+send_pause = _transition(
+    sending.message_pause, "Sending paused; nothing more goes out until you resume."
+)
+send_resume = _transition(sending.message_resume, "Sending resumed.")
+send_cancel = _transition(sending.message_cancel, "Scheduled send cancelled; nothing was sent.")
+send_unschedule = _transition(
+    sending.message_unschedule,
+    "Back to draft: change the audience or the time, then schedule again.",
+)
+
+
+@require_GET
+@account_required
+def send_progress(request: HttpRequest, message_id: str) -> HttpResponse:
+    message = get_for_account(SmsMessage, request.account, message_id)
+    return render(
+        request,
+        "messaging/_send_progress.html",
+        {"message": message, "progress": _progress(message)},
+    )
+
+
+@require_GET
+@account_required
+def time_zones(request: HttpRequest, message_id: str) -> HttpResponse:
+    """Where each recipient's time zone comes from: the contact, the phone number, the account."""
+    message = get_for_account(
+        SmsMessage.objects.select_related("account"), request.account, message_id
+    )
+    by_zone: Counter[tuple[str, str]] = Counter()
+    sample = []
+    for batch in audience.recipients(message):
+        for recipient in batch:
+            if recipient.not_sent_reason:
+                continue
+            zone, source = recipient_zone(
+                contact_zone=recipient.time_zone,
+                phone_e164=recipient.phone_e164,
+                account_zone=request.account.time_zone,
+            )
+            by_zone[(str(zone), source)] += 1
+            if len(sample) < 100:
+                sample.append(
+                    {
+                        "name": recipient.values.get("first_name") or recipient.phone_e164,
+                        "phone": recipient.phone_e164,
+                        "zone": str(zone),
+                        "source": source,
+                    }
+                )
+    rows = [{"zone": z, "source": s, "count": n} for (z, s), n in by_zone.most_common()]
+    return render(
+        request,
+        "messaging/send_time_zones.html",
+        {"message": message, "rows": rows, "sample": sample, "now": dt.datetime.now(dt.UTC)},
+    )

@@ -1,0 +1,534 @@
+"""SMS setup over the API: the same steps as the pages, for super admins and members with the
+SMS-setup permission (everyone else gets 403).
+
+Drafts are updated with PATCH (only valid fields are saved; an invalid field answers 400 and
+saves nothing), submitted with POST .../submit. A second submission while one is under way
+answers 200 with the registration as it is; the first answers 202.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from registration import selectors, services
+from registration.areacodes import area_codes_search
+from registration.eligibility import DESTINATION_NOTICE, MESSAGE_CATEGORIES, SENDING_COUNTRIES
+from registration.models import PhoneNumber, RegistrationEvent
+from registration.services.use_case import use_case_business_names
+from registration.throughput import throughput_for
+from registration.validation import (
+    BUSINESS_FIELDS,
+    USE_CASE_FIELDS,
+    business_validate,
+    use_case_validate,
+)
+from smsapp.rest import CanSetupSms, CreatedCursorPagination
+from smsapp.tenancy import get_for_account
+
+
+class RegistrationConflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "This step cannot be taken now."
+
+
+def _raise(error: services.RegistrationError):
+    if isinstance(error, services.RegistrationInvalid):
+        raise exceptions.ValidationError(error.errors)
+    raise RegistrationConflict(detail=error.message, code=error.code)
+
+
+class ThroughputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "SmsThroughput"
+
+    messages_per_second = serializers.IntegerField()
+    tmobile_daily_cap = serializers.IntegerField()
+
+
+class RegistrationSerializer(serializers.Serializer):
+    """What brand and use-case registrations share."""
+
+    id = serializers.CharField(source="public_id")
+    status = serializers.CharField()
+    twilio_status = serializers.CharField()
+    failure_reason = serializers.CharField()
+    draft = serializers.DictField()
+    submitted_data = serializers.DictField()
+    submitted_by = serializers.EmailField(source="submitted_by.email", allow_null=True)
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    submission_count = serializers.IntegerField()
+    provision_error = serializers.CharField()
+    checked_at = serializers.DateTimeField(allow_null=True)
+    approved_at = serializers.DateTimeField(allow_null=True)
+
+
+class BrandSerializer(RegistrationSerializer):
+    class Meta:
+        ref_name = "SmsBrandRegistration"
+
+    eligible = serializers.SerializerMethodField()
+    eligibility = serializers.DictField()
+    trust_score = serializers.IntegerField(allow_null=True)
+    throughput = serializers.SerializerMethodField()
+    brand_sid = serializers.CharField()
+    tcr_id = serializers.CharField()
+
+    def get_eligible(self, brand) -> bool:
+        return brand.eligible_at is not None
+
+    @extend_schema_field(ThroughputSerializer)
+    def get_throughput(self, brand) -> dict:
+        return ThroughputSerializer(throughput_for(brand.trust_score)).data
+
+
+class UseCaseSerializer(RegistrationSerializer):
+    class Meta:
+        ref_name = "SmsUseCaseRegistration"
+
+    campaign_sid = serializers.CharField()
+    campaign_id = serializers.CharField()
+
+
+class PhoneNumberSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "SmsPhoneNumber"
+
+    id = serializers.CharField(source="public_id")
+    e164 = serializers.CharField()
+    status = serializers.CharField()
+    sms_capable = serializers.BooleanField()
+    mms_capable = serializers.BooleanField()
+    voice_capable = serializers.BooleanField()
+    messages_per_second = serializers.IntegerField()
+    tmobile_daily_cap = serializers.IntegerField()
+    link_domain = serializers.CharField()
+    link_domain_verified = serializers.BooleanField()
+    link_domain_error = serializers.CharField()
+    link_preview = serializers.SerializerMethodField()
+    users = serializers.SerializerMethodField()
+    is_demo = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+    def get_link_preview(self, number) -> str:
+        return selectors.link_preview(number)
+
+    def get_users(self, number) -> list[dict]:
+        return [{"id": u.public_id, "email": u.email} for u in number.users.all()]
+
+
+class SmsSetupApi(APIView):
+    """Where the account is in its SMS setup: eligibility, business, use case, numbers."""
+
+    permission_classes = [CanSetupSms]
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SmsSetup"
+
+        current_step = serializers.IntegerField()
+        complete = serializers.BooleanField()
+        destination_notice = serializers.CharField()
+        brand = BrandSerializer(allow_null=True)
+        use_case = UseCaseSerializer(allow_null=True)
+        numbers = PhoneNumberSerializer(many=True)
+
+    @staticmethod
+    def payload(account) -> dict:
+        overview = selectors.setup_overview(account)
+        return SmsSetupApi.OutputSerializer(
+            {
+                "current_step": overview.current_step,
+                "complete": overview.complete,
+                "destination_notice": DESTINATION_NOTICE,
+                "brand": overview.brand,
+                "use_case": overview.use_case,
+                "numbers": overview.numbers,
+            }
+        ).data
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request):
+        return Response(self.payload(request.account))
+
+
+class SmsSetupRefreshApi(APIView):
+    """Ask Twilio now how the reviews are going (the poller also does, every minute)."""
+
+    permission_classes = [CanSetupSms]
+
+    @extend_schema(request=None, responses=SmsSetupApi.OutputSerializer)
+    def post(self, request):
+        services.registration_status_poll(account=request.account)
+        return Response(SmsSetupApi.payload(request.account))
+
+
+class EligibilityApi(APIView):
+    permission_classes = [CanSetupSms]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SmsEligibilityInput"
+
+        sole_proprietor = serializers.BooleanField()
+        categories = serializers.ListField(
+            child=serializers.ChoiceField(choices=list(MESSAGE_CATEGORIES)), allow_empty=False
+        )
+        sending_country = serializers.ChoiceField(choices=list(SENDING_COUNTRIES))
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SmsEligibility"
+
+        eligible = serializers.BooleanField()
+        reasons = serializers.ListField(child=serializers.CharField())
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.eligibility_record(
+            account=request.account, user=request.user, answers=serializer.validated_data
+        )
+        return Response(self.OutputSerializer(result).data)
+
+
+class _DraftApi(APIView):
+    """GET the draft with what still breaks the rules; PATCH some of its fields."""
+
+    permission_classes = [CanSetupSms]
+    fields: tuple[str, ...] = ()
+    output = RegistrationSerializer
+
+    def registration(self, account): ...
+
+    def check(self, account, data, fields=None): ...
+
+    def save(self, account, user, data): ...
+
+    def body(self, account) -> dict:
+        registration = self.registration(account)
+        _, errors = self.check(account, registration.draft)
+        return {"registration": self.output(registration).data, "errors": errors}
+
+    def get(self, request):
+        return Response(self.body(request.account))
+
+    def patch(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise exceptions.ValidationError({name: ["Unknown field."] for name in unknown})
+        values, errors = self.check(request.account, data, fields=list(data))
+        if errors:
+            raise exceptions.ValidationError(errors)
+        try:
+            self.save(request.account, request.user, values)
+        except services.RegistrationError as error:
+            _raise(error)
+        return Response(self.body(request.account))
+
+
+class DraftSerializerMixin(serializers.Serializer):
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class BusinessApi(_DraftApi):
+    """The business registration's draft (step 1)."""
+
+    fields = BUSINESS_FIELDS
+    output = BrandSerializer
+
+    class OutputSerializer(DraftSerializerMixin):
+        class Meta:
+            ref_name = "SmsBusinessDraft"
+
+        registration = BrandSerializer()
+
+    def registration(self, account):
+        return services.brand_registration_get_or_create(account=account)
+
+    def check(self, account, data, fields=None):
+        return business_validate(data, fields=fields)
+
+    def save(self, account, user, data):
+        services.brand_draft_save(account=account, user=user, data=data)
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request):
+        return super().get(request)
+
+    @extend_schema(request=dict, responses=OutputSerializer)
+    def patch(self, request):
+        return super().patch(request)
+
+
+class BusinessSubmitApi(APIView):
+    """Submit the business registration: Trust Hub profile, A2P profile and brand at Twilio."""
+
+    permission_classes = [CanSetupSms]
+
+    @extend_schema(request=None, responses={202: BrandSerializer, 200: BrandSerializer})
+    def post(self, request):
+        try:
+            brand, submitted = services.brand_registration_submit(
+                account=request.account, user=request.user
+            )
+        except services.RegistrationError as error:
+            _raise(error)
+        return Response(
+            BrandSerializer(brand).data,
+            status=status.HTTP_202_ACCEPTED if submitted else status.HTTP_200_OK,
+        )
+
+
+class UseCaseApi(_DraftApi):
+    """The SMS use case's draft (step 2)."""
+
+    fields = USE_CASE_FIELDS
+    output = UseCaseSerializer
+
+    class OutputSerializer(DraftSerializerMixin):
+        class Meta:
+            ref_name = "SmsUseCaseDraft"
+
+        registration = UseCaseSerializer()
+
+    def registration(self, account):
+        return services.use_case_get_or_create(account=account)
+
+    def check(self, account, data, fields=None):
+        return use_case_validate(
+            data, business_names=use_case_business_names(account), fields=fields
+        )
+
+    def save(self, account, user, data):
+        services.use_case_draft_save(account=account, user=user, data=data)
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request):
+        return super().get(request)
+
+    @extend_schema(request=dict, responses=OutputSerializer)
+    def patch(self, request):
+        return super().patch(request)
+
+
+class UseCaseSubmitApi(APIView):
+    permission_classes = [CanSetupSms]
+
+    @extend_schema(request=None, responses={202: UseCaseSerializer, 200: UseCaseSerializer})
+    def post(self, request):
+        try:
+            use_case, submitted = services.use_case_submit(
+                account=request.account, user=request.user
+            )
+        except services.RegistrationError as error:
+            _raise(error)
+        return Response(
+            UseCaseSerializer(use_case).data,
+            status=status.HTTP_202_ACCEPTED if submitted else status.HTTP_200_OK,
+        )
+
+
+class AreaCodesApi(APIView):
+    """US area codes with their state; ``q`` filters by the code's digits or the state."""
+
+    permission_classes = [CanSetupSms]
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SmsAreaCode"
+
+        code = serializers.CharField()
+        state = serializers.CharField()
+
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, required=False)],
+        responses=OutputSerializer(many=True),
+    )
+    def get(self, request):
+        areas = area_codes_search(request.query_params.get("q", ""), limit=500)
+        return Response(self.OutputSerializer(areas, many=True).data)
+
+
+class AvailableNumbersApi(APIView):
+    """Local US numbers for sale in an area code (through Twilio)."""
+
+    permission_classes = [CanSetupSms]
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SmsAvailableNumber"
+
+        phone_number = serializers.CharField()
+        friendly_name = serializers.CharField()
+        sms = serializers.BooleanField()
+        mms = serializers.BooleanField()
+        voice = serializers.BooleanField()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("area_code", str, required=True),
+            OpenApiParameter("contains", str, required=False),
+        ],
+        responses=OutputSerializer(many=True),
+    )
+    def get(self, request):
+        try:
+            numbers = services.available_numbers_search(
+                account=request.account,
+                area_code=request.query_params.get("area_code", ""),
+                contains=request.query_params.get("contains", ""),
+            )
+        except services.RegistrationError as error:
+            if error.code == "area_code":
+                raise exceptions.ValidationError({"area_code": [error.message]}) from error
+            _raise(error)
+        return Response(self.OutputSerializer(numbers, many=True).data)
+
+
+class PhoneNumbersApi(APIView):
+    """The account's numbers; POST buys one into its Messaging Service."""
+
+    permission_classes = [CanSetupSms]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SmsPhoneNumberPurchase"
+
+        phone_number = serializers.CharField(max_length=20)
+
+    @extend_schema(responses=PhoneNumberSerializer(many=True))
+    def get(self, request):
+        numbers = selectors.phone_numbers_for(request.account)
+        return Response(PhoneNumberSerializer(numbers, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: PhoneNumberSerializer})
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            number = services.number_purchase(
+                account=request.account,
+                user=request.user,
+                phone_number=serializer.validated_data["phone_number"],
+            )
+        except services.RegistrationError as error:
+            _raise(error)
+        return Response(PhoneNumberSerializer(number).data, status=status.HTTP_201_CREATED)
+
+
+def _number(request, number_id: str) -> PhoneNumber:
+    return get_for_account(
+        PhoneNumber.objects.prefetch_related("users"), request.account, number_id
+    )
+
+
+class PhoneNumberApi(APIView):
+    permission_classes = [CanSetupSms]
+
+    @extend_schema(responses=PhoneNumberSerializer)
+    def get(self, request, number_id: str):
+        return Response(PhoneNumberSerializer(_number(request, number_id)).data)
+
+
+class PhoneNumberUsersApi(APIView):
+    """Who may send from the number (public ids of the account's members)."""
+
+    permission_classes = [CanSetupSms]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SmsPhoneNumberUsers"
+
+        users = serializers.ListField(child=serializers.CharField(), allow_empty=True)
+
+    @extend_schema(request=InputSerializer, responses=PhoneNumberSerializer)
+    def put(self, request, number_id: str):
+        number = _number(request, number_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            number = services.phone_number_users_set(
+                account=request.account,
+                user=request.user,
+                number=number,
+                user_ids=serializer.validated_data["users"],
+            )
+        except services.RegistrationError as error:
+            if error.code == "not_member":
+                raise exceptions.ValidationError({"users": [error.message]}) from error
+            _raise(error)
+        return Response(PhoneNumberSerializer(_number(request, number_id)).data)
+
+
+class PhoneNumberLinkDomainApi(APIView):
+    """Set (or, with "", remove) the number's branded link domain; it is pending until verified."""
+
+    permission_classes = [CanSetupSms]
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SmsLinkDomain"
+
+        link_domain = serializers.CharField(max_length=253, allow_blank=True)
+
+    @extend_schema(request=InputSerializer, responses=PhoneNumberSerializer)
+    def post(self, request, number_id: str):
+        number = _number(request, number_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            number = services.link_domain_set(
+                account=request.account,
+                user=request.user,
+                number=number,
+                domain=serializer.validated_data["link_domain"],
+            )
+        except services.RegistrationError as error:
+            raise exceptions.ValidationError({"link_domain": [error.message]}) from error
+        return Response(PhoneNumberSerializer(number).data)
+
+
+class PhoneNumberLinkDomainVerifyApi(APIView):
+    """Check that the domain resolves to our link host; the answer says why when it doesn't."""
+
+    permission_classes = [CanSetupSms]
+
+    @extend_schema(request=None, responses=PhoneNumberSerializer)
+    def post(self, request, number_id: str):
+        number = _number(request, number_id)
+        try:
+            number = services.link_domain_verify(
+                account=request.account, user=request.user, number=number
+            )
+        except services.RegistrationError as error:
+            _raise(error)
+        return Response(PhoneNumberSerializer(number).data)
+
+
+class RegistrationEventsApi(APIView):
+    """The audit log of SMS setup: every submission with who and when, and Twilio's outcomes."""
+
+    permission_classes = [CanSetupSms]
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SmsRegistrationEvent"
+
+        id = serializers.CharField(source="public_id")
+        kind = serializers.CharField()
+        user = serializers.EmailField(source="user.email", allow_null=True)
+        detail = serializers.DictField()
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request):
+        events = RegistrationEvent.objects.filter(account=request.account).select_related("user")
+        paginator = CreatedCursorPagination()
+        page = paginator.paginate_queryset(events, request, view=self)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)

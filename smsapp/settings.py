@@ -1,0 +1,302 @@
+"""smsapp settings: everything is declared here and chosen by environment variables.
+
+With no environment at all the app runs on its embedded default (SQLite and a filesystem Celery
+transport under var/, the Twilio emulator on 127.0.0.1:8010). README.md lists every setting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def env_secret(name: str, default: str | None = None) -> str | None:
+    """A secret from NAME, or from the file named by NAME_FILE (docker secrets)."""
+    path = env.str(f"{name}_FILE", default="")
+    if path:
+        return Path(path).read_text().strip()
+    return env.str(name, default=default)
+
+
+DEBUG = env.bool("DEBUG", default=False)
+# The fallback key is for `make run` and the tests only; `check --deploy` flags it in production.
+SECRET_KEY = env_secret("SECRET_KEY") or "django-insecure-dev-key-for-make-run-only"
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# The public URL Twilio posts to; webhook signatures are computed against it, so it must be the
+# URL Twilio sees, not the one a proxy forwards to.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The default host short links are served on when a number has no branded link domain.
+PUBLIC_LINK_DOMAIN = env.str("PUBLIC_LINK_DOMAIN", default="127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_htmx",
+    "axes",
+    "smsapp",
+    "contacts",
+    "consent",
+    "registration",
+    "messaging",
+    "analytics",
+    "workflows",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "smsapp.tenancy.AccountMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "smsapp.urls"
+WSGI_APPLICATION = "smsapp.wsgi.application"
+AUTH_USER_MODEL = "smsapp.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+AUTHENTICATION_BACKENDS = [
+    # Axes first: it refuses a locked-out username/IP before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "smsapp.navigation.navigation",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'smsapp.sqlite3'}"),
+}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+# The short-link redirect runs its one statement as a server-side prepared statement; turn
+# off behind a connection pooler in transaction mode that can't keep them (PgBouncer < 1.21).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite is the single-machine default; WAL and a busy timeout let web, worker and beat
+    # share it.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    # Shared between web and worker processes, so it must not be per-process memory.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Front-end packages are installed with npm (package.json) and served from node_modules, never
+# copied into the repository.
+# Front-end packages served from node_modules, one static prefix each (not the whole folder,
+# which holds thousands of files nobody fetches); `npm run build` bundles the segment
+# calculator for the browser into build/static.
+VENDOR_PACKAGES = ("htmx.org", "@picocss/pico", "chart.js", "sms-segments-calculator")
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    ("build", BASE_DIR / "build" / "static"),
+    *((f"vendor/{name}", BASE_DIR / "node_modules" / name) for name in VENDOR_PACKAGES),
+]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# In development files come straight from the finders; production serves collectstatic's copy.
+WHITENOISE_USE_FINDERS = DEBUG
+
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="smsapp <no-reply@localhost>")
+
+# Security: with DEBUG off these make `manage.py check --deploy` silent.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+X_FRAME_OPTIONS = "DENY"
+
+# Login attempts: five failures for one username from one address locks it for 15 minutes.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = 0.25
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The login form posts the email as "username" (Django's AuthenticationForm).
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "smsapp.rest.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["smsapp.rest.IsAccountMember"],
+    "DEFAULT_PAGINATION_CLASS": "smsapp.rest.CreatedCursorPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "smsapp.rest.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "smsapp API",
+    "DESCRIPTION": "Contacts, consent, SMS messages and analytics. Authenticate with a personal "
+    "API token: `Authorization: Bearer <token>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI is served from our own static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# Celery. Redis when REDIS_URL is set; otherwise kombu's filesystem transport under var/, which
+# needs no server, so `make run` works on a bare machine.
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+else:
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(VAR_DIR / "broker" / "out"),
+        "data_folder_out": str(VAR_DIR / "broker" / "out"),
+        "processed_folder": str(VAR_DIR / "broker" / "processed"),
+        "store_processed": False,
+    }
+    # The transport lists these folders on its first poll; a fresh clone has none yet.
+    for _folder in ("out", "processed"):
+        (VAR_DIR / "broker" / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540)
+# Our tasks are idempotent (they claim rows in the database), so a task whose worker died is
+# redelivered rather than lost.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TIMEZONE = "UTC"
+
+# Twilio. With no TWILIO_ACCOUNT_SID the platform talks to the local emulator under these
+# development credentials; production sets real ones and leaves TWILIO_API_BASE_URL empty.
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env_secret("TWILIO_AUTH_TOKEN", default="")
+if TWILIO_ACCOUNT_SID:
+    TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
+else:
+    TWILIO_ACCOUNT_SID = "AC" + "0" * 31 + "1"
+    TWILIO_AUTH_TOKEN = "emulator-auth-token-0000000000001"  # noqa: S105 - emulator only
+    TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="") or "http://127.0.0.1:8010"
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+
+# Dispatch: a row claimed this long ago with no Message SID is presumed stranded by a dead
+# dispatcher and reconciled against Twilio's message list.
+DISPATCH_STRANDED_AFTER_SECONDS = env.int("DISPATCH_STRANDED_AFTER_SECONDS", default=300)
+
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due": {"task": "messaging.tasks.dispatch_due_task", "schedule": 5.0},
+    "reconcile-claimed": {"task": "messaging.tasks.claimed_reconcile_task", "schedule": 60.0},
+    "apply-status-callbacks": {
+        "task": "messaging.tasks.status_callbacks_apply_task",
+        "schedule": 10.0,
+    },
+    "complete-messages": {"task": "messaging.tasks.messages_complete_task", "schedule": 15.0},
+    "registration-status-poll": {
+        "task": "registration.tasks.registration_status_poll_task",
+        "schedule": 60.0,
+    },
+    # Imports, reformats and bulk consent changes whose worker died are picked up again.
+    "contacts-jobs-sweep": {"task": "contacts.tasks.contacts_jobs_sweep_task", "schedule": 300.0},
+    "consent-jobs-sweep": {"task": "consent.tasks.consent_jobs_sweep_task", "schedule": 300.0},
+    # Analytics rollups: statuses, clicks and opt-outs folded in within seconds (well under a
+    # minute); a sample recomputed from raw rows every 5 minutes to correct any drift.
+    "analytics-rollups": {"task": "analytics.tasks.rollups_apply_task", "schedule": 10.0},
+    "analytics-drift-check": {"task": "analytics.tasks.rollups_check_task", "schedule": 300.0},
+    # Workflow delays that are over, and enrollments a crashed worker left due.
+    "workflow-steps-due": {"task": "workflows.tasks.workflow_steps_due_task", "schedule": 10.0},
+}
+
+# Tests that need PostgreSQL and Redis fail instead of skipping when this is set (CI sets it).
+SMSAPP_REQUIRE_SERVICES = env.bool("SMSAPP_REQUIRE_SERVICES", default=False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}

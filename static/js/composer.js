@@ -1,0 +1,419 @@
+/*
+ * The SMS composer: live count, UCS-2 highlighting and look-alike replacement, toolbar
+ * (link, emoji, special character, personalization token), opt-out switch rule, and the preview
+ * (contact, font size, dark mode).
+ *
+ * Counting runs in the browser on every keystroke with Twilio's own calculator (the npm package
+ * sms-segments-calculator, bundled by `npm run build` into build/segments-calculator.js, which
+ * sets window.SegmentedMessage). The text counted is the one messaging.selectors.preview_build
+ * counts on the server: opt-out line appended, tokens rendered with the previewed contact's
+ * values (or their defaults), each link replaced by a string as long as its short link.
+ * The patterns below mirror messaging/tokens.py and messaging/links.py; keep them in step.
+ */
+(function () {
+  "use strict";
+
+  var configElement = document.getElementById("composer-config");
+  if (!configElement) return;
+  var config = JSON.parse(configElement.textContent);
+
+  var TOKEN = /\{\{\s*contact\.([a-z_][a-z0-9_]*)\s*(?:\|\s*default:\s*"([^"]*)"\s*)?\}\}/g;
+  var SPACES = " \\t\\n\\r\\f\\v\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff";
+  var LINK = new RegExp(
+    "(?<![A-Za-z0-9_@./-])(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\\.)[^" + SPACES + "<>\"]+",
+    "g"
+  );
+  var TRAILING_PUNCTUATION = /[.,;:!?)\]}'"]+$/;
+  // Keep in step with messaging/tokens.py OPT_OUT_WORDING.
+  var OPT_OUT_WORDING =
+    /\b(reply|text|txt|send)\s+"?(stop|end|cancel|unsubscribe|quit|stopall|optout)"?\b|\bto\s+(opt[\s-]?out|unsubscribe)\b/i;
+
+  var form = document.getElementById("message-form");
+  var body = document.getElementById("message-body");
+  var optOut = document.getElementById("id_append_opt_out");
+  var $ = function (id) { return document.getElementById(id); };
+
+  // Token values of the previewed contact; empty = every token shows its default.
+  var previewValues = {};
+
+  function renderTokens(text, values) {
+    return text.replace(TOKEN, function (match, name, fallback) {
+      var value = values[name];
+      if (value === undefined || value === null || value === "") return fallback || "";
+      return String(value);
+    });
+  }
+
+  function replaceLinks(text, replacement) {
+    return text.replace(LINK, function (link) {
+      var trimmed = link.replace(TRAILING_PUNCTUATION, "");
+      var lower = trimmed.toLowerCase();
+      if (!trimmed || lower.endsWith("://") || lower.endsWith("www.")) return link;
+      return replacement + link.slice(trimmed.length);
+    });
+  }
+
+  function countLinks(text) {
+    var count = 0;
+    text.replace(LINK, function (link) {
+      var trimmed = link.replace(TRAILING_PUNCTUATION, "").toLowerCase();
+      if (trimmed && !trimmed.endsWith("://") && !trimmed.endsWith("www.")) count += 1;
+      return link;
+    });
+    return count;
+  }
+
+  function withOptOut(text) {
+    if (!optOut || !optOut.checked) return text;
+    return text ? text + "\n" + config.optOutLine : config.optOutLine;
+  }
+
+  function calculator() {
+    return typeof window.SegmentedMessage === "function" ? window.SegmentedMessage : null;
+  }
+
+  // The GSM look-alike of one grapheme under Twilio's smart encoding, or null if none.
+  function lookAlike(grapheme) {
+    var Segmented = calculator();
+    if (!Segmented) return null;
+    var swapped = new Segmented(grapheme, "auto", true).graphemes.join("");
+    if (swapped === grapheme) return null;
+    if (swapped && new Segmented(swapped, "auto", false).encodingName !== "GSM-7") return null;
+    return swapped;
+  }
+
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+
+  function setText(id, text) {
+    var el = $(id);
+    if (el) el.textContent = text;
+  }
+
+  var lastCount = null;
+
+  function update() {
+    var composed = withOptOut(body.value);
+    var rendered = renderTokens(composed, previewValues);
+    var counted = replaceLinks(rendered, config.shortLinkPlaceholder);
+    var length = Array.from(composed).length;
+
+    setText("count-length", length.toLocaleString("en-US"));
+    setText("count-length-note", optOut && optOut.checked ? " (opt-out line included)" : "");
+    var lengthBox = $("count-length-box");
+    if (lengthBox) lengthBox.classList.toggle("over", length > config.bodyMaxLength);
+
+    var links = countLinks(rendered);
+    var linkNote = $("count-links");
+    if (linkNote) {
+      linkNote.hidden = links === 0;
+      linkNote.textContent = links
+        ? plural(links, "link") + " counted as " + config.shortLinkPlaceholder.length +
+          " characters each (the length of its short link)."
+        : "";
+    }
+
+    var Segmented = calculator();
+    var nonGsm = [];
+    if (Segmented) {
+      var message = new Segmented(counted, "auto", false);
+      lastCount = {
+        encoding: message.encodingName,
+        segments: message.segmentsCount,
+        characters: message.numberOfCharacters,
+      };
+      nonGsm = Array.from(new Set(message.getNonGsmCharacters()));
+      setText("count-characters", lastCount.characters.toLocaleString("en-US"));
+      setText("count-encoding", lastCount.encoding);
+      setText("count-segments", String(lastCount.segments));
+      setText("count-segments-word", lastCount.segments === 1 ? "segment" : "segments");
+      var counter = $("segment-counter");
+      if (counter) {
+        counter.dataset.encoding = lastCount.encoding;
+        counter.dataset.segments = String(lastCount.segments);
+        counter.dataset.characters = String(lastCount.characters);
+      }
+    }
+    showUnicodeCharacters(nonGsm);
+    renderPreview(rendered, new Set(nonGsm));
+    updateTestCost();
+    updateOptOutHint();
+  }
+
+  function showUnicodeCharacters(nonGsm) {
+    var box = $("ucs2-characters");
+    var list = $("ucs2-list");
+    var button = $("replace-lookalikes");
+    if (!box || !list) return;
+    box.hidden = nonGsm.length === 0;
+    list.textContent = "";
+    var replaceable = 0;
+    nonGsm.forEach(function (grapheme) {
+      var chip = document.createElement("span");
+      chip.className = "chip";
+      var swapped = lookAlike(grapheme);
+      var shown = grapheme === "\n" ? "↵" : grapheme;
+      if (swapped !== null) {
+        replaceable += 1;
+        chip.textContent = shown + " → " + (swapped === "" ? "(removed)" : swapped);
+        chip.classList.add("replaceable");
+      } else {
+        chip.textContent = shown;
+        chip.title = "No GSM look-alike";
+      }
+      list.appendChild(chip);
+    });
+    if (button) {
+      button.disabled = replaceable === 0 || !config.editable;
+      button.textContent = replaceable
+        ? "Replace " + plural(replaceable, "character") + " with GSM look-alikes"
+        : "No GSM look-alikes";
+    }
+  }
+
+  function replaceLookAlikes() {
+    var Segmented = calculator();
+    if (!Segmented) return;
+    var graphemes = new Segmented(body.value, "auto", false).graphemes;
+    var changed = false;
+    var result = graphemes.map(function (grapheme) {
+      var swapped = new Segmented(grapheme, "auto", false).encodingName === "GSM-7"
+        ? null
+        : lookAlike(grapheme);
+      if (swapped === null) return grapheme;
+      changed = true;
+      return swapped;
+    }).join("");
+    if (changed) {
+      body.value = result;
+      bodyChangedByScript();
+    }
+  }
+
+  function renderPreview(rendered, highlight) {
+    var bubble = $("preview-bubble");
+    if (!bubble) return;
+    bubble.textContent = "";
+    var Segmented = calculator();
+    var graphemes = Segmented ? new Segmented(rendered, "auto", false).graphemes : Array.from(rendered);
+    var run = "";
+    graphemes.forEach(function (grapheme) {
+      if (highlight.has(grapheme) && grapheme !== "\n" && grapheme !== "\r") {
+        if (run) bubble.appendChild(document.createTextNode(run));
+        run = "";
+        var mark = document.createElement("mark");
+        mark.className = "ucs2";
+        mark.title = "Forces UCS-2";
+        mark.textContent = grapheme;
+        bubble.appendChild(mark);
+      } else {
+        run += grapheme;
+      }
+    });
+    if (run) bubble.appendChild(document.createTextNode(run));
+    bubble.classList.toggle("empty", rendered === "");
+  }
+
+  function updateOptOutHint() {
+    var hint = $("opt-out-hint");
+    if (!optOut || !hint) return;
+    var hasWording = OPT_OUT_WORDING.test(body.value);
+    hint.hidden = optOut.checked || hasWording;
+    optOut.setAttribute("aria-describedby", "opt-out-rule");
+    var rule = $("opt-out-rule");
+    if (rule) rule.classList.toggle("ok", hasWording);
+  }
+
+  function updateTestCost() {
+    var cost = $("test-cost");
+    if (!cost || !lastCount) return;
+    var phones = document.querySelectorAll("#test-send-form input[name=test_phones]:checked").length;
+    var typed = ($("id_phone_numbers") || { value: "" }).value
+      .split(/[,;\n]+/).filter(function (part) { return part.trim(); }).length;
+    var recipients = phones + typed;
+    var needed = recipients * lastCount.segments;
+    var usage = config.usage;
+    var text = "";
+    if (recipients) {
+      text = "This test needs " + needed + " of the " + usage.left.toLocaleString("en-US") +
+        " segments left this period.";
+      var after = usage.total ? Math.floor(((usage.used + needed) * 100) / usage.total) : 100;
+      if (needed <= usage.left && after >= 60) text += " Usage will reach " + after + "%.";
+    }
+    cost.textContent = text;
+    cost.classList.toggle("over", needed > usage.left);
+  }
+
+  // The body changed by a script: recount, and let the autosave know.
+  function bodyChangedByScript() {
+    update();
+    if (form) form.dispatchEvent(new CustomEvent("composer:changed", { bubbles: true }));
+  }
+
+  function insertAtCursor(text) {
+    if (!config.editable) return;
+    var start = body.selectionStart == null ? body.value.length : body.selectionStart;
+    var end = body.selectionEnd == null ? start : body.selectionEnd;
+    body.focus();
+    body.setRangeText(text, start, end, "end");
+    bodyChangedByScript();
+  }
+
+  function closeMenu(element) {
+    var details = element.closest("details");
+    if (details) details.removeAttribute("open");
+  }
+
+  // Toolbar -------------------------------------------------------------------------------
+  document.querySelectorAll("[data-insert]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      insertAtCursor(button.dataset.insert);
+      closeMenu(button);
+    });
+  });
+
+  var linkInsert = $("link-insert");
+  if (linkInsert) {
+    linkInsert.addEventListener("click", function () {
+      var input = $("link-url");
+      var url = input.value.trim();
+      if (!url) return;
+      if (!/^(https?:\/\/|www\.)/i.test(url)) url = "https://" + url;
+      var before = body.value.slice(0, body.selectionStart || 0);
+      insertAtCursor((before && !/\s$/.test(before) ? " " : "") + url + " ");
+      input.value = "";
+      closeMenu(linkInsert);
+    });
+  }
+
+  var tokenInsert = $("token-insert");
+  if (tokenInsert) {
+    tokenInsert.addEventListener("click", function () {
+      var key = $("token-field").value;
+      // A default can't hold a double quote (it ends the default) or braces.
+      var fallback = $("token-default").value.replace(/["{}]/g, "").trim();
+      var token = fallback
+        ? "{{ contact." + key + ' | default: "' + fallback + '" }}'
+        : "{{ contact." + key + " }}";
+      insertAtCursor(token);
+      closeMenu(tokenInsert);
+    });
+  }
+
+  // Enter in a toolbar field inserts; it must not submit (and so save) the message form.
+  [["link-url", "link-insert"], ["token-default", "token-insert"]].forEach(function (pair) {
+    var input = $(pair[0]);
+    if (!input) return;
+    input.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      $(pair[1]).click();
+    });
+  });
+
+  var replaceButton = $("replace-lookalikes");
+  if (replaceButton) replaceButton.addEventListener("click", replaceLookAlikes);
+
+  // Opt-out switch: off only when the body says how to opt out --------------------------
+  if (optOut) {
+    optOut.addEventListener("change", function () {
+      if (!optOut.checked && !OPT_OUT_WORDING.test(body.value)) {
+        optOut.checked = true;
+        var rule = $("opt-out-rule");
+        if (rule) {
+          rule.classList.add("flash");
+          setTimeout(function () { rule.classList.remove("flash"); }, 1200);
+        }
+      }
+      update();
+    });
+  }
+
+  body.addEventListener("input", function () {
+    // Wording removed while the line is off: the line comes back (the server would refuse).
+    if (optOut && !optOut.checked && !OPT_OUT_WORDING.test(body.value)) optOut.checked = true;
+    update();
+  });
+
+  // Preview: contact, font size, dark mode ----------------------------------------------
+  var contactSelect = $("preview-contact");
+  if (contactSelect) {
+    contactSelect.addEventListener("change", function () {
+      var contactId = contactSelect.value;
+      var asContact = $("id_as_contact");
+      var label = $("preview-as");
+      if (!contactId) {
+        previewValues = {};
+        if (asContact) asContact.value = "";
+        if (label) label.textContent = "each token's default";
+        setText("server-preview", "");
+        update();
+        return;
+      }
+      var data = new FormData(form);
+      data.set("contact", contactId);
+      data.set("body", body.value);
+      if (optOut && optOut.checked) data.set("append_opt_out", "on");
+      else data.delete("append_opt_out");
+      fetch(config.previewUrl, {
+        method: "POST",
+        body: data,
+        headers: { "X-CSRFToken": document.querySelector("meta[name=csrf-token]").content },
+        credentials: "same-origin",
+      })
+        .then(function (response) { return response.json(); })
+        .then(function (result) {
+          if (result.error) return;
+          previewValues = result.values || {};
+          if (asContact) asContact.value = contactId;
+          if (label) label.textContent = result.contact ? result.contact.name : "";
+          setText(
+            "server-preview",
+            "Server: " + result.encoding + ", " + plural(result.segments, "segment") + ", " +
+              result.characters + " characters for " + (result.contact ? result.contact.name : "defaults") + "."
+          );
+          update();
+        });
+    });
+  }
+
+  var fontSize = $("preview-font-size");
+  if (fontSize) {
+    var applySize = function () {
+      var bubble = $("preview-bubble");
+      if (bubble) bubble.style.fontSize = fontSize.value + "px";
+      setText("preview-font-size-value", fontSize.value + " px");
+    };
+    fontSize.addEventListener("input", applySize);
+    applySize();
+  }
+
+  var dark = $("preview-dark");
+  if (dark) {
+    dark.addEventListener("change", function () {
+      var phone = $("preview-phone");
+      if (phone) phone.classList.toggle("dark", dark.checked);
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.closest && event.target.closest("#test-send-form")) updateTestCost();
+  });
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "id_phone_numbers") updateTestCost();
+  });
+
+  // After a test send the usage changed: the fragment carries the new figure.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var left = event.target.querySelector && event.target.querySelector("[data-segments-left]");
+    if (left) {
+      var nowLeft = parseInt(left.dataset.segmentsLeft, 10);
+      config.usage.used += config.usage.left - nowLeft;
+      config.usage.left = nowLeft;
+      setText("usage-left", config.usage.left.toLocaleString("en-US"));
+      updateTestCost();
+    }
+  });
+
+  update();
+  document.documentElement.dataset.composerReady = calculator() ? "yes" : "no-calculator";
+})();

@@ -1,0 +1,225 @@
+"""The contacts API: contacts, properties, lists and imports, with token auth."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from contacts import services
+from contacts.models import Contact, ContactImport, ContactList
+from smsapp.services import api_token_create
+
+
+@pytest.fixture(autouse=True)
+def media(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def api(tenant, user=None, account=None) -> Client:
+    _, raw = api_token_create(
+        account=account or tenant.account, user=user or tenant.bob, name="test"
+    )
+    return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+def test_create_read_update_delete_a_contact(tenant):
+    client = api(tenant)
+    response = client.post(
+        "/api/v1/contacts/create",
+        {
+            "first_name": "Ada",
+            "phone": "(212) 555-0123",
+            "mobile_phone": "+1 340 712 3456",
+            "owner": "alice@example.com",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["id"].startswith("con_")
+    assert body["phone"] == {
+        "raw": "(212) 555-0123",
+        "e164": "+12125550123",
+        "valid_for_sms": True,
+        "sms_issue": None,
+        "unreachable": False,
+    }
+    assert body["mobile_phone"]["valid_for_sms"] is False
+    assert "Virgin Islands" in body["mobile_phone"]["sms_issue"]
+    assert body["owner"] == "alice@example.com"
+    contact_id = body["id"]
+    assert client.get(f"/api/v1/contacts/{contact_id}").json()["first_name"] == "Ada"
+    updated = client.patch(
+        f"/api/v1/contacts/{contact_id}/update",
+        {"email": "ADA@x.com"},
+        content_type="application/json",
+    )
+    assert updated.json()["email"] == "ada@x.com"
+    assert client.delete(f"/api/v1/contacts/{contact_id}/delete").status_code == 204
+    assert not Contact.objects.exists()
+
+
+def test_errors_name_the_fields(tenant):
+    client = api(tenant)
+    response = client.post(
+        "/api/v1/contacts/create",
+        {"email": "nope", "properties": {"ghost": 1}, "owner": "charlie@example.com"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert "charlie@example.com is not a member" in error["fields"]["owner"][0]
+    response = client.post(
+        "/api/v1/contacts/create",
+        {"email": "nope", "properties": {"ghost": 1}},
+        content_type="application/json",
+    )
+    fields = response.json()["error"]["fields"]
+    assert "not a valid email address" in fields["email"][0]
+    assert "no contact property" in fields["properties.ghost"][0]
+    assert not Contact.objects.exists()
+
+
+def test_list_filters_and_paginates(tenant):
+    for i in range(5):
+        services.contact_create(account=tenant.account, first_name=f"N{i}", email=f"n{i}@x.com")
+    services.contact_create(account=tenant.account, first_name="Zed", email="zed@x.com")
+    client = api(tenant)
+    page = client.get("/api/v1/contacts", {"page_size": 2}).json()
+    assert len(page["results"]) == 2 and page["next"]
+    seen = [c["id"] for c in page["results"]]
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        seen += [c["id"] for c in page["results"]]
+    assert len(set(seen)) == 6
+    found = client.get("/api/v1/contacts", {"q": "zed"}).json()["results"]
+    assert [c["first_name"] for c in found] == ["Zed"]
+    bad = client.get("/api/v1/contacts", {"field": "nope", "op": "eq", "value": "1"})
+    assert bad.status_code == 400 and "Unknown field" in bad.json()["error"]["message"]
+
+
+def test_viewers_read_and_outsiders_get_404(tenant):
+    contact = services.contact_create(account=tenant.account, first_name="Ada")
+    viewer = api(tenant, user=tenant.vera)
+    assert viewer.get(f"/api/v1/contacts/{contact.public_id}").status_code == 200
+    assert viewer.post("/api/v1/contacts/create", {"first_name": "X"}).status_code == 403
+    outsider = api(tenant, user=tenant.charlie, account=tenant.other_account)
+    for path in ("", "/update", "/delete", "/timeline"):
+        assert outsider.get(f"/api/v1/contacts/{contact.public_id}{path}").status_code in (404, 405)
+    assert outsider.delete(f"/api/v1/contacts/{contact.public_id}/delete").status_code == 404
+    assert outsider.get("/api/v1/contacts").json()["results"] == []
+    assert Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_properties_and_lists(tenant):
+    client = api(tenant)
+    prop = client.post(
+        "/api/v1/contact-properties/create",
+        {"label": "Tier", "type": "choice", "choices": ["Gold", "Silver"]},
+        content_type="application/json",
+    ).json()
+    assert prop["key"] == "tier"
+    ada = services.contact_create(
+        account=tenant.account, first_name="Ada", properties={"tier": "Gold"}
+    )
+    static = client.post(
+        "/api/v1/lists/create", {"name": "Fair"}, content_type="application/json"
+    ).json()
+    added = client.post(
+        f"/api/v1/lists/{static['id']}/contacts/add",
+        {"contacts": [ada.public_id]},
+        content_type="application/json",
+    )
+    assert added.json() == {"added": 1}
+    missing = client.post(
+        f"/api/v1/lists/{static['id']}/contacts/add",
+        {"contacts": ["con_nope"]},
+        content_type="application/json",
+    )
+    assert (
+        missing.status_code == 400
+        and "con_nope" in missing.json()["error"]["fields"]["contacts"][0]
+    )
+    active = client.post(
+        "/api/v1/lists/create",
+        {
+            "name": "Gold",
+            "kind": "active",
+            "rules": {"conditions": [{"field": "property:tier", "op": "eq", "value": "Gold"}]},
+        },
+        content_type="application/json",
+    )
+    assert active.status_code == 201 and active.json()["size"] == 1
+    members = client.get(f"/api/v1/lists/{active.json()['id']}/contacts").json()["results"]
+    assert [m["id"] for m in members] == [ada.public_id]
+    bad = client.post(
+        "/api/v1/lists/create",
+        {"name": "Bad", "kind": "active", "rules": {"conditions": []}},
+        content_type="application/json",
+    )
+    assert "at least one condition" in bad.json()["error"]["fields"]["rules"][0]
+    assert ContactList.objects.count() == 2
+
+
+def test_import_through_the_api(tenant, django_capture_on_commit_callbacks):
+    client = api(tenant)
+    csv_file = SimpleUploadedFile(
+        "people.csv", b"Cell,Email\n212 555 0101,a@x.com\nbad,not-email\n", content_type="text/csv"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/imports/create",
+            {"file": csv_file, "mapping": json.dumps({"Cell": "mobile_phone", "Email": "email"})},
+        )
+    assert response.status_code == 202, response.json()
+    assert response.json()["status"] == "queued"
+    body = client.get(f"/api/v1/imports/{response.json()['id']}").json()
+    assert body["status"] == "done"  # tests run the worker eagerly
+    assert (body["created_count"], body["rejected_count"]) == (1, 1)
+    assert client.get(f"/api/v1/imports/{body['id']}").json()["report_url"].endswith("report.csv")
+    refused = client.post(
+        "/api/v1/imports/create",
+        {
+            "file": SimpleUploadedFile("x.csv", b"A,B\n1,2\n"),
+            "mapping": json.dumps({"A": "first_name"}),
+        },
+    )
+    assert refused.status_code == 400
+    assert "Map at least one column" in refused.json()["error"]["fields"]["mapping"][0]
+    empty = client.post("/api/v1/imports/create", {"file": SimpleUploadedFile("e.csv", b"")})
+    assert empty.status_code == 400
+    assert ContactImport.objects.count() == 1
+
+
+def test_timeline_merges_engagements_and_consent_and_pages(tenant):
+    from consent import selectors as consent_selectors
+    from consent import services as consent_services
+
+    contact = services.contact_create(account=tenant.account, phone="2125550123")
+    for i in range(3):
+        services.engagement_record(
+            account=tenant.account, contact=contact, kind="sms_sent", summary=f"Sent {i}"
+        )
+    consent_services.contact_opt_in(
+        account=tenant.account,
+        contact=contact,
+        subscription_type=consent_selectors.subscription_type_default(account=tenant.account),
+        actor=tenant.bob,
+        consent_confirmed=True,
+    )
+    client = api(tenant)
+    url = f"/api/v1/contacts/{contact.public_id}/timeline"
+    page = client.get(url, {"page_size": 2}).json()
+    seen = [item["summary"] for item in page["results"]]
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        seen += [item["summary"] for item in page["results"]]
+    assert seen[0].startswith("Subscribed to Marketing SMS")
+    assert sorted(seen[1:]) == ["Sent 0", "Sent 1", "Sent 2"]
+    only = client.get(url, {"kind": "consent_change"}).json()["results"]
+    assert [item["kind"] for item in only] == ["consent_change"]
+    assert client.get(url, {"cursor": "garbage"}).status_code == 400

@@ -1,0 +1,256 @@
+"""Faults in a real deployment shape: Celery workers in their own processes on PostgreSQL and
+Redis, killed or cut off mid-send. The emulator counts every message created per recipient."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
+from twilio_emulator.testing import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPIENTS = 5000
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A Redis of the test's own, so it can be restarted without touching anyone else's."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if settings.SMSAPP_REQUIRE_SERVICES:
+            pytest.fail("redis-server is needed for the fault tests")
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+
+    def start():
+        process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp_path),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_until(lambda: _pings(port), timeout=10)
+        return process
+
+    server = {"process": start(), "url": f"redis://127.0.0.1:{port}/0"}
+    server["restart"] = lambda: (
+        server["process"].kill(),
+        server["process"].wait(),
+        time.sleep(0.5),
+        server.update(process=start()),
+    )
+    yield server
+    server["process"].kill()
+    server["process"].wait()
+
+
+def _pings(port: int) -> bool:
+    import redis
+
+    try:
+        return redis.Redis(port=port, socket_connect_timeout=0.2).ping()
+    except redis.RedisError:
+        return False
+
+
+def worker(emulator, redis_url: str, **env) -> subprocess.Popen:
+    database = connection.settings_dict
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "smsapp.settings",
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+            f"{database['PORT'] or 5432}/{database['NAME']}"
+        ),
+        "REDIS_URL": redis_url,
+        "TWILIO_API_BASE_URL": emulator.url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        **env,
+    }
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "smsapp",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def enqueue(redis_url: str, task: str, *args) -> None:
+    app = Celery(broker=redis_url)
+    app.send_task(task, args=args)
+    app.close()
+
+
+def outbound_batch(sending, count: int) -> SmsMessage:
+    message = sending.message(status=SmsMessage.Status.SENDING)
+    now = timezone.now()
+    OutboundMessage.objects.bulk_create(
+        [
+            OutboundMessage(
+                account=sending.account,
+                message=message,
+                sender=sending.sender,
+                # 2000-6999: clear of the emulator's special endings (0429, 0500, 1610...).
+                to_phone=f"+1646555{n + 2000:04d}",
+                body=f"Flash sale #{n}. Reply STOP to opt out",
+                segments=1,
+                encoding="GSM-7",
+                due_at=now,
+            )
+            for n in range(count)
+        ],
+        batch_size=1000,
+    )
+    return message
+
+
+def assert_each_sent_exactly_once(emulator, message: SmsMessage) -> None:
+    creates = emulator.state.creates_by_recipient
+    assert len(creates) == RECIPIENTS
+    assert set(creates.values()) == {1}, "some recipient got the text twice"
+    rows = OutboundMessage.objects.filter(message=message)
+    assert rows.filter(twilio_sid__isnull=False).count() == RECIPIENTS
+    assert not rows.filter(status__in=(OutboundStatus.PENDING, OutboundStatus.CLAIMED)).exists()
+
+
+def test_a_worker_killed_mid_dispatch_loses_nothing_and_sends_nothing_twice(
+    postgresql, sending, emulator, redis_server
+):
+    message = outbound_batch(sending, RECIPIENTS)
+    first = worker(emulator, redis_server["url"])
+    try:
+        enqueue(redis_server["url"], "messaging.tasks.sender_dispatch_task", sending.sender.pk)
+        wait_until(lambda: sum(emulator.state.creates_by_recipient.values()) >= 1500, timeout=60)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    sent_before = sum(emulator.state.creates_by_recipient.values())
+    assert 1500 <= sent_before < RECIPIENTS
+    # Rows it had claimed but not recorded are stranded; a new worker reconciles, then sends.
+    second = worker(emulator, redis_server["url"], DISPATCH_STRANDED_AFTER_SECONDS="1")
+    try:
+        time.sleep(1.5)
+        enqueue(redis_server["url"], "messaging.tasks.claimed_reconcile_task")
+        enqueue(redis_server["url"], "messaging.tasks.sender_dispatch_task", sending.sender.pk)
+        wait_until(
+            lambda: (
+                not OutboundMessage.objects.filter(
+                    message=message, status__in=(OutboundStatus.PENDING, OutboundStatus.CLAIMED)
+                ).exists()
+            ),
+            timeout=90,
+            interval=0.2,
+        )
+    finally:
+        second.terminate()
+        second.wait()
+    assert_each_sent_exactly_once(emulator, message)
+
+
+def test_redis_restarted_during_a_send_neither_stops_it_nor_duplicates(
+    postgresql, sending, emulator, redis_server
+):
+    message = outbound_batch(sending, RECIPIENTS)
+    process = worker(emulator, redis_server["url"])
+    try:
+        enqueue(redis_server["url"], "messaging.tasks.sender_dispatch_task", sending.sender.pk)
+        wait_until(lambda: sum(emulator.state.creates_by_recipient.values()) >= 1000, timeout=60)
+        redis_server["restart"]()
+        wait_until(
+            lambda: (
+                not OutboundMessage.objects.filter(
+                    message=message, status__in=(OutboundStatus.PENDING, OutboundStatus.CLAIMED)
+                ).exists()
+            ),
+            timeout=90,
+            interval=0.2,
+        )
+    finally:
+        process.terminate()
+        process.wait()
+    assert_each_sent_exactly_once(emulator, message)
+
+
+def test_a_stop_arriving_during_a_send_stops_every_later_text_to_that_phone(
+    postgresql, sending, emulator, redis_server
+):
+    from tests.messaging.test_webhooks import INBOUND_URL, signed_post
+
+    message = outbound_batch(sending, 2000)
+    late_phone = OutboundMessage.objects.filter(message=message).order_by("-id")[0].to_phone
+    process = worker(emulator, redis_server["url"])
+    try:
+        enqueue(redis_server["url"], "messaging.tasks.sender_dispatch_task", sending.sender.pk)
+        wait_until(lambda: sum(emulator.state.creates_by_recipient.values()) >= 300, timeout=60)
+        assert emulator.state.creates_by_recipient[late_phone] == 0
+        response = signed_post(
+            INBOUND_URL,
+            {
+                "MessageSid": "SM" + "d" * 32,
+                "AccountSid": settings.TWILIO_ACCOUNT_SID,
+                "From": late_phone,
+                "To": sending.sender.e164,
+                "Body": "STOP",
+            },
+        )
+        assert response.status_code == 200
+        wait_until(
+            lambda: (
+                not OutboundMessage.objects.filter(
+                    message=message, status__in=(OutboundStatus.PENDING, OutboundStatus.CLAIMED)
+                ).exists()
+            ),
+            timeout=60,
+            interval=0.2,
+        )
+    finally:
+        process.terminate()
+        process.wait()
+    assert emulator.state.creates_by_recipient[late_phone] == 0
+    row = OutboundMessage.objects.get(message=message, to_phone=late_phone)
+    assert (row.status, row.not_sent_reason) == (OutboundStatus.NOT_SENT, "opted_out")
+    assert sum(emulator.state.creates_by_recipient.values()) == 1999

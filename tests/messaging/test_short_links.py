@@ -1,0 +1,264 @@
+"""Short links: made at fan-out, exactly as long as the composer counts, redirected with UTM
+parameters, attributed to the recipient, and never an open redirect."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import time_machine
+
+from messaging import links, shortlinks
+from messaging.models import LinkClick, MessageLink, OutboundMessage, SendingSettings
+from messaging.selectors import message_preview
+from messaging.services.audience import recipients
+from messaging.services.fanout import message_fanout, plan_for
+
+pytestmark = pytest.mark.django_db
+
+NOON_NEW_YORK = dt.datetime(2026, 6, 1, 16, 0, tzinfo=dt.UTC)
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)
+BODY = "Sale! https://shop.example.com/sale?size=m#top and www.example.com/faq."
+
+
+def fanned_out(sending, body=BODY, **fields):
+    message = sending.message(body=body, **fields)
+    message.refresh_from_db()
+    with time_machine.travel(NOON_NEW_YORK, tick=False):
+        message_fanout(message=message, recipients=recipients(message), plan=plan_for(message))
+    return message
+
+
+def codes_of(row: OutboundMessage) -> list[str]:
+    return [link.rsplit("/", 1)[1] for link in links.links_in(row.body)]
+
+
+def click(client, code, *, host, user_agent=IPHONE, method="get", **headers):
+    return getattr(client, method)(
+        f"/{code}", HTTP_HOST=host, HTTP_USER_AGENT=user_agent, **headers
+    )
+
+
+def test_a_code_names_its_row_and_link_and_nothing_else():
+    code = shortlinks.code_encode(123_456_789, 3)
+    assert len(code) == shortlinks.CODE_LENGTH
+    assert shortlinks.code_decode(code) == (123_456_789, 3)
+    # Neighbouring rows get unrelated codes: ids don't show through.
+    assert shortlinks.code_encode(123_456_790, 3)[:4] != code[:4]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    for i in range(len(code)):
+        for replacement in alphabet[:8]:
+            if replacement != code[i]:
+                tampered = code[:i] + replacement + code[i + 1 :]
+                assert shortlinks.code_decode(tampered) is None, tampered
+    for junk in ("", "short", "x" * 11, "abc/defghi", "abcdefghi=", None, "ÄÖÜabcdefg"):
+        assert shortlinks.code_decode(junk) is None
+
+
+def test_codes_refuse_what_they_cannot_hold():
+    with pytest.raises(ValueError, match="links a code holds"):
+        shortlinks.code_encode(1, shortlinks.MAX_LINKS)
+    with pytest.raises(ValueError, match="does not fit"):
+        shortlinks.code_encode(shortlinks.MAX_OUTBOUND_ID + 1, 0)
+
+
+def test_fanout_shortens_every_link_to_exactly_the_length_the_composer_counts(sending, settings):
+    mia = sending.contact("Mia", phone="+12125550101")
+    sending.contact("Pat", phone="+12125550102")
+    message = fanned_out(sending)
+
+    assert list(MessageLink.objects.filter(message=message).values_list("url", flat=True)) == [
+        "https://shop.example.com/sale?size=m#top",
+        "www.example.com/faq",
+    ]
+    row = OutboundMessage.objects.get(message=message, contact=mia)
+    domain = settings.PUBLIC_LINK_DOMAIN
+    assert row.body.startswith(f"Sale! https://{domain}/")
+    assert row.body.endswith("/faq.\nReply STOP to opt out") is False
+    assert f"https://{domain}/" in row.body and row.body.count(f"https://{domain}/") == 2
+    assert [shortlinks.code_decode(c) for c in codes_of(row)] == [(row.id, 0), (row.id, 1)]
+    preview = message_preview(account=sending.account, body=BODY, sender=sending.sender)
+    assert len(row.body) == len(preview.counted_text)
+    assert row.segments == preview.estimate.segments
+    # Every recipient's codes are their own.
+    other = OutboundMessage.objects.exclude(pk=row.pk).get(message=message)
+    assert set(codes_of(other)).isdisjoint(codes_of(row))
+
+
+def test_a_rerun_fanout_keeps_links_and_bodies(sending):
+    sending.contact("Mia", phone="+12125550101")
+    message = fanned_out(sending)
+    body = OutboundMessage.objects.get(message=message).body
+    with time_machine.travel(NOON_NEW_YORK, tick=False):
+        assert (
+            message_fanout(message=message, recipients=recipients(message), plan=plan_for(message))
+            == 0
+        )
+    assert OutboundMessage.objects.get(message=message).body == body
+    assert MessageLink.objects.filter(message=message).count() == 2
+
+
+def test_a_verified_branded_domain_carries_the_links(sending):
+    sending.sender.link_domain = "go.acme.test"
+    sending.sender.link_domain_verified = True
+    sending.sender.save()
+    sending.contact("Mia", phone="+12125550101")
+    message = fanned_out(sending)
+    row = OutboundMessage.objects.get(message=message)
+    assert row.body.startswith("Sale! https://go.acme.test/")
+    preview = message_preview(account=sending.account, body=BODY, sender=sending.sender)
+    assert len(row.body) == len(preview.counted_text)
+
+
+def test_links_with_tokens_stay_as_typed(sending):
+    sending.contact("Mia", phone="+12125550101")
+    message = fanned_out(sending, body="Hi https://x.example.com/u/{{ contact.first_name }} bye")
+    row = OutboundMessage.objects.get(message=message)
+    assert row.body.startswith("Hi https://x.example.com/u/Mia bye")
+    assert not MessageLink.objects.filter(message=message).exists()
+
+
+def test_the_redirect_appends_utm_keeps_query_and_fragment_and_records_the_click(
+    sending, client, settings
+):
+    mia = sending.contact("Mia", phone="+12125550101")
+    SendingSettings.objects.update_or_create(
+        account=sending.account, defaults={"utm_source": "acme sms"}
+    )
+    message = fanned_out(sending, name="Spring sale & more")
+    row = OutboundMessage.objects.get(message=message)
+    first, second = codes_of(row)
+
+    response = click(client, first, host=settings.PUBLIC_LINK_DOMAIN)
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location == (
+        "https://shop.example.com/sale?size=m&utm_source=acme%20sms&utm_medium=sms"
+        f"&utm_campaign=Spring%20sale%20%26%20more&utm_content={message.public_id}#top"
+    )
+    response = click(client, second, host=settings.PUBLIC_LINK_DOMAIN)
+    assert response["Location"].startswith("http://www.example.com/faq?utm_source=acme%20sms")
+
+    clicks = list(LinkClick.objects.order_by("id"))
+    assert [(c.outbound_id, c.position, c.contact_id, c.is_bot) for c in clicks] == [
+        (row.id, 0, mia.id, False),
+        (row.id, 1, mia.id, False),
+    ]
+    assert clicks[0].user_agent == IPHONE
+    assert clicks[0].message_id == message.id
+
+
+def test_utm_composition_respects_the_urls_own_parameters():
+    url = links.utm_url(
+        "https://a.example/p?utm_source=newsletter&q=a%20b&empty=#frag?x=1",
+        source="sms app",
+        campaign="Größe/Ünicode?",
+        content="msg_1",
+    )
+    parts = urlsplit(url)
+    assert parts.fragment == "frag?x=1"
+    assert parts.query.startswith("utm_source=newsletter&q=a%20b&empty=&")
+    query = parse_qs(parts.query, keep_blank_values=True)
+    assert query["utm_source"] == ["newsletter"]  # the marketer's own value wins
+    assert query["utm_medium"] == ["sms"]
+    assert query["utm_campaign"] == ["Größe/Ünicode?"]
+    assert query["utm_content"] == ["msg_1"]
+    assert links.utm_url("https://a.example", source="s", campaign="c", content="m") == (
+        "https://a.example/?utm_source=s&utm_medium=sms&utm_campaign=c&utm_content=m"
+    )
+
+
+def test_unknown_tampered_and_foreign_host_codes_get_404(sending, client, settings, tenant):
+    sending.contact("Mia", phone="+12125550101")
+    message = fanned_out(sending)
+    row = OutboundMessage.objects.get(message=message)
+    code = codes_of(row)[0]
+    host = settings.PUBLIC_LINK_DOMAIN
+    tampered = code[:-1] + ("A" if code[-1] != "A" else "B")
+    assert click(client, tampered, host=host).status_code == 404
+    # A genuine code for a row that does not exist, and for a link position it doesn't have.
+    assert click(client, shortlinks.code_encode(row.id + 10_000, 0), host=host).status_code == 404
+    assert click(client, shortlinks.code_encode(row.id, 5), host=host).status_code == 404
+    # Our page host is not a link domain, nor is an unverified or another account's domain.
+    assert click(client, code, host="testserver").status_code == 404
+    sending.sender.link_domain = "go.acme.test"
+    sending.sender.save()
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "go.acme.test", "go.charlie.test"]
+    assert click(client, code, host="go.acme.test").status_code == 404
+    from registration.models import PhoneNumber
+
+    PhoneNumber.objects.create(
+        account=tenant.other_account,
+        e164="+14155550199",
+        link_domain="go.charlie.test",
+        link_domain_verified=True,
+    )
+    assert click(client, code, host="go.charlie.test").status_code == 404
+    sending.sender.link_domain_verified = True
+    sending.sender.save()
+    assert click(client, code, host="GO.ACME.TEST").status_code == 302
+    assert LinkClick.objects.count() == 1
+
+
+def test_no_request_can_choose_where_the_redirect_goes(sending, client, settings):
+    sending.contact("Mia", phone="+12125550101")
+    message = fanned_out(sending)
+    code = codes_of(OutboundMessage.objects.get(message=message))[0]
+    host = settings.PUBLIC_LINK_DOMAIN
+    response = click(client, f"{code}?next=https://evil.example&url=//evil.example", host=host)
+    assert urlsplit(response["Location"]).netloc == "shop.example.com"
+    for path in (
+        "https://evil.example",
+        "//evil.example/abcdefghij",
+        "/\\evil.example",
+        "%2F%2Fevil.example",
+        "evil.examp",  # ten characters, but not a code
+    ):
+        response = client.get(f"/{path}", HTTP_HOST=host)
+        assert "evil" not in response.get("Location", ""), path
+        assert LinkClick.objects.count() == 1
+    # Even a stored link that is not http(s) is never followed.
+    MessageLink.objects.filter(message=message, position=0).update(url="ftp://files.example/x")
+    assert click(client, code, host=host).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "method", "headers", "bot"),
+    [
+        (IPHONE, "get", {}, False),
+        (
+            "Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/124.0 Mobile Safari/537.36",
+            "get",
+            {},
+            False,
+        ),
+        ("facebookexternalhit/1.1 Facebot Twitterbot/1.0", "get", {}, True),  # iMessage preview
+        ("WhatsApp/2.24.8.78 A", "get", {}, True),
+        ("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "get", {}, True),
+        ("Mozilla/5.0 (compatible; Googlebot/2.1)", "get", {}, True),
+        ("curl/8.5.0", "get", {}, True),
+        ("", "get", {}, True),
+        (IPHONE, "head", {}, True),
+        (IPHONE, "get", {"HTTP_SEC_PURPOSE": "prefetch"}, True),
+    ],
+)
+def test_previews_and_bots_are_redirected_but_kept_apart(
+    sending, client, settings, user_agent, method, headers, bot
+):
+    sending.contact("Mia", phone="+12125550101")
+    message = fanned_out(sending)
+    code = codes_of(OutboundMessage.objects.get(message=message))[0]
+    response = click(
+        client,
+        code,
+        host=settings.PUBLIC_LINK_DOMAIN,
+        user_agent=user_agent,
+        method=method,
+        **headers,
+    )
+    assert response.status_code == 302
+    assert LinkClick.objects.get().is_bot is bot

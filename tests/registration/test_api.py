@@ -1,0 +1,190 @@
+"""SMS setup over the API: the same steps, the same rules, the same permissions."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from registration.models import BrandRegistration, PhoneNumber, UseCaseRegistration
+from smsapp.services import api_token_create
+from tests.registration.conftest import BUSINESS, USE_CASE
+
+pytestmark = pytest.mark.django_db
+
+
+def api_client(tenant, user, account=None) -> Client:
+    _, raw = api_token_create(account=account or tenant.account, user=user, name="t")
+    return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+@pytest.fixture
+def api(tenant):
+    return api_client(tenant, tenant.alice)
+
+
+def test_the_three_steps_over_the_api(api, tenant, twilio_emulator):
+    eligibility = api.post(
+        "/api/v1/sms-setup/eligibility",
+        {"sole_proprietor": False, "categories": ["promotions"], "sending_country": "US"},
+        content_type="application/json",
+    )
+    assert eligibility.json() == {"eligible": True, "reasons": []}
+
+    draft = api.patch("/api/v1/sms-setup/business", BUSINESS, content_type="application/json")
+    assert draft.status_code == 200, draft.json()
+    assert draft.json()["errors"] == {}
+    assert draft.json()["registration"]["draft"]["registration_number"] == "12-3456789"
+
+    submitted = api.post("/api/v1/sms-setup/business/submit")
+    assert submitted.status_code == 202
+    assert submitted.json()["status"] == "in_review"
+    assert submitted.json()["submitted_by"] == "alice@example.com"
+    assert api.post("/api/v1/sms-setup/business/submit").status_code == 200  # already submitted
+
+    overview = api.post("/api/v1/sms-setup/refresh").json()
+    assert overview["brand"]["status"] == "approved"
+    assert overview["brand"]["trust_score"] == 80
+    assert overview["brand"]["throughput"] == {
+        "messages_per_second": 75,
+        "tmobile_daily_cap": 200_000,
+    }
+    assert overview["current_step"] == 2
+
+    response = api.patch("/api/v1/sms-setup/use-case", USE_CASE, content_type="application/json")
+    assert response.status_code == 200, response.json()
+    use_case = api.post("/api/v1/sms-setup/use-case/submit")
+    assert use_case.status_code == 202 and use_case.json()["status"] == "in_review"
+
+    codes = api.get("/api/v1/sms-setup/area-codes", {"q": "415"}).json()
+    assert codes == [{"code": "415", "state": "California"}]
+    available = api.get("/api/v1/sms-setup/available-numbers", {"area_code": "415"}).json()
+    assert available[0]["phone_number"] == "+14155550100"
+    bought = api.post(
+        "/api/v1/phone-numbers", {"phone_number": "+14155550100"}, content_type="application/json"
+    )
+    assert bought.status_code == 201
+    assert bought.json()["status"] == "pending"
+
+    overview = api.post("/api/v1/sms-setup/refresh").json()
+    assert overview["complete"] is True
+    assert overview["numbers"][0]["status"] == "active"
+    events = api.get("/api/v1/sms-setup/events").json()
+    assert {e["kind"] for e in events["results"]} >= {"brand_submitted", "number_purchased"}
+
+
+def test_invalid_fields_answer_400_and_save_nothing(api, tenant):
+    response = api.patch(
+        "/api/v1/sms-setup/business",
+        {"legal_name": "Acme", "registration_number": "12-34", "favourite_colour": "red"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"favourite_colour": ["Unknown field."]}
+    response = api.patch(
+        "/api/v1/sms-setup/business",
+        {"legal_name": "Acme", "registration_number": "12-34"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "EIN" in response.json()["error"]["fields"]["registration_number"][0]
+    assert all(brand.draft == {} for brand in BrandRegistration.objects.all())
+
+
+def test_the_draft_reports_what_is_still_missing(api):
+    body = api.get("/api/v1/sms-setup/business").json()
+    assert body["registration"]["status"] == "draft"
+    assert body["errors"]["legal_name"] == ["This field is required."]
+
+
+def test_submitting_an_incomplete_or_ineligible_registration(api, tenant):
+    response = api.post("/api/v1/sms-setup/business/submit")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "not_eligible"
+    api.post(
+        "/api/v1/sms-setup/eligibility",
+        {"sole_proprietor": False, "categories": ["promotions"], "sending_country": "US"},
+        content_type="application/json",
+    )
+    api.patch("/api/v1/sms-setup/business", {"legal_name": "Acme"}, content_type="application/json")
+    response = api.post("/api/v1/sms-setup/business/submit")
+    assert response.status_code == 400
+    assert "website" in response.json()["error"]["fields"]
+
+
+def test_use_case_rules_over_the_api(api, tenant):
+    response = api.patch(
+        "/api/v1/sms-setup/use-case",
+        {"samples": ["Acme Outdoor sale!", "Reply STOP to opt out of Acme Outdoor texts"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["samples"] == [
+        "Sample 1 has 18 characters; each sample needs 20 to 1,024."
+    ]
+    response = api.post("/api/v1/sms-setup/use-case/submit")
+    assert (response.status_code, response.json()["error"]["code"]) == (409, "brand_missing")
+    assert not UseCaseRegistration.objects.exclude(status="draft").exists()
+
+
+def test_eligibility_refusal_over_the_api(api):
+    response = api.post(
+        "/api/v1/sms-setup/eligibility",
+        {"sole_proprietor": True, "categories": ["gambling"], "sending_country": "other"},
+        content_type="application/json",
+    )
+    body = response.json()
+    assert body["eligible"] is False and len(body["reasons"]) == 3
+
+
+def test_number_endpoints(api, setup_flow, tenant, monkeypatch):
+    number = setup_flow.complete()
+    url = f"/api/v1/phone-numbers/{number.public_id}"
+    assert api.get(url).json()["e164"] == "+14155550100"
+    users = api.put(
+        f"{url}/users", {"users": [tenant.bob.public_id]}, content_type="application/json"
+    )
+    assert [u["email"] for u in users.json()["users"]] == ["bob@example.com"]
+    refused = api.put(
+        f"{url}/users", {"users": [tenant.charlie.public_id]}, content_type="application/json"
+    )
+    assert refused.status_code == 400
+    bad = api.post(f"{url}/link-domain", {"link_domain": "nope"}, content_type="application/json")
+    assert bad.status_code == 400
+    domain = api.post(
+        f"{url}/link-domain", {"link_domain": "go.acme.com"}, content_type="application/json"
+    ).json()
+    assert (domain["link_domain"], domain["link_domain_verified"]) == ("go.acme.com", False)
+    assert domain["link_preview"].startswith("https://go.acme.com/")
+    from registration.services import links
+
+    monkeypatch.setattr(links, "resolve_addresses", lambda host: {"10.0.0.1"})
+    assert api.post(f"{url}/link-domain/verify").json()["link_domain_verified"] is True
+
+
+@pytest.mark.parametrize("who", ["bob", "vera"])
+def test_members_without_the_permission_get_403(tenant, who):
+    client = api_client(tenant, getattr(tenant, who))
+    for path in ("/api/v1/sms-setup", "/api/v1/phone-numbers", "/api/v1/sms-setup/area-codes"):
+        assert client.get(path).status_code == 403
+    response = client.post("/api/v1/sms-setup/business/submit")
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] in (
+        "You need the SMS setup permission.",
+        "Viewers can't change anything.",
+    )
+
+
+def test_another_accounts_number_is_not_found(setup_flow, tenant):
+    number = setup_flow.complete()
+    charlie = api_client(tenant, tenant.charlie, account=tenant.other_account)
+    url = f"/api/v1/phone-numbers/{number.public_id}"
+    assert charlie.get(url).status_code == 404
+    assert charlie.post(f"{url}/link-domain", {"link_domain": "x.com"}).status_code == 404
+    assert charlie.get("/api/v1/phone-numbers").json() == []
+    assert PhoneNumber.objects.get().link_domain == ""
+
+
+def test_the_schema_describes_the_setup_api():
+    schema = Client().get("/api/schema/").content.decode()
+    assert "/api/v1/sms-setup/business/submit" in schema
+    assert "SmsBrandRegistration" in schema

@@ -1,0 +1,132 @@
+"""Step 2: the SMS use case, its Messaging Service and Usa2p campaign, reviewed by the emulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from registration import services
+from registration.models import (
+    PhoneNumber,
+    RegistrationEvent,
+    TwilioSubaccount,
+    UseCaseRegistration,
+)
+from tests.registration.conftest import USE_CASE, review_control
+
+pytestmark = pytest.mark.django_db
+
+
+def campaigns(emulator) -> list[dict]:
+    return list(emulator.state.registry["campaigns"].values())
+
+
+def test_the_use_case_needs_the_business_registration_first(tenant, twilio_emulator):
+    services.use_case_draft_save(account=tenant.account, user=tenant.alice, data=USE_CASE)
+    with pytest.raises(services.RegistrationError, match="step 1"):
+        services.use_case_submit(account=tenant.account, user=tenant.alice)
+
+
+def test_a_use_case_waits_for_the_brand_with_its_messaging_service_ready(
+    setup_flow, twilio_emulator, settings
+):
+    review_control(twilio_emulator, Delay="3600")
+    setup_flow.brand_submit()
+
+    use_case = setup_flow.use_case_submit()
+
+    assert use_case.status == "submitted"
+    assert use_case.submitted_by == setup_flow.tenant.alice
+    subaccount = TwilioSubaccount.objects.get(account=setup_flow.account)
+    service = twilio_emulator.state.services[subaccount.messaging_service_sid]
+    assert service["account_sid"] == subaccount.sid
+    assert service["inbound_request_url"] == f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/inbound"
+    assert service["status_callback"] == f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/status"
+    assert service["usecase"] == "marketing"
+    assert campaigns(twilio_emulator) == []
+    setup_flow.poll()  # the brand is still in review: the use case keeps waiting
+    assert UseCaseRegistration.objects.get().status == "submitted"
+
+    review_control(twilio_emulator, Complete="true")
+    setup_flow.poll()  # brand approved, then the campaign goes to Twilio
+
+    use_case.refresh_from_db()
+    assert use_case.status == "in_review"
+    (campaign,) = campaigns(twilio_emulator)
+    assert campaign["sid"] == use_case.campaign_sid
+    assert campaign["messaging_service_sid"] == subaccount.messaging_service_sid
+    assert campaign["us_app_to_person_usecase"] == "MARKETING"
+    assert campaign["description"] == USE_CASE["description"]
+    assert campaign["message_samples"] == USE_CASE["samples"]
+    assert "https://acme-outdoor.example.com/sms-signup" in campaign["message_flow"]
+    assert campaign["has_embedded_links"] is False
+    assert "STOP" in campaign["opt_out_keywords"]
+
+    review_control(twilio_emulator, Complete="true")
+    setup_flow.poll()
+    use_case.refresh_from_db()
+    assert use_case.status == "approved" and use_case.campaign_id.startswith("C")
+
+
+def test_rejection_and_resubmission(setup_flow, twilio_emulator):
+    description = "REJECT " + USE_CASE["description"]
+    use_case = setup_flow.use_case_in_review(description=description)
+    setup_flow.poll()
+    use_case.refresh_from_db()
+    assert use_case.status == "failed"
+    assert "not detailed enough" in use_case.failure_reason
+    first_sid = use_case.campaign_sid
+
+    services.use_case_draft_save(
+        account=setup_flow.account,
+        user=setup_flow.tenant.alice,
+        data={"description": USE_CASE["description"]},
+    )
+    use_case, submitted = services.use_case_submit(
+        account=setup_flow.account, user=setup_flow.tenant.alice
+    )
+    assert submitted and use_case.status == "in_review"
+    assert use_case.campaign_sid == first_sid
+    (campaign,) = campaigns(twilio_emulator)
+    assert campaign["description"] == USE_CASE["description"]
+    setup_flow.poll()
+    use_case.refresh_from_db()
+    assert (use_case.status, use_case.failure_reason) == ("approved", "")
+    kinds = list(
+        RegistrationEvent.objects.filter(kind__startswith="use_case").values_list("kind", flat=True)
+    )
+    assert kinds.count("use_case_submitted") == 2 and "use_case_failed" in kinds
+
+
+def test_submitting_twice_creates_one_campaign(setup_flow, twilio_emulator):
+    setup_flow.use_case_in_review()
+    again, submitted = services.use_case_submit(
+        account=setup_flow.account, user=setup_flow.tenant.alice
+    )
+    assert not submitted
+    assert len(campaigns(twilio_emulator)) == 1
+    assert len(twilio_emulator.state.services) == 1
+
+
+def test_an_invalid_use_case_is_not_submitted(setup_flow):
+    setup_flow.brand_submit()
+    services.use_case_draft_save(
+        account=setup_flow.account,
+        user=setup_flow.tenant.alice,
+        data={**USE_CASE, "samples": ["Too short"]},
+    )
+    with pytest.raises(services.RegistrationInvalid) as raised:
+        services.use_case_submit(account=setup_flow.account, user=setup_flow.tenant.alice)
+    assert raised.value.errors["samples"][0] == "Give 2 to 5 sample messages; you gave 1."
+    assert UseCaseRegistration.objects.get().status == "draft"
+
+
+def test_approval_activates_the_numbers_in_the_service(setup_flow, twilio_emulator):
+    setup_flow.use_case_in_review()
+    number = setup_flow.number_buy()
+    assert number.status == PhoneNumber.Status.PENDING
+
+    setup_flow.poll()
+
+    number.refresh_from_db()
+    assert number.status == PhoneNumber.Status.ACTIVE
+    assert RegistrationEvent.objects.filter(kind="number_activated").count() == 1
