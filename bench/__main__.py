@@ -1,10 +1,15 @@
-"""Run benchmarks: ``python -m bench`` runs them all, ``python -m bench segments`` just one."""
+"""Run benchmarks: ``python -m bench`` runs them all, ``python -m bench segments`` just one.
+
+Each benchmark runs in a process of its own: Django's settings are read once per process (each
+benchmark points them at its own emulator and database) and peak memory is per process.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import pkgutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -25,12 +30,14 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(chosen) - set(names))
     if unknown:
         parser.error(f"no such benchmark: {', '.join(unknown)} (have: {', '.join(names)})")
+    if len(chosen) == 1:
+        return 0 if importlib.import_module(f"bench.{chosen[0]}").run() is not False else 1
     failed = []
     for name in chosen:
         print(f"== bench {name}", flush=True)
-        if importlib.import_module(f"bench.{name}").run() is False:
+        if subprocess.run([sys.executable, "-m", "bench", name], check=False).returncode:
             failed.append(name)
-        print()
+        print(flush=True)
     if failed:
         print(f"goals not met: {', '.join(failed)}")
     return 1 if failed else 0
