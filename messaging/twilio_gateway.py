@@ -705,6 +705,10 @@ def messaging_service_create(
             status_callback=status_callback,
             usecase="marketing",
             use_inbound_webhook_on_number=False,
+            # Off: the composer counts segments on the body as written and offers its own
+            # one-click look-alike replacement, so Twilio must send exactly what we counted
+            # (with smart encoding on, curly quotes would go out as GSM-7 while we charge UCS-2).
+            smart_encoding=False,
         )
     return service.sid or ""
 

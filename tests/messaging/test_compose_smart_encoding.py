@@ -1,0 +1,39 @@
+"""What the composer counts is what Twilio sends: our Messaging Services have smart encoding off,
+so Twilio never swaps curly quotes for GSM ones behind a count we made in UCS-2 (the composer
+offers that replacement itself, in the body the marketer sees)."""
+
+from __future__ import annotations
+
+import pytest
+
+from messaging import segments
+from messaging import twilio_gateway as gateway
+from twilio_emulator.server import start_in_thread
+
+
+@pytest.fixture
+def emulator(settings):
+    handle = start_in_thread(
+        callback_delay=0,
+        account_sid=settings.TWILIO_ACCOUNT_SID,
+        auth_token=settings.TWILIO_AUTH_TOKEN,
+    )
+    settings.TWILIO_API_BASE_URL = handle.url
+    yield handle
+    handle.stop()
+
+
+def test_the_messaging_service_we_create_has_smart_encoding_off(emulator):
+    credentials = gateway.subaccount_create(friendly_name="Acme Outdoor")
+
+    sid = gateway.messaging_service_create(
+        credentials=credentials,
+        friendly_name="Acme Outdoor SMS",
+        inbound_request_url="https://app.example/webhooks/twilio/inbound",
+        status_callback="https://app.example/webhooks/twilio/status",
+    )
+
+    service = emulator.state.services[sid]
+    assert service["smart_encoding"] is False
+    # So a curly quote goes out as UCS-2, exactly as the composer counted it.
+    assert segments.estimate("It’s on sale").encoding == segments.UCS2
