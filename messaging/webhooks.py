@@ -5,6 +5,7 @@ retrying. Validation is never turned off, DEBUG or not."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 from django.conf import settings
@@ -18,6 +19,8 @@ from registration.models import TwilioSubaccount
 
 logger = logging.getLogger(__name__)
 
+# SM... for SMS, MM... for MMS: two letters and 32 hex digits.
+MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -72,11 +75,18 @@ def status_callback(request: HttpRequest) -> HttpResponse:
     status = request.POST.get("MessageStatus", "")
     if not sid or not status:
         return HttpResponse("MessageSid and MessageStatus are required", status=400)
+    if not MESSAGE_SID.fullmatch(sid):
+        return HttpResponse("MessageSid is not a Twilio message SID", status=400)
+    error_code = _int_or_none(request.POST.get("ErrorCode"))
+    if status not in delivery.RECORDED_STATUSES:
+        # A status we don't track (a newer Twilio status, or one of WhatsApp's): answered so
+        # Twilio stops retrying, and not stored.
+        return HttpResponse(status=204)
     delivery.status_callback_record(
         message_sid=sid,
         status=status,
-        error_code=_int_or_none(request.POST.get("ErrorCode")),
-        account_sid=request.POST.get("AccountSid", ""),
+        error_code=error_code if error_code is not None and error_code < 2**31 else None,
+        account_sid=request.POST.get("AccountSid", "")[:34],
     )
     return HttpResponse(status=204)
 

@@ -25,6 +25,8 @@ urlpatterns = [
     # no page path is ten URL-safe characters without a slash, and the view answers 404 on
     # hosts that aren't link domains of the account.
     re_path(rf"^(?P<code>[A-Za-z0-9_-]{{{CODE_LENGTH}}})$", short_link_redirect, name="short_link"),
+    # Twilio's callbacks come next: at a campaign's peak they are most of the traffic.
+    path("webhooks/", include("messaging.webhook_urls")),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -67,7 +69,6 @@ urlpatterns = [
     path("sms/", include("messaging.urls")),
     path("analytics/", include("analytics.urls")),
     path("workflows/", include("workflows.urls")),
-    path("webhooks/", include("messaging.webhook_urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
     path(

@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from messaging.models import STATUS_RANK, OutboundMessage, StatusCallback
+from messaging.models import STATUS_RANK, OutboundMessage, OutboundStatus, StatusCallback
 from messaging.services import outcomes
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,9 @@ APPLY_BATCH = 5000
 # Wait this long after the first unapplied callback, so one run applies many.
 APPLY_DELAY_SECONDS = 0.5
 UNMATCHED_KEEP = dt.timedelta(minutes=10)
+# The statuses Twilio reports that move an outbound message (receiving, received and read
+# describe inbound and WhatsApp messages).
+RECORDED_STATUSES = frozenset(str(s) for s in STATUS_RANK if s != OutboundStatus.CLAIMED)
 
 
 def _lower_ranked(status: str) -> list[str]:
@@ -40,17 +43,32 @@ def _lower_ranked(status: str) -> list[str]:
 def status_callback_record(
     *, message_sid: str, status: str, error_code: int | None, account_sid: str
 ) -> bool:
-    """Append one callback; False when this (sid, status) was seen before."""
+    """Append one callback; False when this (sid, status) was seen before.
+
+    One statement and one round trip, in autocommit. On PostgreSQL the CTE sets
+    `synchronous_commit` for this statement's own transaction: the commit record is written
+    while the setting is still in force (it is reset only after the commit), so the callback
+    is answered without waiting for the WAL flush, and nothing else this connection writes is
+    affected.
+    """
     table = StatusCallback._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
+    params = [message_sid, status, error_code, account_sid, timezone.now(), False]
+    with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        cursor.execute(
-            f"INSERT INTO {table} (message_sid, status, error_code, account_sid, received_at, "  # noqa: S608
-            "applied) VALUES (%s, %s, %s, %s, %s, %s) "
-            "ON CONFLICT (message_sid, status) DO NOTHING",
-            [message_sid, status, error_code, account_sid, timezone.now(), False],
-        )
+            cursor.execute(
+                "WITH durability AS (SELECT set_config('synchronous_commit', 'off', true)) "  # noqa: S608
+                f"INSERT INTO {table} (message_sid, status, error_code, account_sid, "
+                "received_at, applied) SELECT %s, %s, %s, %s, %s, %s FROM durability "
+                "ON CONFLICT (message_sid, status) DO NOTHING",
+                params,
+            )
+        else:
+            cursor.execute(
+                f"INSERT INTO {table} (message_sid, status, error_code, account_sid, "  # noqa: S608
+                "received_at, applied) VALUES (%s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (message_sid, status) DO NOTHING",
+                params,
+            )
         new = cursor.rowcount == 1
     if new:
         _apply_soon()

@@ -12,6 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from consent.models import ConsentLedgerEntry, ConsentState, ConsentStatus
 from messaging.models import InboundMessage, OutboundMessage, OutboundStatus, StatusCallback
+from messaging.services import delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +24,12 @@ def signed_post(path: str, form: dict, *, token: str | None = None, client: Clie
     url = settings.PUBLIC_BASE_URL + path
     signature = RequestValidator(token or settings.TWILIO_AUTH_TOKEN).compute_signature(url, form)
     return (client or Client()).post(path, form, HTTP_X_TWILIO_SIGNATURE=signature)
+
+
+def callbacks_apply() -> None:
+    """What the worker does with the callbacks the webhook stored."""
+    while delivery.status_callbacks_apply():
+        pass
 
 
 def status_form(sid: str, status: str, error_code: str = "") -> dict:
@@ -82,6 +89,7 @@ def test_shuffled_and_duplicated_callbacks_converge_on_the_in_order_result(sent_
     random.Random(seed).shuffle(replay)
     for form in replay:
         assert signed_post(STATUS_URL, form).status_code == 204
+    callbacks_apply()
     sent_row.refresh_from_db()
     assert (sent_row.status, sent_row.error_code) == (OutboundStatus.UNDELIVERED, 30003)
     assert StatusCallback.objects.filter(message_sid=sent_row.twilio_sid).count() == 4
@@ -91,9 +99,9 @@ def test_shuffled_and_duplicated_callbacks_converge_on_the_in_order_result(sent_
 
 
 def test_terminal_status_never_moves_back(sent_row):
-    signed_post(STATUS_URL, status_form(sent_row.twilio_sid, "delivered"))
-    signed_post(STATUS_URL, status_form(sent_row.twilio_sid, "sent"))
-    signed_post(STATUS_URL, status_form(sent_row.twilio_sid, "failed", "30007"))
+    for status, code in [("delivered", ""), ("sent", ""), ("failed", "30007")]:
+        signed_post(STATUS_URL, status_form(sent_row.twilio_sid, status, code))
+        callbacks_apply()
     sent_row.refresh_from_db()
     assert (sent_row.status, sent_row.error_code) == (OutboundStatus.DELIVERED, None)
 
@@ -187,3 +195,32 @@ def test_a_callback_that_beats_the_sid_write_is_applied_once_the_sid_is_known(se
     sent_row.refresh_from_db()
     assert sent_row.status == OutboundStatus.DELIVERED
     assert StatusCallback.objects.get(message_sid=early_sid).applied is True
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("MessageSid", "SM" + "a" * 40), ("MessageSid", "not-a-sid"), ("MessageSid", "SM" + "g" * 32)],
+)
+def test_a_callback_with_a_malformed_sid_is_refused_and_writes_nothing(sent_row, field, value):
+    form = status_form(sent_row.twilio_sid, "delivered")
+    form[field] = value
+    response = signed_post(STATUS_URL, form)
+    assert response.status_code == 400
+    assert b"MessageSid" in response.content
+    assert StatusCallback.objects.count() == 0
+
+
+def test_a_status_we_do_not_track_is_answered_and_not_stored(sent_row):
+    response = signed_post(STATUS_URL, status_form(sent_row.twilio_sid, "partially_delivered"))
+    assert response.status_code == 204
+    assert StatusCallback.objects.count() == 0
+    callbacks_apply()
+    sent_row.refresh_from_db()
+    assert sent_row.status == OutboundStatus.QUEUED
+
+
+def test_a_duplicate_callback_is_stored_once(sent_row):
+    form = status_form(sent_row.twilio_sid, "delivered")
+    assert signed_post(STATUS_URL, form).status_code == 204
+    assert signed_post(STATUS_URL, form).status_code == 204
+    assert StatusCallback.objects.filter(message_sid=sent_row.twilio_sid).count() == 1
