@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from consent.models import (
     PERSONAL_OPT_OUT_SOURCES,
@@ -23,6 +23,8 @@ from consent.models import (
     ConsentSource,
     ConsentState,
     ConsentStatus,
+    KeywordKind,
+    KeywordRule,
     SubscriptionType,
 )
 from contacts.bulk import any_of, public_ids_new, rows_insert
@@ -130,7 +132,7 @@ def consent_bulk_set(
     """Set (contact id, E.164 phone) pairs to `status` for a subscription type.
 
     Subscribing skips phones the person opted out of themselves unless
-    `respect_personal_opt_outs` is False (a keyword opt-in, or one contact's manual opt-in).
+    `respect_personal_opt_outs` is False (the person's own keyword opt-in).
     `new_contact_ids` are contacts created in this transaction: they have no status to read.
     """
     if subscription_type.account_id != account.pk:
@@ -276,7 +278,8 @@ def contact_consent_set(
 ) -> BulkConsentResult:
     """A person on our side opts a contact in or out (page or API), on one phone or all of its
     phones. Opting in needs `consent_confirmed`: the user states that express, verifiable
-    consent was obtained."""
+    consent was obtained, and is refused, changing nothing, on a phone whose latest opt-out the
+    person made themselves (a STOP or the carrier's 21610): only their opt-in keyword undoes it."""
     if contact.account_id != account.pk or subscription_type.account_id != account.pk:
         raise ValueError("Contact and subscription type must belong to the account.")
     if status == ConsentState.SUBSCRIBED and not consent_confirmed:
@@ -305,6 +308,8 @@ def contact_consent_set(
                 }
             )
         raise ValidationError({"phone": "This contact has no phone number."})
+    if status == ConsentState.SUBSCRIBED:
+        _personal_opt_outs_refuse(account, subscription_type, phones)
     return consent_bulk_set(
         account=account,
         subscription_type=subscription_type,
@@ -314,9 +319,52 @@ def contact_consent_set(
         actor=actor,
         evidence=evidence.strip(),
         ip_address=ip_address,
-        # The user vouches for this one contact: it may override an earlier STOP.
-        respect_personal_opt_outs=False,
     )
+
+
+def personal_opt_out_reason(entry: ConsentLedgerEntry, opt_in_words: Sequence[str]) -> str:
+    """Why a phone can't be opted in by us, and what the person can do, in a marketer's words."""
+    when = dateformat.format(timezone.localtime(entry.occurred_at), "M j, Y")
+    if entry.source == ConsentSource.KEYWORD:
+        word = (entry.data or {}).get("keyword") or "STOP"
+        how = f"texted {word} on {when}"
+    else:
+        code = (entry.data or {}).get("error_code") or "21610"
+        how = f"replied STOP to one of your numbers (carrier error {code} on {when})"
+    words = list(opt_in_words) or ["START"]
+    others = f" (or {', '.join(words[1:])})" if len(words) > 1 else ""
+    return (
+        f"{entry.phone_e164} {how}. Only the person can opt back in, by texting {words[0]}"
+        f"{others} to your number; a manual or API opt-in can't override their opt-out."
+    )
+
+
+def _personal_opt_outs_refuse(
+    account: Account, subscription_type: SubscriptionType, phones: Sequence[str]
+) -> None:
+    """A STOP is the person's own decision: someone on our side can't undo it for them (bulk
+    and import opt-ins skip such phones; for one contact the user is told why)."""
+    blocked = _phones_opted_out_personally(account, subscription_type, phones)
+    if not blocked:
+        return
+    # START first: it is the word people know.
+    opt_in_words = sorted(
+        KeywordRule.objects.filter(account=account, kind=KeywordKind.OPT_IN).values_list(
+            "word", flat=True
+        ),
+        key=lambda word: (word != "START", word),
+    )
+    reasons = []
+    for phone in sorted(blocked):
+        entry = (
+            ConsentLedgerEntry.objects.filter(
+                account=account, subscription_type=subscription_type, phone_e164=phone
+            )
+            .order_by("-id")
+            .first()
+        )
+        reasons.append(personal_opt_out_reason(entry, opt_in_words))
+    raise ValidationError({"phone": reasons})
 
 
 def contact_opt_in(**kwargs) -> BulkConsentResult:
