@@ -8,8 +8,9 @@ body, fast enough for fan-out (MACHINE.md measured about 350,000 two-token rende
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 TOKEN_PATTERN = re.compile(
     r"\{\{\s*contact\.(?P<name>[a-z_][a-z0-9_]*)\s*"
@@ -19,12 +20,58 @@ TOKEN_PATTERN = re.compile(
 LOOSE_TOKEN_PATTERN = re.compile(r"\{\{.*?\}\}|\{\{|\}\}")
 
 OPT_OUT_LINE = "Reply STOP to opt out"
-# Wording that already tells the recipient how to opt out, so the default line may be dropped.
-OPT_OUT_WORDING = re.compile(
-    r"\b(reply|text|txt|send)\s+\"?(stop|end|cancel|unsubscribe|quit|stopall|optout)\"?\b"
-    r"|\bto\s+(opt[\s-]?out|unsubscribe)\b",
+
+# Opt-out wording, so the default line may be dropped: an opt-out keyword (the account's, plus
+# the standard ones Twilio always acts on) used as an instruction, "Reply STOP", "Text “END”",
+# "STOP to opt out". Naming a way out without a keyword ("Visit example.com to opt out") or a
+# negated one ("Do not reply stop") is not enough. The composer gets these very patterns in its
+# config (`optOutPattern`, `optOutNegation`), so the browser and the server can't disagree; the
+# patterns use only syntax that reads the same in Python and JavaScript.
+DEFAULT_OPT_OUT_KEYWORDS = (
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "OPTOUT",
+    "REVOKE",
+)
+# Spelled out (not \s, \w, \b) so that Python and JavaScript read exactly the same text.
+_SPACE = "[ \t\n\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+_QUOTE = "[\"'`\u2018\u2019\u201c\u201d\u00ab\u00bb]?"
+_NOT_WORD_BEFORE = "(?<![A-Za-z0-9_])"
+_NOT_WORD_AFTER = "(?![A-Za-z0-9_])"
+OPT_OUT_INSTRUCTION = (
+    f"{_NOT_WORD_BEFORE}(?:reply|text|txt|send|respond|msg)(?:{_SPACE}+(?:with|back))?"
+    f"{_SPACE}*:?{_SPACE}*{_QUOTE}(?:{{keywords}}){_QUOTE}{_NOT_WORD_AFTER}"
+    f"|{_NOT_WORD_BEFORE}{_QUOTE}(?:{{keywords}}){_QUOTE}{_SPACE}+(?:to|2){_SPACE}+"
+    f"(?:opt{_SPACE}?-?{_SPACE}?out|end|unsubscribe|unsub|stop|cancel|quit){_NOT_WORD_AFTER}"
+)
+# An instruction right after one of these says what not to do.
+OPT_OUT_NEGATION = re.compile(
+    f"{_NOT_WORD_BEFORE}(?:do{_SPACE}+not|don['\u2019]?t|never|not|no){_SPACE}+$",
     re.IGNORECASE,
 )
+
+
+def opt_out_keywords_normalize(keywords: Iterable[str] | None) -> tuple[str, ...]:
+    """The account's opt-out keywords with the standard ones, upper case, longest first."""
+    words = {k.strip().upper() for k in (keywords or ()) if k and k.strip()}
+    words.update(DEFAULT_OPT_OUT_KEYWORDS)
+    return tuple(sorted(words, key=lambda word: (-len(word), word)))
+
+
+def opt_out_pattern_source(keywords: Iterable[str] | None = None) -> str:
+    """The instruction pattern for these keywords (case-insensitive), for Python and the
+    composer's JavaScript alike."""
+    alternatives = "|".join(re.escape(word) for word in opt_out_keywords_normalize(keywords))
+    return OPT_OUT_INSTRUCTION.format(keywords=alternatives)
+
+
+@lru_cache(maxsize=256)
+def _opt_out_pattern(keywords: tuple[str, ...]) -> re.Pattern:
+    return re.compile(opt_out_pattern_source(keywords), re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -56,8 +103,14 @@ def tokens_validate(body: str, *, known_properties: set[str]) -> list[TokenProbl
     return problems
 
 
-def has_opt_out_wording(body: str) -> bool:
-    return bool(OPT_OUT_WORDING.search(body))
+def has_opt_out_wording(body: str, *, keywords: Iterable[str] | None = None) -> bool:
+    """Whether the body tells the recipient how to opt out with one of `keywords` (the
+    account's opt-out keywords; the standard ones are always included)."""
+    pattern = _opt_out_pattern(opt_out_keywords_normalize(keywords))
+    for match in pattern.finditer(body):
+        if not OPT_OUT_NEGATION.search(body[max(0, match.start() - 20) : match.start()]):
+            return True
+    return False
 
 
 def body_with_opt_out(body: str, *, append_opt_out: bool) -> str:

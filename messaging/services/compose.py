@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from consent import selectors as consent_selectors
-from consent.models import SubscriptionType
+from consent.models import KeywordKind, SubscriptionType
 from messaging import selectors, tokens
 from messaging.models import BODY_MAX_LENGTH, Campaign, MessageProperty, SmsMessage
 from messaging.services.settings import sending_settings
@@ -39,6 +39,15 @@ def body_length(text: str) -> int:
     return len(text)
 
 
+def opt_out_keywords(*, account: Account) -> list[str]:
+    """The account's opt-out keywords (the standard ones are added by the wording check)."""
+    return [
+        rule.word
+        for rule in consent_selectors.keyword_rules(account=account)
+        if rule.kind == KeywordKind.OPT_OUT
+    ]
+
+
 def _body_errors(
     *, account: Account, body: str, append_opt_out: bool, errors: dict[str, list[str]]
 ) -> None:
@@ -53,7 +62,9 @@ def _body_errors(
     known = {key for key, _ in selectors.personalization_fields(account=account)}
     for problem in tokens.tokens_validate(body, known_properties=known):
         errors.setdefault("body", []).append(problem.message)
-    if not append_opt_out and not tokens.has_opt_out_wording(body):
+    if not append_opt_out and not tokens.has_opt_out_wording(
+        body, keywords=opt_out_keywords(account=account)
+    ):
         errors.setdefault("append_opt_out", []).append(
             "The opt-out line can be switched off only when the message itself says how to "
             "opt out, e.g. “Reply STOP to opt out”."

@@ -129,6 +129,9 @@ def _composer_config(request: HttpRequest, message: SmsMessage, account: Account
     return {
         "bodyMaxLength": BODY_MAX_LENGTH,
         "optOutLine": tokens.OPT_OUT_LINE,
+        # The server's own opt-out wording rule, so the switch agrees with what saving accepts.
+        "optOutPattern": tokens.opt_out_pattern_source(compose.opt_out_keywords(account=account)),
+        "optOutNegation": tokens.OPT_OUT_NEGATION.pattern,
         "shortLinkPlaceholder": links.short_link_placeholder(account, sender=sender),
         "previewUrl": reverse("messaging:preview", args=[message.public_id]),
         "editable": _editable(request, message),

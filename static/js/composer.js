@@ -24,9 +24,21 @@
     "g"
   );
   var TRAILING_PUNCTUATION = /[.,;:!?)\]}'"]+$/;
-  // Keep in step with messaging/tokens.py OPT_OUT_WORDING.
-  var OPT_OUT_WORDING =
-    /\b(reply|text|txt|send)\s+"?(stop|end|cancel|unsubscribe|quit|stopall|optout)"?\b|\bto\s+(opt[\s-]?out|unsubscribe)\b/i;
+  // Opt-out wording: the server's own patterns (messaging/tokens.py has_opt_out_wording),
+  // built from the account's opt-out keywords: a keyword used as an instruction, not negated.
+  var OPT_OUT_INSTRUCTION = new RegExp(config.optOutPattern, "gi");
+  var OPT_OUT_NEGATION = new RegExp(config.optOutNegation, "i");
+
+  function hasOptOutWording(text) {
+    OPT_OUT_INSTRUCTION.lastIndex = 0;
+    var match;
+    while ((match = OPT_OUT_INSTRUCTION.exec(text)) !== null) {
+      // The 20 characters (code points, as Python counts) before the instruction.
+      var before = Array.from(text.slice(0, match.index)).slice(-20).join("");
+      if (!OPT_OUT_NEGATION.test(before)) return true;
+    }
+    return false;
+  }
 
   var form = document.getElementById("message-form");
   var body = document.getElementById("message-body");
@@ -216,7 +228,7 @@
   function updateOptOutHint() {
     var hint = $("opt-out-hint");
     if (!optOut || !hint) return;
-    var hasWording = OPT_OUT_WORDING.test(body.value);
+    var hasWording = hasOptOutWording(body.value);
     hint.hidden = optOut.checked || hasWording;
     optOut.setAttribute("aria-describedby", "opt-out-rule");
     var rule = $("opt-out-rule");
@@ -316,7 +328,7 @@
   // Opt-out switch: off only when the body says how to opt out --------------------------
   if (optOut) {
     optOut.addEventListener("change", function () {
-      if (!optOut.checked && !OPT_OUT_WORDING.test(body.value)) {
+      if (!optOut.checked && !hasOptOutWording(body.value)) {
         optOut.checked = true;
         var rule = $("opt-out-rule");
         if (rule) {
@@ -330,7 +342,7 @@
 
   body.addEventListener("input", function () {
     // Wording removed while the line is off: the line comes back (the server would refuse).
-    if (optOut && !optOut.checked && !OPT_OUT_WORDING.test(body.value)) optOut.checked = true;
+    if (optOut && !optOut.checked && !hasOptOutWording(body.value)) optOut.checked = true;
     update();
   });
 

@@ -224,3 +224,32 @@ def test_the_browser_count_agrees_with_the_server_over_the_corpus(page, live_ser
             mismatches.append((text, got, want))
     assert len(sample) > 300
     assert not mismatches, mismatches[:5]
+
+
+def test_the_browser_reads_opt_out_wording_as_the_server_does(page, live_server, tenant, draft):
+    """The switch's rule (the hint turns "ok") agrees with what saving accepts, for the
+    account's own opt-out keyword too."""
+    from consent.models import KeywordRule
+    from tests.messaging.test_tokens import OPT_OUT_WORDING_CASES
+
+    KeywordRule.objects.create(account=tenant.account, kind="opt_out", word="BASTA")
+    open_composer(page, live_server, tenant, draft)
+    texts = [text for text, _ in OPT_OUT_WORDING_CASES] + [
+        "Reply BASTA to opt out",
+        "Reply BASTANTE to opt out",
+        "Tents 🎉 on sale 🎉 but don't reply BASTA",
+    ]
+    shown = page.evaluate(
+        """texts => texts.map(text => {
+            const body = document.getElementById('message-body');
+            body.value = text;
+            body.dispatchEvent(new Event('input'));
+            return document.getElementById('opt-out-rule').classList.contains('ok');
+        })""",
+        texts,
+    )
+    keywords = compose.opt_out_keywords(account=tenant.account)
+    server = [tokens.has_opt_out_wording(text, keywords=keywords) for text in texts]
+    assert dict(zip(texts, shown, strict=True)) == dict(zip(texts, server, strict=True))
+    assert server[-3:] == [True, False, False]
+    assert server[: len(OPT_OUT_WORDING_CASES)] == [want for _, want in OPT_OUT_WORDING_CASES]

@@ -148,6 +148,20 @@ def test_the_opt_out_line_goes_off_only_when_the_body_has_opt_out_wording(tenant
 
 
 @pytest.mark.django_db
+def test_the_opt_out_line_goes_off_with_the_accounts_own_keyword_or_curly_quotes(tenant):
+    from consent.models import KeywordRule
+
+    with pytest.raises(ValidationError) as excinfo:
+        create(tenant, body="Spring sale! Visit example.com to opt out", append_opt_out=False)
+    assert "append_opt_out" in errors_of(excinfo)
+    create(tenant, body="Spring sale! Reply “STOP” to opt out", append_opt_out=False)
+    with pytest.raises(ValidationError):
+        create(tenant, body="Spring sale! Reply BASTA to opt out", append_opt_out=False)
+    KeywordRule.objects.create(account=tenant.account, kind="opt_out", word="BASTA")
+    create(tenant, body="Spring sale! Reply BASTA to opt out", append_opt_out=False)
+
+
+@pytest.mark.django_db
 def test_tokens_must_parse_and_name_a_real_contact_property(tenant):
     ContactProperty.objects.create(account=tenant.account, key="store", label="Store")
     create(tenant, body='See you at {{ contact.store | default: "our shop" }}')

@@ -39,3 +39,40 @@ def test_opt_out_wording_is_recognised():
 def test_opt_out_line_is_appended_on_its_own_line():
     assert tokens.body_with_opt_out("Sale", append_opt_out=True) == "Sale\nReply STOP to opt out"
     assert tokens.body_with_opt_out("Sale", append_opt_out=False) == "Sale"
+
+
+# Opt-out wording: a STOP-family keyword used as an instruction -----------------------------
+
+OPT_OUT_WORDING_CASES = [
+    ("Sale! Reply STOP to opt out", True),
+    ("Text END to unsubscribe", True),
+    ("Msg&data rates may apply. To unsubscribe reply END", True),
+    ("Tents 20% off. STOP to end", True),
+    ("Reply HELP for help, STOP to opt out.", True),
+    ("Reply “STOP” to opt out", True),
+    ("Text ‘QUIT’ to stop these texts", True),
+    ('Reply "stop" to opt-out', True),
+    ("Respond with UNSUBSCRIBE anytime", True),
+    ("Stop by our store today", False),
+    ("No opt-out fees, unsubscribe-free savings!", False),
+    # Saying there is a way out is not saying how: no keyword.
+    ("Visit example.com to opt out", False),
+    ("Click here to unsubscribe", False),
+    # A negated instruction tells the recipient what not to do.
+    ("Do not reply stop", False),
+    ("Don’t text STOP, you'll miss the sale", False),
+    # A keyword inside another word is not the keyword.
+    ("See the context stopped in the video", False),
+    ("Reply STOPPING to opt out", False),
+]
+
+
+def test_opt_out_wording_needs_a_stop_family_keyword_used_as_an_instruction():
+    found = {text: tokens.has_opt_out_wording(text) for text, _ in OPT_OUT_WORDING_CASES}
+    assert found == dict(OPT_OUT_WORDING_CASES)
+
+
+def test_the_accounts_own_opt_out_keywords_count_and_the_standard_ones_always_do():
+    assert not tokens.has_opt_out_wording("Reply BASTA to opt out")
+    assert tokens.has_opt_out_wording("Reply BASTA to opt out", keywords=["BASTA"])
+    assert tokens.has_opt_out_wording("Reply STOP to opt out", keywords=["BASTA"])
