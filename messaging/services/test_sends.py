@@ -1,9 +1,11 @@
 """Test sends: a message as it will go out, texted now to teammates' verified phones or to a
 number typed with its country code, optionally rendered "as" a chosen contact.
 
-Test texts go through the gateway like any other (`reply_send`, kind TEST, consent not checked:
-a teammate's own phone is not a contact's) and count toward the month's segment usage, so a
-test that would need more segments than are left is refused with the numbers.
+Test texts go through the gateway like any other (`reply_send`, kind TEST) and count toward the
+month's segment usage, so a test that would need more segments than are left is refused with the
+numbers. Consent is not checked for teammates' verified test phones (a teammate proved the phone
+is theirs with a code; it is not a contact's), but a typed number is anyone's: one that opted
+out (texted STOP) doesn't get the test, and is reported.
 
 Teammates add their phones once; a six-digit code texted to the phone proves it is theirs. Only
 an HMAC of the code is kept, a code lasts ten minutes and allows five tries.
@@ -24,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from consent.models import ConsentState, ConsentStatus
 from contacts.models import Contact
 from messaging import segments, selectors, tokens
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage, TestPhone
@@ -71,6 +74,18 @@ def _allotment_check(*, account: Account, needed: int) -> None:
             code="allotment_exceeded",
             params={"needed": needed, "left": left},
         )
+
+
+def _phones_opted_out(account: Account, phones: list[str]) -> set[str]:
+    """The phones that opted out (STOP, a carrier opt-out or a manual one), as `reply_send`
+    refuses them: of any subscription type."""
+    if not phones:
+        return set()
+    return set(
+        ConsentStatus.objects.filter(
+            account=account, phone_e164__in=phones, status=ConsentState.UNSUBSCRIBED
+        ).values_list("phone_e164", flat=True)
+    )
 
 
 def _sender(account: Account, message: SmsMessage | None = None):
@@ -204,16 +219,13 @@ def message_test_send(
     """
     errors: dict[str, list[str]] = {}
     recipients: list[str] = []
+    team_phones = {
+        p.public_id: p.phone_e164 for p in selectors.test_phones_verified(account=account)
+    }
     if test_phone_ids:
-        verified = {
-            p.public_id: p.phone_e164
-            for p in selectors.test_phones_verified(account=account).filter(
-                public_id__in=list(test_phone_ids)
-            )
-        }
         for public_id in test_phone_ids:
-            if public_id in verified:
-                recipients.append(verified[public_id])
+            if public_id in team_phones:
+                recipients.append(team_phones[public_id])
             else:
                 errors.setdefault("test_phones", []).append(
                     "Choose among your team's verified test phones."
@@ -253,19 +265,30 @@ def message_test_send(
         contact=as_contact,
         sender=sender,
     )
+    # A typed number that opted out is left out (and reported) before counting what it costs;
+    # the team's verified phones are exempt, their owners proved them with a code.
+    exempt = set(team_phones.values())
+    opted_out = _phones_opted_out(account, [phone for phone in recipients if phone not in exempt])
     # What is recorded is the text as sent (links as typed until short links exist).
     per_text = segments.estimate(preview.text).segments
-    _allotment_check(account=account, needed=per_text * len(recipients))
+    _allotment_check(account=account, needed=per_text * (len(recipients) - len(opted_out)))
 
     results = []
     for to_phone in recipients:
+        if to_phone in opted_out:
+            results.append(
+                TestSendResult(to_phone, None, f"{to_phone} has opted out; it can't be texted.")
+            )
+            continue
         try:
             outbound = reply_send(
                 account=account,
                 sender=sender,
                 to_phone=to_phone,
                 body=preview.text,
-                respect_consent=False,
+                # Checked again at the moment of sending for typed numbers (a STOP may just
+                # have arrived); never for a teammate's verified phone.
+                respect_consent=to_phone not in exempt,
                 kind=OutboundMessage.Kind.TEST,
             )
         except ValidationError as exc:

@@ -264,3 +264,56 @@ def test_a_test_send_needs_recipients_and_a_body_with_valid_tokens(tenant, emula
             account=tenant.account, message=empty, phone_numbers=["2065550177"]
         )
     assert "country code" in excinfo.value.message_dict["phone_numbers"][0]
+
+
+def texts_stop(tenant, phone: str) -> None:
+    from consent.services.keywords import inbound_keyword_apply
+
+    inbound_keyword_apply(
+        account=tenant.account,
+        phone_e164=phone,
+        body="STOP",
+        received_by_number=SENDER,
+        message_sid="SM" + phone[-10:].rjust(32, "0"),
+    )
+
+
+@pytest.mark.django_db
+def test_a_typed_number_that_texted_stop_doesnt_get_the_test_and_is_reported(
+    tenant, emulator, sender, message
+):
+    texts_stop(tenant, "+12065550188")
+    used_before = allotment.usage(account=tenant.account).used
+
+    results = test_sends.message_test_send(
+        account=tenant.account,
+        message=message,
+        phone_numbers=["+1 206 555 0188", "+12065550177"],
+    )
+
+    assert [(r.to_phone, r.ok, r.error) for r in results] == [
+        ("+12065550188", False, "+12065550188 has opted out; it can't be texted."),
+        ("+12065550177", True, ""),
+    ]
+    assert emulated_texts(emulator, "+12065550188") == []
+    assert len(emulated_texts(emulator, "+12065550177")) == 1
+    # Only the text that went out is charged.
+    assert allotment.usage(account=tenant.account).used == used_before + 1
+
+
+@pytest.mark.django_db
+def test_a_teammates_verified_test_phone_gets_the_test_even_after_a_stop(
+    tenant, emulator, sender, message
+):
+    bob_phone = verified_phone(tenant, emulator, tenant.bob, BOB_PHONE)
+    texts_stop(tenant, BOB_PHONE)
+
+    results = test_sends.message_test_send(
+        account=tenant.account,
+        message=message,
+        test_phone_ids=[bob_phone.public_id],
+        phone_numbers=[BOB_PHONE],  # typed too: still the teammate's verified phone
+    )
+
+    assert [(r.to_phone, r.ok) for r in results] == [(BOB_PHONE, True)]
+    assert len(emulated_texts(emulator, BOB_PHONE)) == 2  # the code, then the test
