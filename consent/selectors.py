@@ -7,6 +7,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
 from consent.models import (
@@ -203,6 +204,17 @@ def consent_ledger(
     if contact is not None:
         entries = entries.filter(contact=contact)
     return entries.order_by("-occurred_at", "-id")
+
+
+CONTACT_LEDGER_PAGE_SIZE = 50
+
+
+def contact_ledger_page(*, account: Account, contact: Contact, page: str | int | None) -> Page:
+    """One page of a contact's ledger, newest first, for the contact page. A contact's history
+    is hundreds of rows at most, so numbered pages (a count and an offset on the contact's
+    ledger index) cost little; a page number out of range shows the last page."""
+    entries = consent_ledger(account=account, contact=contact).select_related("actor")
+    return Paginator(entries, CONTACT_LEDGER_PAGE_SIZE).get_page(page)
 
 
 LEDGER_CSV_HEADER = [

@@ -17,6 +17,7 @@ urlpatterns = [
     path("ledger/", views.ledger_index, name="ledger"),
     path("ledger.csv", views.ledger_csv, name="ledger_csv"),
     path("contacts/<str:contact_id>/change/", views.contact_consent_change, name="contact_change"),
+    path("contacts/<str:contact_id>/ledger/", views.contact_ledger, name="contact_ledger"),
     path(
         "contacts/<str:contact_id>/ledger.csv",
         views.contact_ledger_csv,

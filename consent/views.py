@@ -206,6 +206,19 @@ def contact_consent_change(request: HttpRequest, contact_id: str) -> HttpRespons
     return redirect(reverse("contacts:detail", args=[contact.public_id]) + "#consent")
 
 
+@require_GET
+@account_required
+def contact_ledger(request: HttpRequest, contact_id: str) -> HttpResponse:
+    """A page of the contact's consent history (htmx swaps it into the contact page)."""
+    contact = get_for_account(Contact, request.account, contact_id)
+    ledger_page = selectors.contact_ledger_page(
+        account=request.account, contact=contact, page=request.GET.get("page")
+    )
+    return render(
+        request, "consent/_contact_ledger.html", {"contact": contact, "ledger_page": ledger_page}
+    )
+
+
 def _ledger_response(entries, filename: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(
         csv_stream(selectors.LEDGER_CSV_HEADER, selectors.consent_ledger_csv_rows(entries)),

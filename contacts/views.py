@@ -301,7 +301,9 @@ def contact_detail(request: HttpRequest, contact_id: str) -> HttpResponse:
         "properties": properties,
         "static_lists": selectors.contact_list_memberships_of(account=account, contact=contact),
         "consent_rows": consent_selectors.contact_consent(account=account, contact=contact),
-        "ledger": consent_selectors.consent_ledger(account=account, contact=contact)[:100],
+        "ledger_page": consent_selectors.contact_ledger_page(
+            account=account, contact=contact, page=request.GET.get("ledger_page")
+        ),
         "consent_form": ConsentChangeForm(contact=contact, subscription_types=subscription_types),
         **_timeline_context(request, contact),
     }
