@@ -170,14 +170,23 @@ def preview_build(
     values: Mapping[str, object],
     link_placeholder: str,
 ) -> Preview:
-    """Render tokens, append the opt-out line, then count with links at short-link length."""
-    text = tokens.render(tokens.body_with_opt_out(body, append_opt_out=append_opt_out), values)
-    counted = links.links_replace(text, link_placeholder)
+    """Append the opt-out line, number the links fan-out shortens, render tokens, then count
+    with those links at short-link length.
+
+    The links are found in the body as written, as fan-out finds them (links.links_number):
+    a link holding a token, and any past the 16th, goes out as typed and counts as rendered.
+    """
+    template, found = links.links_number(
+        tokens.body_with_opt_out(body, append_opt_out=append_opt_out),
+        limit=links.MAX_SHORT_LINKS,
+    )
+    rendered = tokens.render(template, values)
+    counted = links.markers_fill(rendered, [link_placeholder] * len(found))
     return Preview(
-        text=text,
+        text=links.markers_fill(rendered, found),
         counted_text=counted,
         estimate=segments.estimate(counted),
-        links=len(links.links_in(text)),
+        links=len(found),
         short_link_length=len(link_placeholder),
         values=values,
     )

@@ -81,7 +81,8 @@ def code_decode(code: str) -> tuple[int, int] | None:
 
 
 def short_url(domain: str, outbound_id: int, position: int) -> str:
-    return f"https://{domain}/{code_encode(outbound_id, position)}"
+    # PUBLIC_LINK_SCHEME: "http" under `make run`, whose runserver speaks no TLS.
+    return f"{settings.PUBLIC_LINK_SCHEME}://{domain}/{code_encode(outbound_id, position)}"
 
 
 # Link-preview fetchers (iMessage sends "facebookexternalhit ... Twitterbot"), crawlers, mail

@@ -36,6 +36,11 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # The default host short links are served on when a number has no branded link domain.
 PUBLIC_LINK_DOMAIN = env.str("PUBLIC_LINK_DOMAIN", default="127.0.0.1:8000")
+# Short links' scheme: runserver (`make run`) speaks plain HTTP on the embedded default host.
+PUBLIC_LINK_SCHEME = env.str(
+    "PUBLIC_LINK_SCHEME",
+    default="http" if DEBUG and PUBLIC_LINK_DOMAIN == "127.0.0.1:8000" else "https",
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -262,3 +262,102 @@ def test_previews_and_bots_are_redirected_but_kept_apart(
     )
     assert response.status_code == 302
     assert LinkClick.objects.get().is_bot is bot
+
+
+# The composer's count shortens exactly what fan-out shortens --------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # A token inside a link: it goes out as typed, with the contact's value filled in.
+        "Hi https://x.example.com/u/{{ contact.first_name }} and https://shop.example.com/sale",
+        "Your page: https://x.example.com/?who={{contact.first_name}} today",
+        # Seventeen links: the 17th goes out as typed.
+        " ".join(f"https://shop.example.com/item/{i}" for i in range(17)),
+    ],
+)
+def test_the_preview_counts_the_body_exactly_as_fanout_writes_it(sending, body):
+    mia = sending.contact("Mia", phone="+12125550101")
+    message = fanned_out(sending, body=body)
+    row = OutboundMessage.objects.get(message=message)
+    preview = message_preview(
+        account=sending.account, body=body, contact=mia, sender=sending.sender
+    )
+    assert len(preview.counted_text) == len(row.body)
+    assert preview.estimate.segments == row.segments
+    assert preview.links == MessageLink.objects.filter(message=message).count()
+
+
+# Parentheses ----------------------------------------------------------------------------------
+
+
+def test_a_link_keeps_its_own_parentheses_and_drops_the_sentences():
+    text = (
+        "See https://en.wikipedia.org/wiki/Foo_(bar) and (https://example.com/a) or "
+        "(see https://en.wikipedia.org/wiki/Baz_(qux)). Done."
+    )
+    assert links.links_in(text) == [
+        "https://en.wikipedia.org/wiki/Foo_(bar)",
+        "https://example.com/a",
+        "https://en.wikipedia.org/wiki/Baz_(qux)",
+    ]
+    assert links.links_replace(text, "<L>") == "See <L> and (<L>) or (see <L>). Done."
+
+
+def test_a_wikipedia_link_redirects_to_the_page_with_its_parenthesis(sending, client, settings):
+    sending.contact("Mia", phone="+12125550101")
+    message = fanned_out(sending, body="Read https://en.wikipedia.org/wiki/Foo_(bar) now")
+    assert MessageLink.objects.get(message=message).url == "https://en.wikipedia.org/wiki/Foo_(bar)"
+    row = OutboundMessage.objects.get(message=message)
+    response = click(client, codes_of(row)[0], host=settings.PUBLIC_LINK_DOMAIN)
+    assert urlsplit(response["Location"]).path == "/wiki/Foo_(bar)"
+    assert " now" in row.body and "(bar" not in row.body
+
+
+# The scheme of short links --------------------------------------------------------------------
+
+
+def test_short_links_use_the_configured_scheme_in_texts_and_counts(sending, settings):
+    settings.PUBLIC_LINK_SCHEME = "http"
+    sending.contact("Mia", phone="+12125550101")
+    message = fanned_out(sending)
+    row = OutboundMessage.objects.get(message=message)
+    assert row.body.startswith(f"Sale! http://{settings.PUBLIC_LINK_DOMAIN}/")
+    preview = message_preview(account=sending.account, body=BODY, sender=sending.sender)
+    assert preview.counted_text.startswith(f"Sale! http://{settings.PUBLIC_LINK_DOMAIN}/")
+    assert len(row.body) == len(preview.counted_text)
+
+
+PRINT_SCHEME = "from django.conf import settings; print(settings.PUBLIC_LINK_SCHEME)"
+
+
+@pytest.mark.parametrize(
+    ("environ", "scheme"),
+    [
+        ({"DEBUG": "1"}, "http"),  # make run: runserver on 127.0.0.1:8000
+        ({}, "https"),
+        ({"DEBUG": "1", "PUBLIC_LINK_DOMAIN": "go.example.com"}, "https"),
+        ({"PUBLIC_LINK_SCHEME": "http"}, "http"),
+    ],
+)
+def test_the_scheme_defaults_to_http_only_for_make_runs_own_host(environ, scheme):
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DEBUG", "PUBLIC_LINK_DOMAIN", "PUBLIC_LINK_SCHEME")
+    }
+    env.update(environ, DJANGO_SETTINGS_MODULE="smsapp.settings")
+    found = subprocess.run(  # noqa: S603 - our own interpreter and settings
+        [sys.executable, "-c", PRINT_SCHEME],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+    )
+    assert found.stdout.strip() == scheme
