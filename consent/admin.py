@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from consent.models import ConsentBulkChange, ConsentLedgerEntry, KeywordRule, SubscriptionType
+from consent.models import (
+    ConsentBulkChange,
+    ConsentLedgerEntry,
+    KeywordRule,
+    ReplyReview,
+    SubscriptionType,
+)
 from contacts.admin import ReadOnlyAdmin
 
 
@@ -38,3 +44,8 @@ class KeywordRuleAdmin(ReadOnlyAdmin):
 @admin.register(ConsentBulkChange)
 class ConsentBulkChangeAdmin(ReadOnlyAdmin):
     list_display = ("public_id", "account", "action", "status", "created_at")
+
+
+@admin.register(ReplyReview)
+class ReplyReviewAdmin(ReadOnlyAdmin):
+    list_display = ("engagement", "account", "reviewed_by_label", "reviewed_at")

@@ -223,3 +223,25 @@ class ConsentBulkChange(models.Model):
         if not self.total:
             return 0
         return min(99, int(self.processed * 100 / self.total))
+
+
+class ReplyReview(models.Model):
+    """Someone read a reply flagged for review ("please stop texting me") and dealt with it:
+    who and when, so the review list shrinks and the decision can be traced."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    engagement = models.OneToOneField(
+        "contacts.Engagement", on_delete=models.CASCADE, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # The reviewer's email when they reviewed, for after the user is deleted.
+    reviewed_by_label = models.CharField(max_length=254, blank=True)
+    reviewed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "-reviewed_at"], name="reply_review_recent")]
+
+    def __str__(self) -> str:
+        return f"reviewed by {self.reviewed_by_label} at {self.reviewed_at:%Y-%m-%d %H:%M}"

@@ -18,6 +18,7 @@ from consent.models import (
     ConsentStatus,
     KeywordKind,
     KeywordRule,
+    ReplyReview,
     SubscriptionType,
 )
 from contacts.models import Contact, Engagement, EngagementKind
@@ -311,13 +312,24 @@ def keyword_rules_by_kind(*, account: Account) -> dict[str, list[KeywordRule]]:
 
 
 def replies_needing_review(*, account: Account) -> QuerySet[Engagement]:
-    """Inbound texts that mention an opt-out word without being one ("please stop texting")."""
+    """Inbound texts that mention an opt-out word without being one ("please stop texting"),
+    and that nobody has marked reviewed yet."""
     return (
         Engagement.objects.filter(
             account=account, kind=EngagementKind.SMS_REPLY, data__needs_review=True
         )
+        .exclude(pk__in=ReplyReview.objects.filter(account=account).values("engagement_id"))
         .select_related("contact")
         .order_by("-occurred_at")
+    )
+
+
+def replies_reviewed(*, account: Account) -> QuerySet[ReplyReview]:
+    """Flagged replies someone marked reviewed, most recent review first."""
+    return (
+        ReplyReview.objects.filter(account=account)
+        .select_related("engagement", "engagement__contact")
+        .order_by("-reviewed_at", "-id")
     )
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
         name="subscription_type_edit",
     ),
     path("keywords/", views.keyword_index, name="keywords"),
+    path("replies/reviewed/", views.reply_reviewed, name="reply_reviewed"),
     path("keywords/<str:keyword_id>/edit/", views.keyword_edit, name="keyword_edit"),
     path("keywords/<str:keyword_id>/delete/", views.keyword_delete, name="keyword_delete"),
     path("ledger/", views.ledger_index, name="ledger"),

@@ -24,7 +24,7 @@ from consent.forms import (
 from consent.models import ConsentBulkChange, KeywordRule, SubscriptionType
 from contacts.csvfiles import csv_stream
 from contacts.forms import form_errors_from
-from contacts.models import Contact
+from contacts.models import Contact, Engagement, EngagementKind
 from smsapp.tenancy import account_required, get_for_account
 
 
@@ -126,8 +126,27 @@ def keyword_index(request: HttpRequest) -> HttpResponse:
             "groups": selectors.keyword_rules_by_kind(account=request.account),
             "standard": services.TWILIO_STANDARD_KEYWORDS,
             "review": selectors.replies_needing_review(account=request.account)[:50],
+            "reviewed": selectors.replies_reviewed(account=request.account)[:20],
         },
     )
+
+
+@require_POST
+@account_required(edit=True)
+def reply_reviewed(request: HttpRequest) -> HttpResponse:
+    """Mark a reply flagged for review as dealt with (the reply's id is in the form)."""
+    reply = get_for_account(
+        Engagement.objects.filter(kind=EngagementKind.SMS_REPLY),
+        request.account,
+        request.POST.get("reply", ""),
+    )
+    try:
+        services.reply_review_mark(account=request.account, engagement=reply, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Reply from {reply.contact} marked reviewed.")
+    return redirect(reverse("consent:keywords") + "#review")
 
 
 @require_http_methods(["GET", "POST"])

@@ -27,6 +27,7 @@ from consent.services.keywords import (
     keyword_rule_delete,
     keyword_rule_update,
 )
+from consent.services.reviews import reply_review_mark
 
 __all__ = [
     "DEFAULT_KEYWORDS",
@@ -48,6 +49,7 @@ __all__ = [
     "keyword_rule_delete",
     "keyword_rule_update",
     "phone_consent_set",
+    "reply_review_mark",
     "subscription_type_create",
     "subscription_type_update",
 ]
