@@ -388,3 +388,31 @@ class LinkClick(models.Model):
 
     def __str__(self) -> str:
         return f"click on {self.outbound_id}/{self.position}"
+
+
+class TestLink(models.Model):
+    """A link of a test send, so the short link a tester taps redirects like the real one.
+
+    Test texts name no message (they are no part of its audience or its analytics), so their
+    short links can't be found through MessageLink; a test's code names `code_id` instead, an
+    id drawn from the outbound table's own sequence, which no outbound row will ever hold, so a
+    test code never resolves to someone's campaign text. Taps on it are not counted as clicks.
+    """
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    id = models.BigAutoField(primary_key=True)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(SmsMessage, on_delete=models.CASCADE, related_name="+")
+    code_id = models.BigIntegerField()
+    position = models.PositiveSmallIntegerField()
+    url = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["code_id", "position"], name="test_link_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.url

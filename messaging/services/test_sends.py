@@ -7,6 +7,11 @@ numbers. Consent is not checked for teammates' verified test phones (a teammate 
 is theirs with a code; it is not a contact's), but a typed number is anyone's: one that opted
 out (texted STOP) doesn't get the test, and is reported.
 
+Links go out as the real short links on the sender's link domain, exactly as fan-out writes
+them, so the tester taps what recipients will tap and the charge is the composer's count. A
+test's links are kept in TestLink (test texts belong to no message's audience), and the
+redirect finds them there; a tester's tap is not counted as a click.
+
 Teammates add their phones once; a six-digit code texted to the phone proves it is theirs. Only
 an HMAC of the code is kept, a code lasts ten minutes and allows five tries.
 """
@@ -28,10 +33,20 @@ from django.utils import timezone
 
 from consent.models import ConsentState, ConsentStatus
 from contacts.models import Contact
-from messaging import segments, selectors, tokens
-from messaging.models import OutboundMessage, OutboundStatus, SmsMessage, TestPhone
+from messaging import links, segments, selectors, shortlinks, tokens
+from messaging.models import (
+    OutboundMessage,
+    OutboundStatus,
+    SendingSettings,
+    SmsMessage,
+    TestLink,
+    TestPhone,
+)
 from messaging.services import allotment
+from messaging.services.clicks import ClickTarget
+from messaging.services.fanout import ids_reserve
 from messaging.services.replies import reply_send
+from registration.models import PhoneNumber
 from smsapp.models import Account, User
 
 CODE_LIFETIME = dt.timedelta(minutes=10)
@@ -202,6 +217,70 @@ class TestSendResult:
         )
 
 
+@dataclass(frozen=True)
+class _TestBody:
+    template: str  # rendered for the contact, each shortened link still a numbered marker
+    urls: list[str]
+    domain: str
+    counted: str  # each marker filled with a string exactly as long as its short link
+
+
+def _test_body(*, message: SmsMessage, values: dict, sender) -> _TestBody:
+    """The message as a recipient gets it, the links fan-out shortens numbered as fan-out
+    numbers them (on the body as written; token links and those past the 16th stay as typed)."""
+    template, urls = links.links_number(
+        tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out),
+        limit=shortlinks.MAX_LINKS,
+    )
+    rendered = tokens.render(template, values)
+    domain = links.link_domain(sender)
+    placeholder = links.short_link_placeholder(sender=sender)
+    return _TestBody(
+        rendered, urls, domain, links.markers_fill(rendered, [placeholder] * len(urls))
+    )
+
+
+def _test_links_store(*, account: Account, message: SmsMessage, test_body: _TestBody) -> str:
+    """The test's text with real short links, their destinations stored for the redirect."""
+    if not test_body.urls:
+        return test_body.template
+    [code_id] = ids_reserve(1)
+    TestLink.objects.bulk_create(
+        [
+            TestLink(account=account, message=message, code_id=code_id, position=i, url=url)
+            for i, url in enumerate(test_body.urls)
+        ]
+    )
+    short = [shortlinks.short_url(test_body.domain, code_id, i) for i in range(len(test_body.urls))]
+    return links.markers_fill(test_body.template, short)
+
+
+def test_link_target(*, code_id: int, position: int, host: str) -> ClickTarget | None:
+    """Where a test's short link goes (the redirect asks when no campaign text has the code);
+    None unless it was sent on this host. A tester's tap is not recorded as a click."""
+    link = (
+        TestLink.objects.select_related("message")
+        .filter(code_id=code_id, position=position)
+        .first()
+    )
+    if link is None:
+        return None
+    host = host.lower().rstrip(".")
+    if (
+        host != settings.PUBLIC_LINK_DOMAIN.lower()
+        and not PhoneNumber.objects.filter(
+            account_id=link.account_id, link_domain__iexact=host, link_domain_verified=True
+        ).exists()
+    ):
+        return None
+    utm_source = (
+        SendingSettings.objects.filter(account_id=link.account_id)
+        .values_list("utm_source", flat=True)
+        .first()
+    ) or SendingSettings._meta.get_field("utm_source").default
+    return ClickTarget(link.url, link.message.name, link.message.public_id, utm_source)
+
+
 def message_test_send(
     *,
     account: Account,
@@ -258,20 +337,17 @@ def message_test_send(
         raise ValidationError(errors)
 
     sender = _sender(account, message)
-    preview = selectors.message_preview(
-        account=account,
-        body=message.body,
-        append_opt_out=message.append_opt_out,
-        contact=as_contact,
-        sender=sender,
+    test_body = _test_body(
+        message=message, values=selectors.token_values(as_contact), sender=sender
     )
     # A typed number that opted out is left out (and reported) before counting what it costs;
     # the team's verified phones are exempt, their owners proved them with a code.
     exempt = set(team_phones.values())
     opted_out = _phones_opted_out(account, [phone for phone in recipients if phone not in exempt])
-    # What is recorded is the text as sent (links as typed until short links exist).
-    per_text = segments.estimate(preview.text).segments
+    # Charged on the text as it goes out, short links included: as long as the composer counts.
+    per_text = segments.estimate(test_body.counted).segments
     _allotment_check(account=account, needed=per_text * (len(recipients) - len(opted_out)))
+    body = _test_links_store(account=account, message=message, test_body=test_body)
 
     results = []
     for to_phone in recipients:
@@ -285,7 +361,7 @@ def message_test_send(
                 account=account,
                 sender=sender,
                 to_phone=to_phone,
-                body=preview.text,
+                body=body,
                 # Checked again at the moment of sending for typed numbers (a STOP may just
                 # have arrived); never for a teammate's verified phone.
                 respect_consent=to_phone not in exempt,
@@ -299,5 +375,11 @@ def message_test_send(
 
 
 # The names start with "test_"; tell pytest they are not tests when a test module imports them.
-for _service in (test_phone_add, test_phone_code_send, test_phone_verify, test_phone_delete):
+for _service in (
+    test_phone_add,
+    test_phone_code_send,
+    test_phone_verify,
+    test_phone_delete,
+    test_link_target,
+):
     _service.__test__ = False  # type: ignore[attr-defined]

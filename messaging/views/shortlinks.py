@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_http_methods
 
 from messaging import links, shortlinks
-from messaging.services import clicks
+from messaging.services import clicks, test_sends
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -36,6 +36,11 @@ def short_link_redirect(request: HttpRequest, code: str) -> HttpResponse:
         user_agent=user_agent,
         is_bot=is_bot,
     )
+    if target is None:
+        # Not a campaign text's: perhaps a test send's (never counted as a click).
+        target = test_sends.test_link_target(
+            code_id=outbound_id, position=position, host=request.get_host()
+        )
     if target is None:
         raise Http404
     location = _location(

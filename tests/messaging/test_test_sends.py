@@ -317,3 +317,53 @@ def test_a_teammates_verified_test_phone_gets_the_test_even_after_a_stop(
 
     assert [(r.to_phone, r.ok) for r in results] == [(BOB_PHONE, True)]
     assert len(emulated_texts(emulator, BOB_PHONE)) == 2  # the code, then the test
+
+
+# Short links in tests ------------------------------------------------------------------------
+
+LONG_LINK = "https://shop.example.com/spring/tents?utm_term=" + "x" * 120
+
+
+@pytest.mark.django_db
+def test_a_test_carries_real_short_links_charged_at_their_length_and_they_redirect(
+    tenant, emulator, sender, client, settings
+):
+    from messaging import links, selectors
+    from messaging.models import LinkClick
+
+    settings.PUBLIC_LINK_DOMAIN = "sms.example"
+    settings.PUBLIC_LINK_SCHEME = "https"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "sms.example", "evil.example"]
+    message = compose.message_create(
+        account=tenant.account, owner=tenant.bob, name="Tents", body=f"Tents 20% off: {LONG_LINK}"
+    )
+    # What the composer shows for this test: the body with the link at short-link length.
+    composer_count = selectors.message_preview(
+        account=tenant.account, body=message.body, sender=sender
+    ).estimate.segments
+    assert composer_count == 1
+    used_before = allotment.usage(account=tenant.account).used
+
+    results = test_sends.message_test_send(
+        account=tenant.account, message=message, phone_numbers=["+12065550177", "+12065550178"]
+    )
+
+    assert all(r.ok for r in results)
+    bodies = [
+        emulated_texts(emulator, phone)[-1]["body"] for phone in ("+12065550177", "+12065550178")
+    ]
+    short = re.search(r"https://sms\.example/([A-Za-z0-9_-]{10})\b", bodies[0])
+    assert short, bodies[0]
+    assert LONG_LINK not in bodies[0]
+    assert bodies[0] == f"Tents 20% off: {short.group()}\nReply STOP to opt out"
+    assert len(short.group()) == len(links.short_link_placeholder(sender=sender))
+    assert [r.outbound.segments for r in results] == [composer_count, composer_count]
+    assert allotment.usage(account=tenant.account).used == used_before + 2 * composer_count
+
+    # The tester taps it: the real destination with its UTM parameters, no click counted.
+    response = client.get(f"/{short.group(1)}", HTTP_HOST="sms.example")
+    assert response.status_code == 302
+    assert response["Location"].startswith(LONG_LINK + "&utm_source=smsapp&utm_medium=sms")
+    assert not LinkClick.objects.exists()
+    # Only on our link host.
+    assert client.get(f"/{short.group(1)}", HTTP_HOST="evil.example").status_code == 404
