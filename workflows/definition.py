@@ -31,7 +31,7 @@ from consent import selectors as consent_selectors
 from consent.models import KeywordKind
 from contacts import selectors as contact_selectors
 from contacts.models import ListKind
-from messaging import tokens
+from messaging import links, tokens
 from messaging.models import BODY_MAX_LENGTH
 from registration.models import PhoneNumber
 from smsapp.models import Account
@@ -251,14 +251,20 @@ def _send_sms_clean(context: _Context, step: dict) -> tuple[dict, Errors]:
         _add(errors, "phone_property", f"“{phone_property}” is not a phone property.")
     if not body.strip():
         _add(errors, "body", "Write the message.")
-    full = tokens.body_with_opt_out(body, append_opt_out=append_opt_out)
+    # Counted as it goes out: links at the length of their short links (those fan-out
+    # shortens), which is shorter than a long URL and longer than a `www.x.co`.
+    full = links.links_shortened(
+        tokens.body_with_opt_out(body, append_opt_out=append_opt_out),
+        links.short_link_placeholder(context.account, sender=number),
+    )
     if len(full) > BODY_MAX_LENGTH:
         with_line = " with the opt-out line" if append_opt_out else ""
+        with_links = " and links at short-link length" if links.links_in(body) else ""
         _add(
             errors,
             "body",
             f"A message is limited to {BODY_MAX_LENGTH:,} characters; this one has "
-            f"{len(full):,}{with_line}.",
+            f"{len(full):,}{with_line}{with_links}.",
         )
     for problem in tokens.tokens_validate(body, known_properties=context.token_properties):
         _add(errors, "body", problem.message)

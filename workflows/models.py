@@ -178,16 +178,21 @@ class WorkflowLog(models.Model):
 
 
 class ActionMessage(models.Model):
-    """The SmsMessage behind a Send SMS action (schedule kind automated), per enrollment round.
+    """The SmsMessage behind a Send SMS action (schedule kind automated), per enrollment round
+    and version of the action's text.
 
     OutboundMessage is unique per (message, contact), yet a re-enrolled contact legitimately gets
     the same action's text again: its second round goes under the action's second message.
+    Editing the action (its text, opt-out line, number or user) starts a new version, so each
+    message's body is what its recipients got; the old version takes no more texts and turns
+    sent once its queued ones went out (workflows.services.action_messages).
     Analytics sees them all as automated sends.
     """
 
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="+")
     step_id = models.CharField(max_length=32)
     round = models.PositiveIntegerField()
+    version = models.PositiveIntegerField(default=1)
     message = models.OneToOneField(
         "messaging.SmsMessage", on_delete=models.CASCADE, related_name="+"
     )
@@ -195,12 +200,12 @@ class ActionMessage(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["workflow", "step_id", "round"], name="action_message_once"
+                fields=["workflow", "step_id", "round", "version"], name="action_message_version"
             )
         ]
 
     def __str__(self) -> str:
-        return f"{self.workflow_id}/{self.step_id}#{self.round}"
+        return f"{self.workflow_id}/{self.step_id}#{self.round}v{self.version}"
 
 
 class WorkflowSettings(models.Model):

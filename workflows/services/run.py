@@ -31,6 +31,7 @@ from consent.models import ConsentState, ConsentStatus
 from messaging import segments, tokens
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
 from messaging.schedule import local_time_in_zone, next_allowed, recipient_zone
+from messaging.services import fanout
 from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
 from smsapp.models import Account, User
@@ -46,6 +47,7 @@ from workflows.models import (
 )
 from workflows.records import REGISTRY, RecordType
 from workflows.services import limits
+from workflows.services.action_messages import action_message_matches
 
 logger = logging.getLogger(__name__)
 
@@ -356,35 +358,33 @@ class _Batch:
         return ready
 
     def _action_message(self, account: Account, subscription_type, send: _Send) -> SmsMessage:
-        """The action's automated SmsMessage for this enrollment round, kept in step with the
-        action's current text and sender.
+        """The action's automated SmsMessage for this enrollment round: its latest version while
+        that still matches the action, else a new version (the old one finished, so it turns
+        sent once its queued texts went out and keeps the body those recipients got).
 
         Created here rather than through messaging's composer services: it is never a draft a
         marketer edits, only what the rows are filed (and counted in analytics) under.
         """
         workflow, step, enrollment = send.workflow, send.step, send.enrollment
-        found = (
-            ActionMessage.objects.select_related("message")
-            .filter(workflow=workflow, step_id=step["id"], round=enrollment.round)
-            .first()
+        versions = ActionMessage.objects.select_related("message__sender", "message__owner").filter(
+            workflow=workflow, step_id=step["id"], round=enrollment.round
         )
-        wanted = {
-            "body": step["body"],
-            "append_opt_out": step["append_opt_out"],
-            "sender_id": send.number.pk,
-            "owner_id": send.user.pk,
-        }
-        if found is not None:
-            message = found.message
-            changed = [k for k, v in wanted.items() if getattr(message, k) != v]
-            if changed:
-                for key in changed:
-                    setattr(message, key, wanted[key])
-                message.save(update_fields=[*changed, "updated_at"])
-            return message
+        latest = versions.order_by("-version").first()
+        if (
+            latest is not None
+            and latest.message.fanout_completed_at is None
+            and action_message_matches(latest.message, step)
+        ):
+            return latest.message
+        if latest is not None:
+            SmsMessage.objects.filter(
+                pk=latest.message_id, fanout_completed_at__isnull=True
+            ).update(fanout_completed_at=self.now)
+        version = latest.version + 1 if latest is not None else 1
         actions = [s["id"] for s in definition.walk(workflow.steps) if s["type"] == "send_sms"]
         position = actions.index(step["id"]) + 1 if step["id"] in actions else len(actions)
         suffix = f" (round {enrollment.round})" if enrollment.round > 1 else ""
+        suffix += f" (version {version})" if version > 1 else ""
         try:
             with transaction.atomic():
                 message = SmsMessage.objects.create(
@@ -394,18 +394,21 @@ class _Batch:
                     status=SmsMessage.Status.SENDING,
                     schedule_kind=SmsMessage.ScheduleKind.AUTOMATED,
                     started_at=self.now,
-                    **wanted,
+                    body=step["body"],
+                    append_opt_out=step["append_opt_out"],
+                    sender=send.number,
+                    owner=send.user,
                 )
                 ActionMessage.objects.create(
-                    workflow=workflow, step_id=step["id"], round=enrollment.round, message=message
+                    workflow=workflow,
+                    step_id=step["id"],
+                    round=enrollment.round,
+                    version=version,
+                    message=message,
                 )
         except IntegrityError:
-            # Another worker created it for another record a moment ago: use that one.
-            return (
-                ActionMessage.objects.select_related("message")
-                .get(workflow=workflow, step_id=step["id"], round=enrollment.round)
-                .message
-            )
+            # Another worker started this version a moment ago, for another record: use it.
+            return versions.get(version=version).message
         return message
 
     def _queue(self, account: Account, subscription_type, sends: list[_Send]) -> None:
@@ -422,6 +425,9 @@ class _Batch:
                 contact_id__in={s.contact_id for s in sends},
             ).values_list("message_id", "contact_id")
         )
+        # Links become short links as in a campaign's fan-out: the message's links stored once,
+        # each text's codes naming its own row, whose id is therefore reserved first.
+        plans = {m.pk: fanout.plan_for(m, now=self.now) for m in messages.values()}
         rows: list[tuple[_Send, OutboundMessage]] = []
         for send in sends:
             message = messages[(send.workflow.pk, send.step["id"], send.enrollment.round)]
@@ -429,34 +435,38 @@ class _Batch:
                 self._skip(send, "already_sent")
                 continue
             existing.add((message.pk, send.contact_id))
+            rows.append((send, OutboundMessage(message=message)))
+        with_links = [row for _, row in rows if plans[row.message_id].link_template is not None]
+        for row, outbound_id in zip(
+            with_links, fanout.ids_reserve(len(with_links)) if with_links else [], strict=True
+        ):
+            row.pk = outbound_id
+        for send, row in rows:
+            plan = plans[row.message_id]
             values = REGISTRY[send.enrollment.record_type].values(send.record)
-            body = tokens.render(
-                tokens.body_with_opt_out(
-                    send.step["body"], append_opt_out=send.step["append_opt_out"]
-                ),
-                values,
-            )
-            estimate = segments.estimate(body)
-            rows.append(
-                (
-                    send,
-                    OutboundMessage(
-                        account=account,
-                        message=message,
-                        contact_id=send.contact_id,
-                        sender=send.number,
-                        kind=OutboundMessage.Kind.WORKFLOW,
-                        to_phone=send.phone,
-                        body=body,
-                        segments=estimate.segments,
-                        encoding=estimate.encoding,
-                        status=OutboundStatus.PENDING,
-                        deferred_reason=send.deferred_reason,
-                        due_at=send.due_at,
-                        created_at=self.now,
+            if plan.link_template is not None:
+                body = tokens.render(plan.link_template, values)
+                body = fanout._short_links_render(plan, body, row.pk)  # the same as campaigns'
+            else:
+                body = tokens.render(
+                    tokens.body_with_opt_out(
+                        send.step["body"], append_opt_out=send.step["append_opt_out"]
                     ),
+                    values,
                 )
-            )
+            estimate = segments.estimate(body)
+            row.account = account
+            row.contact_id = send.contact_id
+            row.sender = send.number
+            row.kind = OutboundMessage.Kind.WORKFLOW
+            row.to_phone = send.phone
+            row.body = body
+            row.segments = estimate.segments
+            row.encoding = estimate.encoding
+            row.status = OutboundStatus.PENDING
+            row.deferred_reason = send.deferred_reason
+            row.due_at = send.due_at
+            row.created_at = self.now
         OutboundMessage.objects.bulk_create([row for _, row in rows], batch_size=1000)
         for send, row in rows:
             send.log.outbound = row

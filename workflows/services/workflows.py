@@ -19,6 +19,7 @@ from workflows.models import (
     Workflow,
     WorkflowSettings,
 )
+from workflows.services.action_messages import action_messages_finish
 
 NAME_MAX_LENGTH = 200
 EDITABLE_FIELDS = frozenset({"name", "trigger_type", "trigger", "steps", "allow_reenrollment"})
@@ -127,6 +128,8 @@ def workflow_update(*, account: Account, workflow: Workflow, **changes) -> Workf
     workflow.trigger_type = trigger_type
     workflow.updated_at = timezone.now()
     workflow.save()
+    # An edited or removed Send SMS action's message is done; its next text starts a new one.
+    action_messages_finish(workflow=workflow)
     return workflow
 
 
@@ -153,8 +156,11 @@ def workflow_toggle(*, account: Account, workflow: Workflow, enabled: bool) -> W
 
 @transaction.atomic
 def workflow_delete(*, account: Account, workflow: Workflow) -> None:
-    """Delete a workflow, its enrollments and log. Texts it sent stay in messaging."""
-    Workflow.objects.filter(pk=workflow.pk, account=account).delete()
+    """Delete a workflow, its enrollments and log. Texts it sent stay in messaging, their
+    messages finished (sent once what they queued went out)."""
+    workflow = _locked(account, workflow)
+    action_messages_finish(workflow=workflow, everything=True)
+    workflow.delete()
 
 
 @transaction.atomic
