@@ -222,11 +222,16 @@ class _DraftApi(APIView):
         unknown = sorted(set(data) - set(self.fields))
         if unknown:
             raise exceptions.ValidationError({name: ["Unknown field."] for name in unknown})
-        values, errors = self.check(request.account, data, fields=list(data))
+        # Cross-field rules (the country for the ZIP and the registration number, the company
+        # status for the ticker, "no links" for the samples) read the saved draft for the
+        # fields this request leaves out, as the wizard's pages do; only the fields sent are
+        # checked and saved.
+        draft = self.registration(request.account).draft
+        values, errors = self.check(request.account, {**draft, **data}, fields=list(data))
         if errors:
             raise exceptions.ValidationError(errors)
         try:
-            self.save(request.account, request.user, values)
+            self.save(request.account, request.user, {k: values[k] for k in data})
         except services.RegistrationError as error:
             _raise(error)
         return Response(self.body(request.account))

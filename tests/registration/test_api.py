@@ -188,3 +188,76 @@ def test_the_schema_describes_the_setup_api():
     schema = Client().get("/api/schema/").content.decode()
     assert "/api/v1/sms-setup/business/submit" in schema
     assert "SmsBrandRegistration" in schema
+
+
+def test_a_draft_update_is_checked_against_what_is_already_saved(api, tenant):
+    """Cross-field rules (country, company status) use the saved draft for the fields the
+    PATCH leaves out, as the wizard's pages do."""
+    saved = api.patch(
+        "/api/v1/sms-setup/business",
+        {
+            "country": "CA",
+            "company_status": "public",
+            "stock_exchange": "TSX",
+            "stock_ticker": "ACME",
+        },
+        content_type="application/json",
+    )
+    assert saved.status_code == 200, saved.json()
+
+    number = api.patch(
+        "/api/v1/sms-setup/business",
+        {"registration_number": "123456789"},
+        content_type="application/json",
+    )
+    assert number.status_code == 200, number.json()
+    # A Canadian business number, not reformatted as a US EIN (12-3456789).
+    assert number.json()["registration"]["draft"]["registration_number"] == "123456789"
+
+    address = api.patch(
+        "/api/v1/sms-setup/business",
+        {"postal_code": "K1A 0B1", "region": "ON"},
+        content_type="application/json",
+    )
+    assert address.status_code == 200, address.json()
+
+    status = api.patch(
+        "/api/v1/sms-setup/business", {"company_status": "public"}, content_type="application/json"
+    )
+    assert status.status_code == 200, status.json()
+
+    draft = BrandRegistration.objects.get(account=tenant.account).draft
+    assert draft == {
+        "country": "CA",
+        "company_status": "public",
+        "stock_exchange": "TSX",
+        "stock_ticker": "ACME",
+        "registration_number": "123456789",
+        "postal_code": "K1A 0B1",
+        "region": "ON",
+    }
+
+
+def test_a_draft_update_still_refuses_what_breaks_the_saved_draft(api, tenant):
+    api.patch("/api/v1/sms-setup/business", {"country": "US"}, content_type="application/json")
+    response = api.patch(
+        "/api/v1/sms-setup/business", {"postal_code": "K1A 0B1"}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "postal_code": ["Enter a ZIP code such as 94105 or 94105-1234."]
+    }
+    assert BrandRegistration.objects.get(account=tenant.account).draft == {"country": "US"}
+
+
+def test_a_use_case_update_is_checked_against_the_saved_answers(api, tenant):
+    api.patch("/api/v1/sms-setup/use-case", {"has_links": False}, content_type="application/json")
+    response = api.patch(
+        "/api/v1/sms-setup/use-case",
+        {"samples": [*USE_CASE["samples"][:1], "Acme Outdoor: shop now at www.acme.com today!"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["samples"] == [
+        "Sample 2 contains a link, but you said your messages contain no links."
+    ]
