@@ -191,6 +191,7 @@ class RegistrationEvent(models.Model):
         USE_CASE_IN_REVIEW = "use_case_in_review", "SMS use case sent to Twilio"
         USE_CASE_APPROVED = "use_case_approved", "SMS use case approved"
         USE_CASE_FAILED = "use_case_failed", "SMS use case rejected"
+        USE_CASE_RETURNED = "use_case_returned", "SMS use case back to draft (business rejected)"
         NUMBER_PURCHASED = "number_purchased", "Number bought"
         NUMBER_ACTIVATED = "number_activated", "Number activated"
         NUMBER_USERS_SET = "number_users_set", "Number users changed"

@@ -88,7 +88,8 @@ class SetupOverview:
     def current_step(self) -> int:
         if not self.brand_submitted or self.brand_status == RegistrationStatus.FAILED:
             return 1
-        if not self.use_case_submitted or self.use_case_status == RegistrationStatus.FAILED:
+        # A draft may have been submitted before: back to draft after its brand was rejected.
+        if self.use_case_status in (RegistrationStatus.DRAFT, RegistrationStatus.FAILED):
             return 2
         return 3
 

@@ -43,6 +43,7 @@ from registration.services.common import (
     subaccount_ensure,
     transient_message,
 )
+from registration.services.use_case import use_case_return_to_draft
 from registration.throughput import throughput_for
 from registration.validation import BUSINESS_FIELDS, business_validate
 from smsapp.models import Account, User
@@ -449,6 +450,7 @@ def brand_status_apply(
                 reason=fields["failure_reason"],
                 brand_sid=brand.sid,
             )
+            use_case_return_to_draft(account=registration.account)
         else:
             event_record(
                 account=registration.account, kind=Kind.BRAND_IN_REVIEW, brand_sid=brand.sid

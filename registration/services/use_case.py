@@ -56,6 +56,12 @@ CAMPAIGN_STATUSES = {
     "SUSPENDED": RegistrationStatus.FAILED,
     "EXPIRED": RegistrationStatus.FAILED,
 }
+# Why a use case is a draft again (shown on the setup page and in the API's failure_reason).
+BRAND_REJECTED_NOTE = (
+    "Your business registration was rejected, so this SMS use case was not sent to Twilio. "
+    "Correct and resubmit the business registration, check the use case (the samples must name "
+    "your business as registered), then submit it again."
+)
 OPT_OUT_KEYWORDS = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"]
 HELP_KEYWORDS = ["HELP", "INFO"]
 
@@ -103,6 +109,13 @@ def use_case_submit(*, account: Account, user: User) -> tuple[UseCaseRegistratio
     registration = use_case_get_or_create(account=account)
     if registration.status not in SUBMITTABLE:
         return registration, False
+    if brand.status == RegistrationStatus.FAILED:
+        # It would only wait for a brand that will not be approved as it stands.
+        raise RegistrationError(
+            "Your business registration was rejected: correct and resubmit it (step 1) before "
+            "submitting the SMS use case.",
+            code="brand_rejected",
+        )
     cleaned, errors = use_case_validate(
         registration.draft, business_names=use_case_business_names(account)
     )
@@ -138,6 +151,26 @@ def use_case_submit(*, account: Account, user: User) -> tuple[UseCaseRegistratio
     use_case_provision(registration_id=registration.pk)
     registration.refresh_from_db()
     return registration, True
+
+
+def use_case_return_to_draft(*, account: Account) -> bool:
+    """A use case waiting for its brand (submitted, not yet at Twilio) goes back to draft when
+    the brand is rejected: the user may need to change it (its samples name the business as it
+    was registered), and the version submitted earlier must not reach Twilio once a corrected
+    brand is approved. A use case already at Twilio (it has a campaign sid) is Twilio's to
+    judge and stays as it is. True when it went back."""
+    with transaction.atomic():
+        returned = UseCaseRegistration.objects.filter(
+            account=account, status=RegistrationStatus.SUBMITTED, campaign_sid=""
+        ).update(
+            status=RegistrationStatus.DRAFT,
+            failure_reason=BRAND_REJECTED_NOTE,
+            provision_started_at=None,
+            provision_error="",
+        )
+        if returned:
+            event_record(account=account, kind=Kind.USE_CASE_RETURNED)
+    return bool(returned)
 
 
 def messaging_service_ensure(*, subaccount: TwilioSubaccount) -> str:
@@ -233,6 +266,12 @@ def use_case_provision(*, registration_id: int) -> UseCaseRegistration:
             lease_release(UseCaseRegistration, registration.pk, provision_error="")
             return registration
         messaging_service_ensure(subaccount=subaccount)
+        if brand is not None and brand.status == RegistrationStatus.FAILED:
+            # Submitted before the brand was rejected (or the rejection's hand-back was cut
+            # short): back to draft rather than waiting forever.
+            if use_case_return_to_draft(account=account):
+                registration.refresh_from_db()
+                return registration
         if brand is None or brand.status != RegistrationStatus.APPROVED or not brand.brand_sid:
             lease_release(UseCaseRegistration, registration.pk, provision_error="")
             return registration

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from registration import services
+from registration import selectors, services
 from registration.models import (
+    BrandRegistration,
     PhoneNumber,
     RegistrationEvent,
     TwilioSubaccount,
@@ -130,3 +131,59 @@ def test_approval_activates_the_numbers_in_the_service(setup_flow, twilio_emulat
     number.refresh_from_db()
     assert number.status == PhoneNumber.Status.ACTIVE
     assert RegistrationEvent.objects.filter(kind="number_activated").count() == 1
+
+
+def test_a_use_case_waiting_for_a_rejected_brand_can_be_corrected(setup_flow, twilio_emulator):
+    """Submitted while the business was in review, then the business was rejected: the use case
+    goes back to draft, and what reaches Twilio later is the corrected version."""
+    review_control(twilio_emulator, Delay="3600")
+    setup_flow.brand_submit(legal_name="REJECT Acme Outdoor LLC")
+    setup_flow.use_case_submit()
+    review_control(twilio_emulator, Complete="true")
+    setup_flow.poll()
+
+    use_case = UseCaseRegistration.objects.get()
+    assert use_case.status == "draft" and use_case.is_editable
+    assert "business registration was rejected" in use_case.failure_reason
+    assert RegistrationEvent.objects.filter(kind="use_case_returned").count() == 1
+    overview = selectors.setup_overview(setup_flow.account)
+    assert (overview.current_step, overview.under_way) == (1, False)
+    with pytest.raises(services.RegistrationError, match="business registration was rejected"):
+        services.use_case_submit(account=setup_flow.account, user=setup_flow.tenant.alice)
+
+    # The business is corrected and resubmitted; the samples name it by its new name.
+    alice = setup_flow.tenant.alice
+    services.brand_draft_save(
+        account=setup_flow.account, user=alice, data={"legal_name": "Summit Gear LLC"}
+    )
+    services.brand_registration_submit(account=setup_flow.account, user=alice)
+    samples = [
+        "Summit Gear: Spring sale! 20% off all tents this weekend. Reply STOP to opt out.",
+        "New hiking boots just arrived at Summit Gear. Come try them on this Saturday!",
+    ]
+    services.use_case_draft_save(account=setup_flow.account, user=alice, data={"samples": samples})
+    review_control(twilio_emulator, Complete="true")
+    setup_flow.poll()
+    # The business is approved; the use case, not resubmitted yet, stays ours.
+    assert BrandRegistration.objects.get().status == "approved"
+    assert UseCaseRegistration.objects.get().status == "draft"
+    assert campaigns(twilio_emulator) == []
+    assert selectors.setup_overview(setup_flow.account).current_step == 2
+
+    use_case, submitted = services.use_case_submit(account=setup_flow.account, user=alice)
+    assert submitted and use_case.status == "in_review"
+    assert use_case.failure_reason == ""
+    (campaign,) = campaigns(twilio_emulator)
+    assert campaign["message_samples"] == samples
+
+
+def test_a_use_case_already_at_twilio_is_left_alone_when_the_brand_fails(setup_flow):
+    use_case = setup_flow.use_case_in_review()
+    brand = BrandRegistration.objects.get()
+    BrandRegistration.objects.filter(pk=brand.pk).update(status="failed")
+    UseCaseRegistration.objects.filter(pk=use_case.pk).update(status="submitted")
+
+    services.use_case_provision(registration_id=use_case.pk)
+
+    use_case.refresh_from_db()
+    assert use_case.status != "draft" and use_case.campaign_sid
