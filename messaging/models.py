@@ -105,6 +105,11 @@ class SmsMessage(models.Model):
     local_send_at = models.DateTimeField(null=True, blank=True)
     fanout_total = models.PositiveIntegerField(default=0)
     fanout_done = models.PositiveIntegerField(default=0)
+    # When the audience is resolved and the rows written: at once for "send now", shortly
+    # before the first recipient is due for a scheduled send, so that contacts who join the
+    # lists (or opt in) until then are included.
+    fanout_starts_at = models.DateTimeField(null=True, blank=True)
+    fanout_started_at = models.DateTimeField(null=True, blank=True)
     fanout_completed_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
-from messaging.services import audience, delivery, dispatch, fanout
+from messaging.services import audience, delivery, dispatch, fanout, sending
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,9 @@ def message_fanout_task(message_id: int) -> int:
     message = SmsMessage.objects.select_related("account").get(pk=message_id)
     if message.status not in (SmsMessage.Status.SENDING, SmsMessage.Status.SCHEDULED):
         return 0
-    SmsMessage.objects.filter(pk=message.pk).update(fanout_done=0, fanout_completed_at=None)
+    SmsMessage.objects.filter(pk=message.pk).update(
+        fanout_done=0, fanout_started_at=timezone.now(), fanout_completed_at=None
+    )
     plan = fanout.plan_for(message)
     created = fanout.message_fanout(
         message=message, recipients=audience.recipients(message), plan=plan
@@ -30,6 +32,11 @@ def message_fanout_task(message_id: int) -> int:
     SmsMessage.objects.filter(pk=message.pk).update(fanout_completed_at=timezone.now())
     transaction.on_commit(dispatch_due_task.delay)
     return created
+
+
+@shared_task(acks_late=True)
+def scheduled_fanouts_start_task() -> int:
+    return sending.scheduled_fanouts_start()
 
 
 @shared_task(acks_late=True)

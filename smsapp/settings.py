@@ -277,6 +277,11 @@ DISPATCH_STRANDED_AFTER_SECONDS = env.int("DISPATCH_STRANDED_AFTER_SECONDS", def
 
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due": {"task": "messaging.tasks.dispatch_due_task", "schedule": 5.0},
+    # Scheduled sends resolve their audience shortly before they are due.
+    "scheduled-fanouts": {
+        "task": "messaging.tasks.scheduled_fanouts_start_task",
+        "schedule": 30.0,
+    },
     "reconcile-claimed": {"task": "messaging.tasks.claimed_reconcile_task", "schedule": 60.0},
     "apply-status-callbacks": {
         "task": "messaging.tasks.status_callbacks_apply_task",

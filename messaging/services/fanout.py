@@ -29,6 +29,12 @@ from messaging.schedule import next_allowed, recipient_zone
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
+# A scheduled send's audience is resolved this long before its first recipient is due, time
+# enough to write a million rows (bench fanout) before the first must go.
+FANOUT_LEAD = dt.timedelta(minutes=15)
+# The furthest-ahead time zone (UTC+14, Kiribati): no contact's local time comes sooner.
+EARLIEST_UTC_OFFSET = dt.timedelta(hours=14)
+FANOUT_STATUSES = (SmsMessage.Status.SENDING, SmsMessage.Status.SCHEDULED)
 
 COLUMNS = (
     "account_id",
@@ -249,19 +255,41 @@ def _rows_copy(rows: list[tuple], columns_written: tuple[str, ...]) -> int:
 def message_fanout(
     *, message: SmsMessage, recipients: Iterable[list[Recipient]], plan: FanoutPlan
 ) -> int:
-    """Write every recipient's outbound message, batch by batch; returns how many were new."""
+    """Write every recipient's outbound message, batch by batch; returns how many were new.
+
+    Each batch is written under a lock on the message row that stops at once when the message
+    is no longer being sent (cancelled, or taken back to draft to be changed): a batch never
+    lands after `message_unschedule` deleted what was written, to be sent later with the old
+    body.
+    """
     created = 0
     for batch in recipients:
-        if plan.link_template is not None:
-            ids = ids_reserve(len(batch))
-            created += rows_write(list(outbound_rows(plan, batch, ids=ids)), with_ids=True)
-        else:
-            created += rows_write(list(outbound_rows(plan, batch)))
-        SmsMessage.objects.filter(pk=message.pk).update(fanout_done=F("fanout_done") + len(batch))
+        with transaction.atomic():
+            status = (
+                SmsMessage.objects.select_for_update()
+                .filter(pk=message.pk)
+                .values_list("status", flat=True)
+                .first()
+            )
+            if status not in FANOUT_STATUSES:
+                logger.info("fan-out of message %s stopped: it is %s", message.pk, status)
+                break
+            if plan.link_template is not None:
+                ids = ids_reserve(len(batch))
+                created += rows_write(list(outbound_rows(plan, batch, ids=ids)), with_ids=True)
+            else:
+                created += rows_write(list(outbound_rows(plan, batch)))
+            SmsMessage.objects.filter(pk=message.pk).update(
+                fanout_done=F("fanout_done") + len(batch)
+            )
     return created
 
 
-def plan_for(message: SmsMessage, *, now: dt.datetime | None = None) -> FanoutPlan:
+def plan_for(
+    message: SmsMessage, *, now: dt.datetime | None = None, links_store: bool = True
+) -> FanoutPlan:
+    """How the message's rows are made. `links_store=False` for a plan that writes nothing
+    (the review): the links are stored only by what really sends."""
     from messaging.services.settings import sending_settings
 
     rules = sending_settings(message.account)
@@ -273,19 +301,43 @@ def plan_for(message: SmsMessage, *, now: dt.datetime | None = None) -> FanoutPl
         quiet_end=rules.quiet_hours_end,
         sender_id=message.sender_id,
     )
-    body = tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out)
-    template, urls = links.links_number(body, limit=shortlinks.MAX_LINKS)
+    template, urls = links.links_number(message_body(message), limit=shortlinks.MAX_LINKS)
     if urls:
-        message_links_store(message=message, urls=urls)
+        if links_store:
+            message_links_store(message=message, urls=urls)
         plan.link_template = template
         plan.link_count = len(urls)
         plan.link_domain = links.link_domain(message.sender)
     return plan
 
 
-def message_links_store(*, message: SmsMessage, urls: list[str]) -> None:
-    """Keep the message's links, once per message; a re-run fan-out finds the same ones."""
+def message_body(message: SmsMessage) -> str:
+    return tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out)
+
+
+def message_links_store(*, message: SmsMessage, urls: list[str], replace: bool = False) -> None:
+    """Keep the message's links, once per message; a re-run fan-out finds the same ones.
+
+    `replace`: a draft about to be sent drops links kept from an earlier attempt (a schedule
+    taken back and the body edited), so every short link goes where the body now says.
+    """
+    if replace:
+        MessageLink.objects.filter(message=message).delete()
     MessageLink.objects.bulk_create(
         [MessageLink(message=message, position=i, url=url) for i, url in enumerate(urls)],
         ignore_conflicts=True,
     )
+
+
+def fanout_start_time(message: SmsMessage, *, now: dt.datetime) -> dt.datetime:
+    """When to resolve a send's audience: now for "send now", else FANOUT_LEAD before the first
+    recipient can be due (for local time in each contact's zone, the earliest zone on Earth)."""
+    if message.schedule_kind == SmsMessage.ScheduleKind.AT and message.scheduled_at:
+        return max(now, message.scheduled_at - FANOUT_LEAD)
+    if message.schedule_kind == SmsMessage.ScheduleKind.CONTACT_TIME_ZONE and (
+        message.local_send_at
+    ):
+        wall = message.local_send_at.astimezone(dt.UTC).replace(tzinfo=None)
+        earliest = wall.replace(tzinfo=dt.UTC) - EARLIEST_UTC_OFFSET
+        return max(now, earliest - FANOUT_LEAD)
+    return now

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from messaging import segments, tokens
+from messaging import links, segments, shortlinks, tokens
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
 from messaging.services import allotment, audience
 from messaging.services.settings import sending_settings
@@ -61,7 +61,7 @@ def message_review(
     if review.errors:
         return review
 
-    plan = plan_for(message, now=now)
+    plan = plan_for(message, now=now, links_store=False)
     pending = 0
     sampled = 0
     reasons: dict[str, int] = {}
@@ -123,8 +123,12 @@ def message_review(
 
 @transaction.atomic
 def message_send(*, account: Account, message: SmsMessage, user: User) -> SmsMessage:
-    """Send now or schedule; refused with the review's errors when anything blocks."""
-    from messaging.tasks import message_fanout_task
+    """Send now or schedule; refused with the review's errors when anything blocks.
+
+    A scheduled send's audience is resolved shortly before it is due (`scheduled_fanouts_start`),
+    not now: who joins its lists, opts in or opts out until then is counted as they are then.
+    """
+    from messaging.services import fanout
 
     message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
     if message.status != SmsMessage.Status.DRAFT:
@@ -139,11 +143,62 @@ def message_send(*, account: Account, message: SmsMessage, user: User) -> SmsMes
     else:
         message.status = SmsMessage.Status.SCHEDULED
     message.fanout_total = review.sendable + review.not_sendable
-    message.save(update_fields=["status", "started_at", "fanout_total", "updated_at"])
-    # Fan-out runs now even for a scheduled send: rows carry their due time, and cancelling
-    # before they are due turns them to cancelled.
-    transaction.on_commit(lambda: message_fanout_task.delay(message.pk))
+    message.fanout_done = 0
+    message.fanout_starts_at = fanout.fanout_start_time(message, now=now)
+    message.fanout_started_at = None
+    message.fanout_completed_at = None
+    message.save(
+        update_fields=[
+            "status",
+            "started_at",
+            "fanout_total",
+            "fanout_done",
+            "fanout_starts_at",
+            "fanout_started_at",
+            "fanout_completed_at",
+            "updated_at",
+        ]
+    )
+    _, urls = links.links_number(fanout.message_body(message), limit=shortlinks.MAX_LINKS)
+    fanout.message_links_store(message=message, urls=urls, replace=True)
+    if message.fanout_starts_at <= now:
+        _fanout_enqueue(message.pk, now=now)
     return message
+
+
+def _fanout_enqueue(message_id: int, *, now: dt.datetime) -> bool:
+    """Start the message's fan-out once: the conditional update is the claim."""
+    from messaging.tasks import message_fanout_task
+
+    claimed = SmsMessage.objects.filter(pk=message_id, fanout_started_at__isnull=True).update(
+        fanout_started_at=now
+    )
+    if claimed:
+        transaction.on_commit(lambda: message_fanout_task.delay(message_id))
+    return bool(claimed)
+
+
+# A fan-out that started this long ago and never finished lost its worker: start it again
+# (it is idempotent: rows are unique per message and contact).
+FANOUT_STALLED_AFTER = dt.timedelta(minutes=15)
+
+
+def scheduled_fanouts_start(*, now: dt.datetime | None = None) -> int:
+    """Start the fan-out of every scheduled send whose time has come, and restart stalled ones
+    (beat runs this every 30 seconds); returns how many were started."""
+    now = now or timezone.now()
+    started = 0
+    due = SmsMessage.objects.filter(
+        status__in=(SmsMessage.Status.SCHEDULED, SmsMessage.Status.SENDING),
+        fanout_starts_at__lte=now,
+        fanout_completed_at__isnull=True,
+    )
+    stalled = due.filter(fanout_started_at__lt=now - FANOUT_STALLED_AFTER)
+    stalled.update(fanout_started_at=None)
+    for message_id in due.filter(fanout_started_at__isnull=True).values_list("pk", flat=True):
+        with transaction.atomic():
+            started += _fanout_enqueue(message_id, now=now)
+    return started
 
 
 def _fanout_pending(message: SmsMessage):
@@ -202,5 +257,15 @@ def message_unschedule(*, account: Account, message: SmsMessage) -> SmsMessage:
     OutboundMessage.objects.filter(message=message).delete()
     message.status = SmsMessage.Status.DRAFT
     message.fanout_done = 0
-    message.save(update_fields=["status", "fanout_done", "updated_at"])
+    message.fanout_starts_at = message.fanout_started_at = message.fanout_completed_at = None
+    message.save(
+        update_fields=[
+            "status",
+            "fanout_done",
+            "fanout_starts_at",
+            "fanout_started_at",
+            "fanout_completed_at",
+            "updated_at",
+        ]
+    )
     return message

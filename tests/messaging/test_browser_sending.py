@@ -12,6 +12,7 @@ import requests
 import time_machine
 
 from messaging.models import InboundMessage, OutboundMessage, SmsMessage
+from messaging.services import sending as sending_service
 from tests.conftest import PASSWORD
 from tests.messaging.test_webhooks import INBOUND_URL
 
@@ -144,7 +145,13 @@ def _journey(page, live_server, settings, sending, emulator):
     assert page.locator("#message-status").inner_text() == "Scheduled"
     restock.refresh_from_db()
     assert restock.status == SmsMessage.Status.SCHEDULED
+    assert (
+        "The recipients are read from its lists at"
+        in page.locator("#audience-read-at").inner_text()
+    )
 
+    # Shortly before the first zone's 10:00, beat's sweep reads the audience.
+    sending_service.scheduled_fanouts_start(now=restock.fanout_starts_at)
     due = dict(
         OutboundMessage.objects.filter(message=restock, status="pending").values_list(
             "contact_id", "due_at"

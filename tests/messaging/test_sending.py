@@ -24,6 +24,9 @@ NOON_NEW_YORK = dt.datetime(2026, 6, 1, 16, 0, tzinfo=dt.UTC)
 
 
 def fanout(message: SmsMessage) -> int:
+    SmsMessage.objects.filter(pk=message.pk, status=SmsMessage.Status.DRAFT).update(
+        status=SmsMessage.Status.SENDING
+    )
     message.refresh_from_db()
     return message_fanout(message=message, recipients=recipients(message), plan=plan_for(message))
 
@@ -301,6 +304,9 @@ def test_cancelling_a_scheduled_send_withdraws_it(
             sending_service.message_send(
                 account=sending.account, message=message, user=sending.tenant.alice
             )
+        # Its audience is read shortly before it is due.
+        with django_capture_on_commit_callbacks(execute=True):
+            sending_service.scheduled_fanouts_start(now=NOON_NEW_YORK + dt.timedelta(days=1))
         assert OutboundMessage.objects.get(message=message).status == OutboundStatus.PENDING
         sending_service.message_cancel(account=sending.account, message=message)
     with time_machine.travel(NOON_NEW_YORK + dt.timedelta(days=2), tick=True):
