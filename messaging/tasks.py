@@ -105,3 +105,12 @@ def status_callbacks_apply_task() -> int:
         applied = delivery.status_callbacks_apply()
         total += applied
     return total
+
+
+@shared_task(acks_late=True, soft_time_limit=30, time_limit=60)
+def reply_send_task(outbound_id: int) -> bool:
+    """Send a queued one-to-one text (a keyword's answer); if this never runs, the dispatcher
+    finds the row due and sends it."""
+    from messaging.services import replies
+
+    return replies.queued_reply_send(outbound_id=outbound_id) is not None
