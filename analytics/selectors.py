@@ -379,16 +379,18 @@ def sms_timeline(
     before: tuple[dt.datetime, str] | None = None,
 ) -> list[TimelineItem]:
     """A contact's texts as timeline items: sent, delivered (or not) and clicked, each linking
-    to the message's performance page. Read from the outbound and click tables themselves, as
+    to the message's performance page (a one-to-one text, to its inbox thread). Read from the outbound and click tables themselves, as
     consent changes are read from the ledger, rather than copied into engagements."""
     items: list[TimelineItem] = []
     rows: list[OutboundMessage] = []
     if kinds:
-        queryset = OutboundMessage.objects.filter(
-            contact=contact,
-            account=account,
-            message__isnull=False,
-            kind__in=(OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW),
+        queryset = OutboundMessage.objects.filter(contact=contact, account=account).filter(
+            Q(
+                message__isnull=False,
+                kind__in=(OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW),
+            )
+            # One-to-one texts (inbox replies, keyword answers) have no message.
+            | Q(kind=OutboundMessage.Kind.REPLY)
         )
         if before is not None:
             queryset = queryset.filter(created_at__lte=before[0])
@@ -397,6 +399,9 @@ def sms_timeline(
             .only(
                 "id",
                 "message_id",
+                "kind",
+                "sender_id",
+                "body",
                 "status",
                 "error_code",
                 "sent_at",
@@ -431,11 +436,28 @@ def sms_timeline(
     def link(message_id: int) -> str:
         return reverse("analytics:message", args=[names[message_id]])
 
+    from django.utils.text import Truncator
+
+    from registration.models import PhoneNumber
+
+    # A one-to-one text links to its conversation in the inbox.
+    threads = {
+        pk: reverse("messaging:thread", args=[contact.public_id, public_id])
+        for pk, public_id in PhoneNumber.objects.filter(
+            account=account, pk__in={r.sender_id for r in rows if r.message_id is None}
+        ).values_list("pk", "public_id")
+    }
     for row in rows:
-        if row.message_id not in names:
+        if row.message_id is None:
+            title = Truncator(" ".join(row.body.split())).chars(80)
+            href = threads.get(row.sender_id, "")
+            data = {"phone": row.to_phone, "status": row.status, "one_to_one": True}
+        elif row.message_id not in names:
             continue
-        title = titles[row.message_id]
-        data = {"message": names[row.message_id], "phone": row.to_phone, "status": row.status}
+        else:
+            title = titles[row.message_id]
+            href = link(row.message_id)
+            data = {"message": names[row.message_id], "phone": row.to_phone, "status": row.status}
         if row.sent_at and EngagementKind.SMS_SENT in kinds:
             items.append(
                 TimelineItem(
@@ -444,7 +466,7 @@ def sms_timeline(
                     row.sent_at,
                     f"Sent “{title}” to {row.to_phone}",
                     data,
-                    link(row.message_id),
+                    href,
                 )
             )
         if EngagementKind.SMS_DELIVERED in kinds and row.status_updated_at:
@@ -466,7 +488,7 @@ def sms_timeline(
                     row.status_updated_at,
                     summary,
                     {**data, "delivered": row.status == OutboundStatus.DELIVERED},
-                    link(row.message_id),
+                    href,
                 )
             )
     for click_id, message_id, clicked_at, position in clicks:
