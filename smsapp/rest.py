@@ -96,11 +96,20 @@ class IsSuperAdmin(IsAccountMember):
         return super().has_permission(request, view) and request_membership(request).is_super_admin
 
 
-class CanSetupSms(IsAccountMember):
+class CanSetupSms(permissions.BasePermission):
+    """Super admins and members granted the SMS-setup permission, whatever their role: a
+    viewer granted it may set SMS up (as on the pages, `account_required(sms_setup=True)`),
+    so this does not inherit IsAccountMember's read-only rule for viewers."""
+
     message = "You need the SMS setup permission."
 
     def has_permission(self, request, view):
-        return super().has_permission(request, view) and request_membership(request).may_setup_sms
+        if not (request.user and request.user.is_authenticated):
+            return False
+        membership = request_membership(request)
+        if membership is None:
+            raise exceptions.PermissionDenied("You are not a member of any account.")
+        return membership.may_setup_sms
 
 
 class CreatedCursorPagination(CursorPagination):
