@@ -1,5 +1,5 @@
-"""Forms of the composer, test phones, message properties and SMS usage settings. They read
-and shape input; the rules live in messaging.services."""
+"""Forms of the composer, test phones, message properties and sending rules. They read and
+shape input; the rules live in messaging.services."""
 
 from __future__ import annotations
 
@@ -179,16 +179,21 @@ class MessagePropertyForm(forms.Form):
         return [line.strip() for line in self.cleaned_data["choices"].splitlines() if line.strip()]
 
 
-class AllotmentSettingsForm(forms.Form):
-    monthly_segment_allotment = forms.IntegerField(min_value=0, label="Monthly segment allotment")
-    allotment_renewal_day = forms.IntegerField(
-        min_value=1,
-        max_value=31,
-        label="Renewal day",
-        help_text="Day of the month the contract renews; past a month's end, its last day.",
+class SendingRulesForm(forms.Form):
+    """Quiet hours and the frequency cap; the legal limits are checked by the service."""
+
+    quiet_hours_start = forms.TimeField(
+        label="Send from",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="Recipient's local time; 08:00 at the earliest.",
     )
-    purchased_segments = forms.IntegerField(
-        min_value=0,
-        label="Purchased limit increases",
-        help_text="Extra segments bought for the current period. Unused segments don't roll over.",
+    quiet_hours_end = forms.TimeField(
+        label="Send until",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="Recipient's local time; 21:00 at the latest. Texts due outside wait for "
+        "the next opening.",
+    )
+    frequency_cap = forms.IntegerField(
+        label="Frequency cap",
+        help_text="Most marketing texts one contact gets in a rolling 24 hours.",
     )

@@ -1,5 +1,5 @@
 """Composing SMS messages: create, update (the composer autosaves through it), archive, delete;
-custom message property definitions; the account's SMS usage settings.
+custom message property definitions; the account's sending rules (quiet hours, frequency cap).
 
 A message is checked as a whole on every save, so a draft is never stored in a state the
 composer would reject: a name, a body of at most 1,600 characters (opt-out line included) whose
@@ -9,6 +9,7 @@ its own opt-out wording, and valid values for the account's message properties.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -21,7 +22,13 @@ from django.utils.text import slugify
 from consent import selectors as consent_selectors
 from consent.models import KeywordKind, SubscriptionType
 from messaging import selectors, tokens
-from messaging.models import BODY_MAX_LENGTH, Campaign, MessageProperty, SmsMessage
+from messaging.models import (
+    BODY_MAX_LENGTH,
+    Campaign,
+    MessageProperty,
+    SendingSettings,
+    SmsMessage,
+)
 from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
 from smsapp.models import Account, User
@@ -333,32 +340,59 @@ def message_property_delete(*, account: Account, prop: MessageProperty) -> None:
     MessageProperty.objects.filter(account=account, pk=prop.pk).delete()
 
 
-# SMS usage settings (super admins) -------------------------------------------------------------
+# Sending rules (account admins) ---------------------------------------------------------------
+
+# The law's window for marketing texts, in the recipient's local time (TCPA and state rules):
+# an account may narrow its quiet hours inside it, never widen them past it.
+LEGAL_SENDING_START = dt.time(8, 0)
+LEGAL_SENDING_END = dt.time(21, 0)
+FREQUENCY_CAP_MAX = 10
+
+
+def sending_rules_errors(
+    *, quiet_hours_start: dt.time, quiet_hours_end: dt.time, frequency_cap: int
+) -> dict[str, list[str]]:
+    """What is wrong with these quiet hours and cap ({} when nothing); the admin uses it too."""
+    errors: dict[str, list[str]] = {}
+    window = f"{LEGAL_SENDING_START:%H:%M}-{LEGAL_SENDING_END:%H:%M}"
+    if quiet_hours_start < LEGAL_SENDING_START:
+        errors["quiet_hours_start"] = [
+            f"Marketing texts may go out from {LEGAL_SENDING_START:%H:%M} at the earliest "
+            f"(the legal window is {window} recipient time)."
+        ]
+    if quiet_hours_end > LEGAL_SENDING_END:
+        errors["quiet_hours_end"] = [
+            f"Marketing texts must stop by {LEGAL_SENDING_END:%H:%M} "
+            f"(the legal window is {window} recipient time)."
+        ]
+    if not errors and quiet_hours_start >= quiet_hours_end:
+        errors["quiet_hours_end"] = ["The end must be after the start."]
+    if not 1 <= frequency_cap <= FREQUENCY_CAP_MAX:
+        errors["frequency_cap"] = [
+            f"Between 1 and {FREQUENCY_CAP_MAX} texts per contact in 24 hours."
+        ]
+    return errors
 
 
 @transaction.atomic
-def allotment_settings_update(
+def sending_rules_update(
     *,
     account: Account,
-    monthly_segment_allotment: int,
-    allotment_renewal_day: int,
-    purchased_segments: int,
-):
-    """The monthly allotment, its renewal (contract) day and limit increases bought."""
-    errors: dict[str, list[str]] = {}
-    if monthly_segment_allotment < 0:
-        errors["monthly_segment_allotment"] = ["Can't be negative."]
-    if not 1 <= allotment_renewal_day <= 31:
-        errors["allotment_renewal_day"] = ["A day of the month, 1 to 31."]
-    if purchased_segments < 0:
-        errors["purchased_segments"] = ["Can't be negative."]
+    quiet_hours_start: dt.time,
+    quiet_hours_end: dt.time,
+    frequency_cap: int,
+) -> SendingSettings:
+    """When marketing texts may reach recipients (their local time) and how many a day."""
+    errors = sending_rules_errors(
+        quiet_hours_start=quiet_hours_start,
+        quiet_hours_end=quiet_hours_end,
+        frequency_cap=frequency_cap,
+    )
     if errors:
         raise ValidationError(errors)
     rules = sending_settings(account)
-    rules.monthly_segment_allotment = monthly_segment_allotment
-    rules.allotment_renewal_day = allotment_renewal_day
-    rules.purchased_segments = purchased_segments
-    rules.save(
-        update_fields=["monthly_segment_allotment", "allotment_renewal_day", "purchased_segments"]
-    )
+    rules.quiet_hours_start = quiet_hours_start
+    rules.quiet_hours_end = quiet_hours_end
+    rules.frequency_cap = frequency_cap
+    rules.save(update_fields=["quiet_hours_start", "quiet_hours_end", "frequency_cap"])
     return rules

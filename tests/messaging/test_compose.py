@@ -316,26 +316,35 @@ def test_sending_messages_cant_be_archived_and_sent_ones_cant_be_deleted(tenant)
     assert not SmsMessage.objects.filter(pk=draft.pk).exists()
 
 
-# SMS usage settings -----------------------------------------------------------------------------
+# Sending rules -------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_allotment_settings_are_checked_and_saved(tenant):
-    with pytest.raises(ValidationError) as excinfo:
-        compose.allotment_settings_update(
-            account=tenant.account,
-            monthly_segment_allotment=-1,
-            allotment_renewal_day=32,
-            purchased_segments=0,
+def test_quiet_hours_stay_inside_the_legal_window_and_the_cap_is_bounded(tenant):
+    def update(start, end, cap):
+        return compose.sending_rules_update(
+            account=tenant.account, quiet_hours_start=start, quiet_hours_end=end, frequency_cap=cap
         )
-    assert set(errors_of(excinfo)) == {"monthly_segment_allotment", "allotment_renewal_day"}
-    compose.allotment_settings_update(
-        account=tenant.account,
-        monthly_segment_allotment=5000,
-        allotment_renewal_day=15,
-        purchased_segments=250,
-    )
+
+    with pytest.raises(ValidationError) as excinfo:
+        update(dt.time(7, 30), dt.time(21, 30), 0)
+    assert errors_of(excinfo) == {
+        "quiet_hours_start": [
+            "Marketing texts may go out from 08:00 at the earliest (the legal window is "
+            "08:00-21:00 recipient time)."
+        ],
+        "quiet_hours_end": [
+            "Marketing texts must stop by 21:00 (the legal window is 08:00-21:00 recipient time)."
+        ],
+        "frequency_cap": ["Between 1 and 10 texts per contact in 24 hours."],
+    }
+    with pytest.raises(ValidationError) as excinfo:
+        update(dt.time(12, 0), dt.time(9, 0), 3)
+    assert errors_of(excinfo) == {"quiet_hours_end": ["The end must be after the start."]}
+    update(dt.time(9, 0), dt.time(21, 0), 2)
     rules = sending_settings(tenant.account)
-    assert (rules.monthly_segment_allotment, rules.allotment_renewal_day) == (5000, 15)
-    assert rules.purchased_segments == 250
-    assert isinstance(rules.quiet_hours_start, dt.time)
+    assert (rules.quiet_hours_start, rules.quiet_hours_end, rules.frequency_cap) == (
+        dt.time(9, 0),
+        dt.time(21, 0),
+        2,
+    )

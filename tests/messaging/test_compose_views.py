@@ -272,11 +272,14 @@ def test_a_teammates_test_phone_cant_be_verified_or_removed_by_someone_else(
 # Settings pages -------------------------------------------------------------------------------
 
 
-def test_sms_usage_settings_are_for_super_admins(tenant, alice_client, bob_client):
+def test_sms_usage_is_read_only_for_super_admins(tenant, alice_client, bob_client):
     url = reverse("messaging:usage_settings")
     assert bob_client.get(url).status_code == 403
     page = alice_client.get(url).content.decode()
     assert "segments used this period" in page
+    assert 'id="monthly-allotment">10000<' in page
+    assert "<form" not in page.split('id="allotment"')[1]
+    # The tenant can't raise its own allotment or buy itself segments.
     response = alice_client.post(
         url,
         {
@@ -285,10 +288,44 @@ def test_sms_usage_settings_are_for_super_admins(tenant, alice_client, bob_clien
             "purchased_segments": "500",
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 405
     rules = sending_settings(tenant.account)
-    assert (rules.monthly_segment_allotment, rules.allotment_renewal_day) == (20000, 12)
-    assert rules.purchased_segments == 500
+    assert (rules.monthly_segment_allotment, rules.allotment_renewal_day) == (10_000, 1)
+
+
+def test_account_admins_set_quiet_hours_and_the_cap_inside_the_legal_window(
+    tenant, alice_client, bob_client
+):
+    import datetime as dt
+
+    from smsapp.models import Membership
+
+    url = reverse("messaging:sending_rules")
+    assert bob_client.get(url).status_code == 403
+    page = alice_client.get(url).content.decode()
+    assert 'value="08:00"' in page and 'value="20:00"' in page and 'value="3"' in page
+    assert 'href="/sms/settings/sending/"' in page  # in the settings menu
+
+    refused = alice_client.post(
+        url, {"quiet_hours_start": "07:00", "quiet_hours_end": "22:00", "frequency_cap": "3"}
+    )
+    assert refused.status_code == 200
+    html = refused.content.decode()
+    assert "from 08:00 at the earliest" in html and "must stop by 21:00" in html
+    assert sending_settings(tenant.account).quiet_hours_start == dt.time(8, 0)
+
+    # A marketer with the SMS setup permission is an account admin too.
+    Membership.objects.filter(account=tenant.account, user=tenant.bob).update(can_setup_sms=True)
+    saved = bob_client.post(
+        url, {"quiet_hours_start": "09:30", "quiet_hours_end": "21:00", "frequency_cap": "2"}
+    )
+    assert saved.status_code == 302
+    rules = sending_settings(tenant.account)
+    assert (rules.quiet_hours_start, rules.quiet_hours_end, rules.frequency_cap) == (
+        dt.time(9, 30),
+        dt.time(21, 0),
+        2,
+    )
 
 
 def test_message_properties_are_defined_by_super_admins(tenant, alice_client, bob_client):
