@@ -25,6 +25,7 @@ from registration.forms import (
     UseCaseForm,
 )
 from registration.models import PhoneNumber
+from registration.services.brand import ELIGIBILITY_LOCKED
 from registration.services.use_case import use_case_business_names
 from registration.throughput import TRUST_SCORE_TIERS, throughput_for
 from registration.validation import BUSINESS_STEPS, business_validate, use_case_validate
@@ -69,9 +70,17 @@ def refresh(request: HttpRequest) -> HttpResponse:
 @account_required(sms_setup=True)
 def eligibility(request: HttpRequest) -> HttpResponse:
     brand = selectors.brand_registration_for(request.account)
+    locked = brand is not None and not brand.is_editable
     initial = EligibilityForm.initial_from(brand.eligibility if brand else {})
     form = EligibilityForm(request.POST if request.method == "POST" else None, initial=initial)
     result = None
+    if locked:
+        form = EligibilityForm(initial=initial)
+        for field in form.fields.values():
+            field.disabled = True
+    if request.method == "POST" and locked:
+        messages.error(request, ELIGIBILITY_LOCKED)
+        return redirect("registration:eligibility")
     if request.method == "POST" and form.is_valid():
         result = services.eligibility_record(
             account=request.account, user=request.user, answers=form.answers()
@@ -84,7 +93,12 @@ def eligibility(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/setup/eligibility.html",
-        {"form": form, "result": result, "destination_notice": DESTINATION_NOTICE},
+        {
+            "form": form,
+            "result": result,
+            "locked_reason": ELIGIBILITY_LOCKED if locked else "",
+            "destination_notice": DESTINATION_NOTICE,
+        },
     )
 
 
