@@ -343,7 +343,8 @@ class UseCaseSubmitApi(APIView):
 
 
 class AreaCodesApi(APIView):
-    """US area codes with their state; ``q`` filters by the code's digits or the state."""
+    """US area codes with their state; ``q`` filters by the code's digits, a state's
+    abbreviation ("CA") or part of its name (as the numbers page's search box does)."""
 
     permission_classes = [CanSetupSms]
 

@@ -317,3 +317,32 @@ def test_a_viewer_with_the_permission_may_set_up_sms_on_the_pages(tenant, vera_c
     )
     assert response.status_code == 302
     assert BrandRegistration.objects.get().draft["legal_name"] == "Acme Outdoor LLC"
+
+
+def test_numbers_can_be_searched_by_state(setup_flow, alice_client):
+    setup_flow.use_case_in_review()
+    url = reverse("registration:numbers")
+
+    for typed in ("California", "ca", " CA "):
+        body = alice_client.get(url, {"area_code": typed}).content.decode()
+        assert 'id="area-code-choices"' in body, typed
+        assert "?area_code=415" in body and "?area_code=213" in body
+        assert "?area_code=704" not in body  # North Carolina
+        assert "at most 3 characters" not in body
+
+    # A state with one area code, or a datalist label, searches at once.
+    vermont = alice_client.get(url, {"area_code": "Vermont"}).content.decode()
+    assert "(802) 555-0100" in vermont
+    label = alice_client.get(url, {"area_code": "415 (California)"}).content.decode()
+    assert "(415) 555-0100" in label
+
+    unknown = alice_client.get(url, {"area_code": "Narnia"}).content.decode()
+    assert "“Narnia” is not a US area code or state" in unknown
+
+
+def test_the_area_code_api_and_the_page_read_a_state_alike(setup_flow, alice_client):
+    from registration.areacodes import area_codes_search
+
+    assert {a.state for a in area_codes_search("CA", limit=500)} == {"California"}
+    assert {a.state for a in area_codes_search("wy")} == {"Wyoming"}
+    assert [a.code for a in area_codes_search("802 (Vermont)")] == ["802"]
