@@ -133,6 +133,7 @@ def _composer_config(request: HttpRequest, message: SmsMessage, account: Account
         "optOutPattern": tokens.opt_out_pattern_source(compose.opt_out_keywords(account=account)),
         "optOutNegation": tokens.OPT_OUT_NEGATION.pattern,
         "shortLinkPlaceholder": links.short_link_placeholder(account, sender=sender),
+        "maxShortLinks": links.MAX_SHORT_LINKS,
         "previewUrl": reverse("messaging:preview", args=[message.public_id]),
         "editable": _editable(request, message),
         "usage": {"total": usage.total, "used": usage.used, "left": usage.left},
