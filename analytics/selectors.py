@@ -379,8 +379,9 @@ def sms_timeline(
     before: tuple[dt.datetime, str] | None = None,
 ) -> list[TimelineItem]:
     """A contact's texts as timeline items: sent, delivered (or not) and clicked, each linking
-    to the message's performance page (a one-to-one text, to its inbox thread). Read from the outbound and click tables themselves, as
-    consent changes are read from the ledger, rather than copied into engagements."""
+    to the message's performance page (a one-to-one text, to its inbox thread). Read from the
+    outbound and click tables themselves, as consent changes are read from the ledger, rather
+    than copied into engagements."""
     items: list[TimelineItem] = []
     rows: list[OutboundMessage] = []
     if kinds:
