@@ -328,6 +328,13 @@ class RowReader:
             cell = cells[position].strip() if position < len(cells) else ""
             if not cell:
                 continue
+            # Before the phone columns too: an unparseable phone is kept as typed, so a formula
+            # there would be stored and shown (and exported) like any other text.
+            if cell_is_formula(cell):
+                raise RowRejected(
+                    f"{header}: “{cell[:30]}” starts with '{cell[0]}', which a spreadsheet "
+                    "would run as a formula."
+                )
             if target in ("phone", "mobile_phone"):
                 if len(cell) > 64:
                     raise RowRejected(f"{header}: longer than 64 characters.")
@@ -337,11 +344,6 @@ class RowReader:
                 values[f"{target}_region"] = check.region
                 values[f"{target}_sms_invalid_reason"] = check.reason
                 continue
-            if cell_is_formula(cell):
-                raise RowRejected(
-                    f"{header}: “{cell[:30]}” starts with '{cell[0]}', which a spreadsheet "
-                    "would run as a formula."
-                )
             if target.startswith("property:"):
                 definition = self.definitions[target.split(":", 1)[1]]
                 try:
