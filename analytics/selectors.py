@@ -414,15 +414,16 @@ def sms_timeline(
             .order_by("-created_at")[:limit]
         )
     clicks: list[tuple] = []
-    if EngagementKind.SMS_CLICKED in kinds and rows:
-        # Through the texts' ids (the click table's outbound index): an index on clicks by
-        # contact would cost every tap of the redirect one more index write.
+    if EngagementKind.SMS_CLICKED in kinds:
+        # The contact's own clicks, newest first (index click_contact), whichever text they
+        # were on: a click today on last month's text is today's news.
+        click_rows = LinkClick.objects.filter(contact=contact, account=account, is_bot=False)
+        if before is not None:
+            click_rows = click_rows.filter(clicked_at__lte=before[0])
         clicks = list(
-            LinkClick.objects.filter(
-                outbound_id__in=[r.id for r in rows], account=account, is_bot=False
-            )
-            .order_by("-clicked_at")
-            .values_list("id", "message_id", "clicked_at", "position")[:limit]
+            click_rows.order_by("-clicked_at").values_list(
+                "id", "message_id", "clicked_at", "position"
+            )[:limit]
         )
     message_ids = {r.message_id for r in rows} | {c[1] for c in clicks}
     names = dict(

@@ -406,6 +406,9 @@ class LinkClick(models.Model):
         indexes = [
             models.Index(fields=["outbound_id"], name="click_outbound"),
             models.Index(fields=["id"], condition=Q(rolled_up=False), name="click_not_rolled_up"),
+            # A contact's clicks, newest first (the timeline); deleting a contact clears its
+            # clicks' contact through it instead of scanning every click.
+            models.Index(fields=["contact", "-clicked_at"], name="click_contact"),
         ]
 
     def __str__(self) -> str:
