@@ -9,10 +9,13 @@ from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.http import FileResponse, Http404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -516,9 +519,10 @@ class ImportOutputSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField()
 
     def get_report_url(self, contact_import) -> str | None:
+        # The API's own route, so the token that started the import can fetch its report.
         if not contact_import.report:
             return None
-        return reverse("contacts:import_report", args=[contact_import.public_id])
+        return reverse("api_import_report", args=[contact_import.public_id])
 
 
 class ImportListApi(APIView):
@@ -600,6 +604,37 @@ class ImportDetailApi(APIView):
     def get(self, request, import_id: str):
         contact_import = get_for_account(ContactImport, request.account, import_id)
         return Response(self.OutputSerializer(contact_import).data)
+
+
+class CsvRenderer(BaseRenderer):
+    """Lets a client ask for ``Accept: text/csv``; the CSV itself is streamed as a file, and
+    an error (a dict) is still written as the API's JSON error shape."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return JSONRenderer().render(data)
+
+
+class ImportReportApi(APIView):
+    """The import's report: every row not imported (rejected or skipped) with the reason, as a
+    CSV whose cells are neutralised for spreadsheets. 404 until the import has finished."""
+
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    def get(self, request, import_id: str):
+        contact_import = get_for_account(ContactImport, request.account, import_id)
+        if not contact_import.report:
+            raise Http404
+        return FileResponse(
+            contact_import.report.open("rb"),
+            as_attachment=True,
+            filename=f"import-report-{contact_import.public_id}.csv",
+            content_type="text/csv",
+        )
 
 
 name_nested_serializers(globals())
