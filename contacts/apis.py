@@ -8,7 +8,6 @@ import json
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -30,6 +29,7 @@ from contacts.models import (
     ListKind,
     PropertyType,
 )
+from contacts.services.imports import contact_import_create_and_start
 from smsapp.models import User
 from smsapp.rest import CreatedCursorPagination
 from smsapp.tenancy import get_for_account
@@ -577,21 +577,18 @@ class ImportCreateApi(APIView):
             else None
         )
         # Upload and start together: a refused mapping leaves no half-made import behind.
-        with service_errors(), transaction.atomic():
-            contact_import = services.contact_import_create(
-                account=request.account, created_by=request.user, uploaded_file=data["file"]
-            )
-            contact_import = services.contact_import_start(
+        with service_errors():
+            contact_import = contact_import_create_and_start(
                 account=request.account,
-                contact_import=contact_import,
-                mapping=mapping if mapping is not None else contact_import.mapping,
+                created_by=request.user,
+                uploaded_file=data["file"],
+                mapping=mapping,
                 duplicate_policy=data["duplicate_policy"],
                 add_to_list=add_to_list,
                 new_list_name=data["new_list_name"],
                 consent_subscription_type_id=data["consent_subscription_type"],
                 consent_source=data["consent_source"],
                 consent_confirmed=data["consent_confirmed"],
-                started_by=request.user,
             )
         contact_import.refresh_from_db()
         return Response(self.OutputSerializer(contact_import).data, status=status.HTTP_202_ACCEPTED)

@@ -168,6 +168,31 @@ def contact_import_create(*, account: Account, created_by: User, uploaded_file) 
     return contact_import
 
 
+def contact_import_create_and_start(
+    *, account: Account, created_by: User, uploaded_file, mapping: dict[str, str] | None, **options
+) -> ContactImport:
+    """Upload and start in one step (the API). A refused mapping or option leaves nothing
+    behind: the transaction drops the row, and the stored file, which no rollback removes, is
+    deleted. ``mapping`` None takes the suggested one; ``options`` are contact_import_start's."""
+    contact_import = None
+    try:
+        with transaction.atomic():
+            contact_import = contact_import_create(
+                account=account, created_by=created_by, uploaded_file=uploaded_file
+            )
+            return contact_import_start(
+                account=account,
+                contact_import=contact_import,
+                mapping=mapping if mapping is not None else contact_import.mapping,
+                started_by=created_by,
+                **options,
+            )
+    except BaseException:
+        if contact_import is not None and contact_import.file:
+            contact_import.file.delete(save=False)
+        raise
+
+
 def contact_import_preview(contact_import: ContactImport) -> list[list[str]]:
     """The first rows of the stored file, for the mapping page."""
     rows = []

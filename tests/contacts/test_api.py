@@ -264,3 +264,17 @@ def test_an_import_without_a_report_yet_has_none_to_download(tenant):
     response = client.get(f"/api/v1/imports/{contact_import.public_id}/report")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_refused_api_import_leaves_no_file_behind(tenant, tmp_path):
+    response = api(tenant).post(
+        "/api/v1/imports/create",
+        {
+            "file": SimpleUploadedFile("x.csv", b"A,B\n1,2\n"),
+            "mapping": json.dumps({"A": "first_name"}),
+        },
+    )
+    assert response.status_code == 400
+    assert "Map at least one column" in response.json()["error"]["fields"]["mapping"][0]
+    assert ContactImport.objects.count() == 0
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
