@@ -54,9 +54,13 @@ class _MessageFieldsMixin:
     def property_fields(self):
         return [self[PROPERTY_PREFIX + prop.key] for prop in self.property_definitions]
 
-    def property_values(self) -> dict[str, object]:
+    def property_values(self, *, only_valid: bool = False) -> dict[str, object]:
+        """The property values as posted (as the service takes them); `only_valid` leaves out
+        those the form itself refused, which the autosave reports and doesn't store."""
         values = {}
         for prop in self.property_definitions:
+            if only_valid and PROPERTY_PREFIX + prop.key in self.errors:
+                continue
             value = self.cleaned_data.get(PROPERTY_PREFIX + prop.key)
             values[prop.key] = "" if value is None else str(value)
         return values
@@ -81,9 +85,10 @@ class MessageCreateForm(_MessageFieldsMixin, forms.Form):
 
 
 class MessageForm(_MessageFieldsMixin, forms.Form):
-    """The composer's form; posted whole on every autosave."""
+    """The composer's form; posted whole on every autosave, which saves what it can."""
 
-    name = forms.CharField(max_length=200)
+    # Not required here: an emptied name is reported by the service, and the rest still saved.
+    name = forms.CharField(max_length=200, required=False)
     body = forms.CharField(
         required=False,
         # Not max_length: a browser's maxlength counts UTF-16 units, the limit counts

@@ -299,3 +299,20 @@ def test_the_tests_cost_the_composer_shows_is_what_the_server_charges(
         text.replace(long_link, short).replace("{{contact.first_name}}", "")
         + "\nReply STOP to opt out"
     )
+
+
+def test_autosave_keeps_a_name_edit_while_a_token_is_half_typed(page, live_server, tenant, draft):
+    open_composer(page, live_server, tenant, draft)
+    page.locator("#message-body").press_sequentially("Hi {{ contact.first_na", delay=0)
+    page.locator("#id_name").fill("")
+    page.locator("#id_name").press_sequentially("Boots week", delay=0)
+    # The title changes once a save carrying the new name came back.
+    page.wait_for_function("document.querySelector('#message-title').textContent === 'Boots week'")
+    assert "can't be read" in page.locator("#autosave-status").inner_text()
+    saved = SmsMessage.objects.get(pk=draft.pk)
+    assert (saved.name, saved.body) == ("Boots week", "Hi {{ contact.first_na")
+    assert page.locator("#message-title").inner_text() == "Boots week"
+    # Reopened, the draft is as typed, and says what still blocks sending.
+    page.reload()
+    assert page.locator("#message-body").input_value() == "Hi {{ contact.first_na"
+    assert "Before it can be sent" in page.locator("#autosave-status").inner_text()

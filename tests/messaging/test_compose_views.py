@@ -129,13 +129,45 @@ def test_autosave_saves_a_valid_draft(bob_client, message):
     assert (message.name, message.body) == ("Boots", "Boots 30% off €5")
 
 
-def test_autosave_keeps_the_draft_and_says_why_when_something_is_wrong(bob_client, message):
+def test_autosave_keeps_what_was_typed_and_says_what_blocks_sending(bob_client, message):
     url = reverse("messaging:save", args=[message.public_id])
     response = bob_client.post(url, form_data(message, body="Tents on sale", append_opt_out=None))
     html = response.content.decode()
-    assert "Not saved" in html and "opt-out line can be switched off only" in html
+    assert "Saved" in html and "Not saved" not in html
+    assert "before it can be sent" in html and "opt-out line can be switched off only" in html
     message.refresh_from_db()
-    assert message.body.startswith("Hi {{") and message.append_opt_out
+    assert (message.body, message.append_opt_out) == ("Tents on sale", False)
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("Hi {{ contact.first_na", "This token can&#x27;t be read"),
+        ("x" * 1700, "limited to 1,600 characters; this one has 1,722"),
+    ],
+)
+def test_a_half_typed_token_or_a_long_body_doesnt_drop_a_name_edit(
+    bob_client, message, body, problem
+):
+    url = reverse("messaging:save", args=[message.public_id])
+    html = bob_client.post(url, form_data(message, name="Boots week", body=body)).content.decode()
+    assert "Saved" in html and problem in html
+    message.refresh_from_db()
+    assert (message.name, message.body) == ("Boots week", body)
+    assert 'id="message-title" hx-swap-oob="true">Boots week<' in html
+
+
+def test_an_emptied_name_or_a_bad_property_value_keeps_the_rest_of_the_edit(
+    tenant, bob_client, message
+):
+    compose.message_property_create(account=tenant.account, label="Budget", type="number")
+    url = reverse("messaging:save", args=[message.public_id])
+    data = form_data(message, name="  ", body="New body", prop_budget="lots")
+    html = bob_client.post(url, data).content.decode()
+    assert "Give the message a name." in html and "Budget: Enter a number." in html
+    message.refresh_from_db()
+    assert (message.name, message.body) == ("Spring sale", "New body")
+    assert message.properties == {}
 
 
 def test_autosave_turns_windows_line_breaks_into_newlines(bob_client, message):
