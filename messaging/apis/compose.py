@@ -22,10 +22,39 @@ from smsapp.rest import CreatedCursorPagination, IsAccountMember
 from smsapp.tenancy import get_for_account
 
 
-class AllotmentExceeded(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "allotment_exceeded"
-    default_detail = "Not enough segments are left this period."
+class AllotmentExceededSerializer(serializers.Serializer):
+    """The project's error shape, with the numbers an integrator needs to act on it."""
+
+    class Meta:
+        ref_name = "AllotmentExceededError"
+
+    class ErrorSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AllotmentExceededErrorBody"
+
+        code = serializers.CharField(default="allotment_exceeded")
+        message = serializers.CharField()
+        fields = serializers.DictField()
+        needed = serializers.IntegerField(help_text="Segments the request needs.")
+        left = serializers.IntegerField(help_text="Segments left this period.")
+
+    error = ErrorSerializer()
+
+
+def _allotment_exceeded(exc: DjangoValidationError) -> Response:
+    params = exc.params or {}
+    return Response(
+        {
+            "error": {
+                "code": "allotment_exceeded",
+                "message": exc.messages[0],
+                "fields": {},
+                "needed": params.get("needed"),
+                "left": params.get("left"),
+            }
+        },
+        status=status.HTTP_400_BAD_REQUEST,
+    )
 
 
 def _message(request, message_id: str) -> SmsMessage:
@@ -326,7 +355,8 @@ class MessagePreviewApi(APIView):
 class MessageTestSendApi(APIView):
     """Text the saved message now to verified test phones and/or numbers with a country code,
     optionally rendered as a contact. Counts toward the month's usage; refused with
-    `allotment_exceeded` when it needs more segments than are left."""
+    `allotment_exceeded`, carrying `needed` and `left`, when it needs more segments than are
+    left."""
 
     permission_classes = [IsAccountMember]
 
@@ -363,7 +393,9 @@ class MessageTestSendApi(APIView):
         results = ResultSerializer(many=True)
         segments_left = serializers.IntegerField()
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    @extend_schema(
+        request=InputSerializer, responses={200: OutputSerializer, 400: AllotmentExceededSerializer}
+    )
     def post(self, request, message_id: str):
         message = _message(request, message_id)
         serializer = self.InputSerializer(data=request.data)
@@ -380,7 +412,7 @@ class MessageTestSendApi(APIView):
             )
         except DjangoValidationError as exc:
             if getattr(exc, "code", None) == "allotment_exceeded":
-                raise AllotmentExceeded(exc.messages[0]) from exc
+                return _allotment_exceeded(exc)
             raise api_validation_error(exc) from exc
         payload = {
             "results": [

@@ -219,6 +219,8 @@ def test_a_test_send_over_the_allotment_is_refused_with_the_numbers(
             "code": "allotment_exceeded",
             "message": "This test needs 1 segments but only 0 are left this period.",
             "fields": {},
+            "needed": 1,
+            "left": 0,
         }
     }
     assert not OutboundMessage.objects.exists()
