@@ -7,6 +7,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from smsapp.forms import AccountSettingsForm
 from smsapp.models import Invitation, Membership, Role, User
 from smsapp.services import account_create
 from tests.conftest import client_for
@@ -150,3 +151,34 @@ def test_public_ids_are_opaque(tenant):
     for public_id in ids:
         assert re.fullmatch(r"[a-z]{3}_[a-z2-7]{20}", public_id)
     assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("typed", ["XX", "U", "", "usa"])
+def test_the_default_region_must_be_one_phonenumbers_reads(tenant, alice_client, typed):
+    url = reverse("account_settings")
+    response = alice_client.post(
+        url, {"name": "Acme Outdoor", "time_zone": "America/New_York", "default_region": typed}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["default_region"]
+    tenant.account.refresh_from_db()
+    assert tenant.account.default_region == "US"
+
+
+@pytest.mark.django_db
+def test_the_default_region_is_chosen_from_the_supported_regions(tenant, alice_client):
+    import phonenumbers
+
+    url = reverse("account_settings")
+    page = alice_client.get(url).content.decode()
+    assert '<option value="GB">United Kingdom (GB, +44)</option>' in page
+    assert '<option value="US" selected>United States (US, +1)</option>' in page
+    response = alice_client.post(
+        url, {"name": "Acme Outdoor", "time_zone": "America/New_York", "default_region": "ca"}
+    )
+    assert response.status_code == 302
+    tenant.account.refresh_from_db()
+    assert tenant.account.default_region == "CA"
+    choices = [value for value, _ in AccountSettingsForm().fields["default_region"].choices]
+    assert set(choices) == phonenumbers.SUPPORTED_REGIONS
