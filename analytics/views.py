@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -284,11 +285,17 @@ def overview(request: HttpRequest) -> HttpResponse:
             for row in data.campaigns
         ]
         return _csv_response(f"sms-by-campaign-{start}-{end}.csv", header, rows)
+    # Every export link carries the filters on screen, so a CSV holds what the charts show.
+    filters = {"start": start.isoformat(), "end": end.isoformat()}
+    if campaign is not None:
+        filters["campaign"] = campaign.public_id
     context = {
         "data": data,
         "errors": errors,
         "campaigns": campaign_choices,
         "campaign": campaign,
+        "series_csv": "?" + urlencode({**filters, "export": "series"}),
+        "campaigns_csv": "?" + urlencode({**filters, "export": "campaigns"}),
         "engagement_chart": _series_chart(
             data.series, ("sent", "delivered", "clicks", "unique_clicks")
         ),
