@@ -7,6 +7,8 @@ read but not write (IsAccountMember).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -143,8 +145,24 @@ class MessageOutputSerializer(serializers.Serializer):
     sender = serializers.SerializerMethodField()
     owner = serializers.SerializerMethodField()
     properties = serializers.DictField()
+    schedule_kind = serializers.CharField()
+    scheduled_at = serializers.DateTimeField(
+        allow_null=True, help_text="For schedule_kind at: when it goes out."
+    )
+    local_send_at = serializers.SerializerMethodField(
+        help_text="For schedule_kind contact_tz: the local wall-clock time it goes out at in "
+        "each contact's time zone (no offset)."
+    )
+    sent_at = serializers.DateTimeField(
+        source="started_at", allow_null=True, help_text="When sending began."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    def get_local_send_at(self, message) -> str | None:
+        # Stored as the wall-clock time in UTC's clothes (messaging.services.audience_edit).
+        local = message.local_send_at
+        return local.astimezone(dt.UTC).replace(tzinfo=None).isoformat() if local else None
 
     def get_archived(self, message) -> bool:
         return message.archived_at is not None
@@ -164,7 +182,8 @@ class MessageOutputSerializer(serializers.Serializer):
 
 
 class MessagesApi(APIView):
-    """GET: the account's messages, newest first (cursor pages). POST: create a draft."""
+    """GET: the account's messages, newest first or as sorted (cursor pages). POST: create a
+    draft."""
 
     permission_classes = [IsAccountMember]
 
@@ -172,9 +191,17 @@ class MessagesApi(APIView):
         status = serializers.ChoiceField(
             choices=[key for key in selectors.LIST_TAB_LABELS if key],
             required=False,
-            help_text="draft, scheduled, sending, sent or archived.",
+            help_text="draft, scheduled, sending, sent, cancelled or archived.",
         )
         q = serializers.CharField(required=False, allow_blank=True, help_text="Name contains.")
+        sort = serializers.ChoiceField(
+            choices=list(selectors.LIST_SORTS),
+            required=False,
+            default="-created",
+            help_text="created, updated, name, scheduled (when it goes out) or sent (when "
+            "sending began); prefixed with - for descending. Messages without that time come "
+            "last. Default -created.",
+        )
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -195,21 +222,31 @@ class MessagesApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "status", str, description="draft, scheduled, sending, sent, archived"
+                "status", str, description="draft, scheduled, sending, sent, cancelled, archived"
             ),
             OpenApiParameter("q", str, description="Name contains"),
+            OpenApiParameter(
+                "sort",
+                str,
+                enum=list(selectors.LIST_SORTS),
+                description="Order of the list (default -created); - for descending",
+            ),
         ],
         responses=MessageOutputSerializer(many=True),
     )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
+        sort = filters.validated_data["sort"]
         queryset = selectors.messages_list(
             account=request.account,
             tab=filters.validated_data.get("status", ""),
             q=filters.validated_data.get("q", ""),
+            sort=sort,
         ).select_related("subscription_type", "sender")
         paginator = CreatedCursorPagination()
+        # The cursor continues from the sort key the selector annotated.
+        paginator.ordering = selectors.list_ordering(sort)
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(MessageOutputSerializer(page, many=True).data)
 

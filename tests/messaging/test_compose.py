@@ -290,7 +290,56 @@ def test_the_list_filters_by_status_searches_by_name_and_sorts(tenant):
     assert names(q="BOOTS") == ["Boots draft", "Paused boots"]
     assert [m.pk for m in selectors.messages_list(account=account, sort="created")][0] == draft.pk
     counts = selectors.message_counts_by_tab(account=account)
-    assert counts == {"": 4, "archived": 1, "draft": 1, "scheduled": 1, "sending": 1, "sent": 1}
+    assert counts == {
+        "": 4,
+        "archived": 1,
+        "draft": 1,
+        "scheduled": 1,
+        "sending": 1,
+        "sent": 1,
+        "cancelled": 0,
+    }
+
+
+@pytest.mark.django_db
+def test_a_cancelled_message_is_not_listed_as_sent(tenant):
+    cancelled = create(tenant, name="Called off")
+    sent = create(tenant, name="Went out")
+    SmsMessage.objects.filter(pk=cancelled.pk).update(status=SmsMessage.Status.CANCELLED)
+    SmsMessage.objects.filter(pk=sent.pk).update(status=SmsMessage.Status.SENT)
+
+    def names(tab):
+        return [m.name for m in selectors.messages_list(account=tenant.account, tab=tab)]
+
+    assert names("sent") == ["Went out"]
+    assert names("cancelled") == ["Called off"]
+    counts = selectors.message_counts_by_tab(account=tenant.account)
+    assert (counts["sent"], counts["cancelled"]) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_the_list_sorts_by_scheduled_and_sent_time_with_the_unset_last(tenant):
+    june = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
+    times = {
+        "Soon": {"schedule_kind": "at", "scheduled_at": june + dt.timedelta(days=1)},
+        "Later": {"schedule_kind": "at", "scheduled_at": june + dt.timedelta(days=5)},
+        # In each contact's time zone: the wall-clock time it goes out at.
+        "Local": {"schedule_kind": "contact_tz", "local_send_at": june + dt.timedelta(days=3)},
+        "Sent early": {"status": "sent", "started_at": june - dt.timedelta(days=9)},
+        "Sent late": {"status": "sent", "started_at": june - dt.timedelta(days=2)},
+        "Draft": {},
+    }
+    for name, fields in times.items():
+        message = create(tenant, name=name)
+        SmsMessage.objects.filter(pk=message.pk).update(**fields)
+
+    def names(sort):
+        return [m.name for m in selectors.messages_list(account=tenant.account, sort=sort)]
+
+    assert names("scheduled")[:3] == ["Soon", "Local", "Later"]
+    assert names("-scheduled")[:3] == ["Later", "Local", "Soon"]
+    assert names("-sent")[:2] == ["Sent late", "Sent early"]
+    assert names("sent")[:2] == ["Sent early", "Sent late"]
 
 
 @pytest.mark.django_db

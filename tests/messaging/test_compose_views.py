@@ -64,6 +64,36 @@ def test_the_list_shows_tabs_search_and_the_create_button_to_editors(
     assert 'id="create-message"' not in vera_client.get(reverse("messaging:index")).content.decode()
 
 
+def test_the_list_shows_scheduled_and_sent_times_in_the_accounts_zone_and_sorts_by_them(
+    tenant, bob_client
+):
+    import datetime as dt
+
+    account = tenant.account  # America/New_York
+    scheduled = compose.message_create(account=account, owner=tenant.bob, name="Boots week")
+    went_out = compose.message_create(account=account, owner=tenant.bob, name="Tents week")
+    called_off = compose.message_create(account=account, owner=tenant.bob, name="Called off")
+    SmsMessage.objects.filter(pk=scheduled.pk).update(
+        status="scheduled",
+        schedule_kind="at",
+        scheduled_at=dt.datetime(2026, 6, 5, 13, 0, tzinfo=dt.UTC),
+    )
+    SmsMessage.objects.filter(pk=went_out.pk).update(
+        status="sent", started_at=dt.datetime(2026, 5, 20, 22, 30, tzinfo=dt.UTC)
+    )
+    SmsMessage.objects.filter(pk=called_off.pk).update(status="cancelled")
+
+    page = bob_client.get(reverse("messaging:index"), {"sort": "-sent"}).content.decode()
+    assert 'id="sort-scheduled"' in page and 'id="sort-sent"' in page
+    assert "Jun 5, 2026 09:00" in page  # 13:00 UTC in New York
+    assert "May 20, 2026 18:30" in page
+    assert page.index("Tents week") < page.index("Boots week")
+    sent_tab = bob_client.get(reverse("messaging:index"), {"tab": "sent"}).content.decode()
+    assert "Tents week" in sent_tab and "Called off" not in sent_tab
+    cancelled = bob_client.get(reverse("messaging:index"), {"tab": "cancelled"}).content.decode()
+    assert "Called off" in cancelled and "Tents week" not in cancelled
+
+
 def test_create_a_message_with_its_required_properties(tenant, bob_client):
     compose.message_property_create(account=tenant.account, label="Cost center", required=True)
     url = reverse("messaging:new")
