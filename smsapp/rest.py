@@ -7,7 +7,7 @@ DRF imports these classes while it loads its views, so this module must not impo
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, permissions
@@ -118,6 +118,21 @@ class CreatedCursorPagination(CursorPagination):
     ordering = ("-created_at", "-pk")
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    """The last /api/v1/ route: a path no API view matches gets the API's JSON error, not the
+    pages' HTML 404 (for any method, signed in or not: there is nothing there to protect)."""
+    return JsonResponse(
+        {
+            "error": {
+                "code": "not_found",
+                "message": f"No API route at {request.path}.",
+                "fields": {},
+            }
+        },
+        status=404,
+    )
 
 
 def exception_handler(exc, context):
