@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 from django.urls import reverse
 from kombu import pools as kombu_pools
 
@@ -107,3 +112,48 @@ def test_deploy_check_flags_the_development_secret_key():
     )
     assert result.returncode != 0
     assert "security.W009" in result.stdout + result.stderr
+
+
+def compose_value(value: str) -> str:
+    """A docker-compose.yml value as compose resolves it with nothing set in the environment."""
+    return re.sub(r"\$\{\w+:?-([^}]*)\}", r"\1", value)
+
+
+def compose_services() -> dict:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return compose["services"]
+
+
+def test_compose_runs_the_emulator_and_points_the_app_at_it(monkeypatch):
+    services = compose_services()
+    emulator = services["emulator"]
+    web = services["web"]
+    for name in ("web", "worker", "beat"):
+        environment = {k: compose_value(str(v)) for k, v in services[name]["environment"].items()}
+        assert environment["TWILIO_API_BASE_URL"] == "http://emulator:8010", name
+        assert urlsplit(environment["PUBLIC_BASE_URL"]).netloc == "web:8000", name
+        assert "web" in environment["ALLOWED_HOSTS"].split(","), name
+        assert "emulator" in services[name]["depends_on"], name
+        assert "media:/app/var/media" in services[name]["volumes"], name
+    assert "8000" in web["command"]
+
+    # The emulator's command line is one its own argument parser accepts.
+    from twilio_emulator import __main__ as emulator_main
+
+    served = {}
+    monkeypatch.setattr(emulator_main, "serve", lambda **kwargs: served.update(kwargs))
+    emulator_main.main(shlex.split(emulator["command"])[3:])
+    assert shlex.split(emulator["command"])[:3] == ["python", "-m", "twilio_emulator"]
+    assert (served["host"], served["port"]) == ("0.0.0.0", 8010)  # noqa: S104 - in its container
+    # Twilio (here the emulator) posts webhooks to PUBLIC_BASE_URL and signs that URL; the app
+    # checks signatures against it, so both must name web the same way.
+    assert served["inbound_url"] == "http://web:8000/webhooks/twilio/inbound"
+
+
+def test_the_image_builds_the_front_end_bundle():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^RUN npm ci .*&& npm run build", dockerfile, re.M)
+    assert "COPY --from=assets /app/build ./build" in dockerfile
+    build = json.loads((ROOT / "package.json").read_text())["scripts"]["build"]
+    # collectstatic serves build/static as static/build/ (STATICFILES_DIRS).
+    assert "--outfile=build/static/segments-calculator.js" in build
