@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -157,3 +158,39 @@ def test_the_image_builds_the_front_end_bundle():
     build = json.loads((ROOT / "package.json").read_text())["scripts"]["build"]
     # collectstatic serves build/static as static/build/ (STATICFILES_DIRS).
     assert "--outfile=build/static/segments-calculator.js" in build
+
+
+def ci_run_with(tmp_path: Path, *present: str) -> list[str]:
+    """Run .ci/run with only ``present`` (and the stubs it always needs) on PATH; return the
+    commands the stubs saw (apt-get, make)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls.log"
+    for name in ("apt-get", "make", "pg_isready", "redis-cli", *present):
+        stub = bin_dir / name
+        stub.write_text(f'#!/bin/sh\necho "{name} $*" >> "{log}"\n')
+        stub.chmod(0o755)
+    for tool in ("dirname", "ls", "sh"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    result = subprocess.run(
+        ["/bin/bash", str(ROOT / ".ci" / "run")],
+        env={"PATH": str(bin_dir), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [line for line in log.read_text().splitlines() if line.startswith(("apt-get", "make"))]
+
+
+def test_ci_installs_node_and_chromium_when_missing(tmp_path):
+    calls = ci_run_with(tmp_path)
+    installs = [c for c in calls if c.startswith("apt-get install")]
+    assert len(installs) == 1
+    assert {"chromium", "nodejs", "npm"} <= set(installs[0].split())
+    assert calls[-2:] == ["make lint", "make test"]
+
+
+def test_ci_installs_nothing_when_node_and_chromium_are_there(tmp_path):
+    calls = ci_run_with(tmp_path, "chromium", "node", "npm")
+    assert calls == ["make lint", "make test"]
