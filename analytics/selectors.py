@@ -27,6 +27,7 @@ from contacts import selectors as contact_selectors
 from contacts.models import Contact, EngagementKind
 from contacts.selectors import TimelineItem
 from messaging.models import LinkClick, OutboundMessage, OutboundStatus, SmsMessage
+from messaging.selectors import SEND_METHODS
 from messaging.services.audience import NOT_SENT_REASONS
 from smsapp.models import Account
 
@@ -331,23 +332,51 @@ class Overview:
     funnel: list[dict]
     series: Series
     campaigns: list[dict]
+    # By send method (messaging.selectors.SEND_METHODS), every method listed, in that order.
+    methods: list[dict] = field(default_factory=list)
 
 
 def _day_stats(
-    *, account: Account, start: dt.date, end: dt.date, campaign_id: int | None = None
+    *,
+    account: Account,
+    start: dt.date,
+    end: dt.date,
+    campaign_id: int | None = None,
+    method: str = "",
+    owner_id: int | None = None,
 ) -> QuerySet[MessageDayStats]:
+    """The account's per-message-day rows in the range, of the messages the filters name (a
+    join to the message row each day row belongs to; no outbound row is read)."""
     queryset = MessageDayStats.objects.filter(account=account, day__gte=start, day__lte=end)
     if campaign_id is not None:
         queryset = queryset.filter(message__campaign_id=campaign_id)
+    if method in SEND_METHODS:
+        queryset = queryset.filter(message__schedule_kind__in=SEND_METHODS[method][1])
+    if owner_id is not None:
+        queryset = queryset.filter(message__owner_id=owner_id)
     return queryset
 
 
 def account_overview(
-    *, account: Account, start: dt.date, end: dt.date, campaign_id: int | None = None
+    *,
+    account: Account,
+    start: dt.date,
+    end: dt.date,
+    campaign_id: int | None = None,
+    method: str = "",
+    owner_id: int | None = None,
 ) -> Overview:
     """What happened in the date range (the account's days): totals, rates, funnel, by day,
-    by campaign. Read from the per-message-day rollup only."""
-    days = _day_stats(account=account, start=start, end=end, campaign_id=campaign_id)
+    by campaign and by send method, for the messages of a campaign, a send method and an owner
+    when given. Read from the per-message-day rollup only."""
+    days = _day_stats(
+        account=account,
+        start=start,
+        end=end,
+        campaign_id=campaign_id,
+        method=method,
+        owner_id=owner_id,
+    )
     sums = {name: Sum(name) for name in COUNTERS}
     totals = {name: value or 0 for name, value in days.aggregate(**sums).items()}
     names = ("sent", "delivered", "clicks", "unique_clicks", "opt_outs")
@@ -367,7 +396,19 @@ def account_overview(
                 "rates": rates(counters),
             }
         )
-    return Overview(start, end, totals, rates(totals), funnel(totals), series, campaigns)
+    by_kind = {
+        row["message__schedule_kind"]: row
+        for row in days.values("message__schedule_kind").annotate(**sums).order_by()
+    }
+    methods = []
+    for key, (label, kinds) in SEND_METHODS.items():
+        counters = {
+            name: sum(by_kind.get(kind, {}).get(name) or 0 for kind in kinds) for name in COUNTERS
+        }
+        methods.append(
+            {"method": key, "label": label, "counters": counters, "rates": rates(counters)}
+        )
+    return Overview(start, end, totals, rates(totals), funnel(totals), series, campaigns, methods)
 
 
 def sms_timeline(
