@@ -36,6 +36,10 @@ class CountersSerializer(serializers.Serializer):
     unique_clicks = serializers.IntegerField()
     bot_clicks = serializers.IntegerField()
     opt_outs = serializers.IntegerField()
+    replies = serializers.IntegerField(
+        help_text="Texts back (not keywords) to the number that sent the message, by people "
+        "whose last text from it in the 7 days before was this one"
+    )
 
 
 class RatesSerializer(serializers.Serializer):

@@ -12,6 +12,9 @@ outbound rows. The worker keeps them current from:
 - `messaging.LinkClick` rows not yet rolled up.
 - `OptOutEvent`: personal opt-outs (keyword, carrier) from the consent ledger, also by trigger,
   attributed to the last text the phone got (`OptOutAttribution`).
+- `ReplyEvent`: texts people send us that aren't an opt-out, opt-in or help keyword, also by
+  trigger (on the inbound table), attributed to the last text that phone got from the number
+  it wrote to (`ReplyAttribution`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ COUNTERS = (
     "unique_clicks",
     "bot_clicks",
     "opt_outs",
+    "replies",
 )
 
 
@@ -49,6 +53,7 @@ class Counters(models.Model):
     unique_clicks = models.IntegerField(default=0)
     bot_clicks = models.IntegerField(default=0)
     opt_outs = models.IntegerField(default=0)
+    replies = models.IntegerField(default=0)
 
     class Meta:
         abstract = True
@@ -156,3 +161,35 @@ class OptOutAttribution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone_e164} opted out after {self.message_id}"
+
+
+class ReplyEvent(models.Model):
+    """A text someone sent us that isn't an opt-out, opt-in or help keyword (a reply, a custom
+    keyword, one flagged for review); written by a trigger, consumed by the rollup."""
+
+    id = models.BigAutoField(primary_key=True)
+    account_id = models.BigIntegerField()
+    message_sid = models.CharField(max_length=34)
+    from_phone = models.CharField(max_length=16)
+    to_phone = models.CharField(max_length=16)
+    occurred_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"reply {self.message_sid}"
+
+
+class ReplyAttribution(models.Model):
+    """A reply counted for a message: the last text the phone got from the number it wrote to,
+    within ATTRIBUTION_WINDOW before the reply (analytics.services.rollups). Every reply
+    counts; `message_sid` (the reply's) keeps it once, and is how the contact timeline links
+    the reply to the message's performance page."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    message = models.ForeignKey("messaging.SmsMessage", on_delete=models.CASCADE, related_name="+")
+    message_sid = models.CharField(max_length=34, unique=True)
+    outbound_id = models.BigIntegerField()
+    phone_e164 = models.CharField(max_length=20)
+    replied_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.phone_e164} replied to {self.message_id}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
@@ -20,6 +20,7 @@ from analytics.models import (
     MessageHourStats,
     MessageStats,
     OptOutAttribution,
+    ReplyAttribution,
 )
 from analytics.services.rollups import NOT_DELIVERED_STATUSES, NOT_SENT_STATUSES, SENT_STATUSES
 from analytics.twilio_errors import error_meaning
@@ -551,3 +552,34 @@ def sms_timeline(
         at, public_id = before
         items = [i for i in items if (i.occurred_at, i.id) < (at, public_id)]
     return items
+
+
+def timeline_replies_linked(*, account: Account, items: list[TimelineItem]) -> list[TimelineItem]:
+    """The timeline's reply lines, each linked to the performance page of the message it
+    answered (as the rollup attributed it: ReplyAttribution); other lines as they are."""
+    sids = {
+        item.data.get("message_sid")
+        for item in items
+        if item.kind == EngagementKind.SMS_REPLY and item.data.get("message_sid")
+    }
+    if not sids:
+        return items
+    answered = {
+        sid: (public_id, name)
+        for sid, public_id, name in ReplyAttribution.objects.filter(
+            account=account, message_sid__in=sids
+        ).values_list("message_sid", "message__public_id", "message__name")
+    }
+    linked = []
+    for item in items:
+        is_reply = item.kind == EngagementKind.SMS_REPLY
+        found = answered.get(item.data.get("message_sid")) if is_reply else None
+        if found is not None and not item.link_url:
+            public_id, name = found
+            item = replace(
+                item,
+                link_url=reverse("analytics:message", args=[public_id]),
+                data={**item.data, "message": public_id, "message_name": name},
+            )
+        linked.append(item)
+    return linked

@@ -511,6 +511,10 @@ def contact_timeline(
         items += analytics_selectors.sms_timeline(
             account=account, contact=contact, kinds=sms_kinds, limit=limit, before=before
         )
+    if EngagementKind.SMS_REPLY in wanted:
+        from analytics import selectors as analytics_selectors  # analytics depends on contacts
+
+        items = analytics_selectors.timeline_replies_linked(account=account, items=items)
     items.sort(key=lambda item: (item.occurred_at, item.id), reverse=True)
     return items[:limit]
 

@@ -26,6 +26,7 @@ from analytics.models import (
     MessageStats,
     OptOutAttribution,
     OutboundEvent,
+    ReplyAttribution,
 )
 from analytics.services.rollups import (
     NOT_SENT_STATUSES,
@@ -109,13 +110,14 @@ def _status_totals(message_id: int) -> tuple[Counter, list[OutboundEvent]]:
 
 
 def _click_and_opt_out_totals(message_id: int) -> Counter:
-    """Clicks and opt-outs the rollup has taken in (rolled up under the lock we hold)."""
+    """Clicks, opt-outs and replies the rollup has taken in (under the lock we hold)."""
     clicks = LinkClick.objects.filter(message_id=message_id, rolled_up=True)
     totals: Counter = Counter(
         clicks=clicks.filter(is_bot=False).count(),
         unique_clicks=clicks.filter(is_bot=False).values("outbound_id").distinct().count(),
         bot_clicks=clicks.filter(is_bot=True).count(),
         opt_outs=OptOutAttribution.objects.filter(message_id=message_id).count(),
+        replies=ReplyAttribution.objects.filter(message_id=message_id).count(),
     )
     return totals
 
@@ -171,6 +173,10 @@ def _buckets_rebuild(message: SmsMessage, pending: list[OutboundEvent]) -> None:
         "opted_out_at", flat=True
     ):
         add(opted_out_at, {"opt_outs": 1})
+    for replied_at in ReplyAttribution.objects.filter(message=message).values_list(
+        "replied_at", flat=True
+    ):
+        add(replied_at, {"replies": 1})
 
     def counters(counter: Counter) -> dict[str, int]:
         return {name: counter.get(name, 0) for name in COUNTERS}

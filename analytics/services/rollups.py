@@ -5,7 +5,7 @@ One run, in one transaction:
 
 1. take the rollup lock (one run at a time, so two runs never double count a unique click or
    deadlock on the same rollup rows);
-2. read a batch of outbound status changes, unrolled clicks and opt-outs;
+2. read a batch of outbound status changes, unrolled clicks, opt-outs and replies;
 3. turn them into counter deltas per message, per hour and per day (in the account's zone);
 4. add the deltas with `INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n`;
 5. delete the consumed events and mark the clicks rolled up.
@@ -36,6 +36,8 @@ from analytics.models import (
     OptOutAttribution,
     OptOutEvent,
     OutboundEvent,
+    ReplyAttribution,
+    ReplyEvent,
 )
 from messaging.models import LinkClick, OutboundMessage, OutboundStatus, SmsMessage
 
@@ -44,7 +46,8 @@ logger = logging.getLogger(__name__)
 APPLY_BATCH = 5000
 APPLY_SCHEDULED_KEY = "analytics:rollups-scheduled"
 APPLY_DELAY_SECONDS = 1.0
-# An opt-out counts against the last text the phone got, if it came within this long before.
+# An opt-out (or a reply) counts against the last text the phone got (from the number it wrote
+# to), if it came within this long before.
 ATTRIBUTION_WINDOW = dt.timedelta(days=7)
 # pg_advisory_xact_lock key shared by the rollup and the drift check ("rlup").
 LOCK_KEY = 0x726C7570
@@ -250,6 +253,46 @@ def _opt_outs_attribute(events: list[OptOutEvent]) -> list[OptOutAttribution]:
     return found
 
 
+def _replies_attribute(events: list[ReplyEvent]) -> list[ReplyAttribution]:
+    """The text each reply answers: the last campaign or workflow text that phone got from the
+    number it wrote to, within the window; one attribution per reply."""
+    found: list[ReplyAttribution] = []
+    for event in events:
+        row = (
+            OutboundMessage.objects.filter(
+                account_id=event.account_id,
+                to_phone=event.from_phone,
+                sender__e164=event.to_phone,
+                message__isnull=False,
+                kind__in=(OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW),
+                sent_at__lte=event.occurred_at,
+                sent_at__gte=event.occurred_at - ATTRIBUTION_WINDOW,
+            )
+            .order_by("-sent_at")
+            .values("id", "message_id")
+            .first()
+        )
+        if row is not None:
+            found.append(
+                ReplyAttribution(
+                    account_id=event.account_id,
+                    message_id=row["message_id"],
+                    message_sid=event.message_sid,
+                    outbound_id=row["id"],
+                    phone_e164=event.from_phone,
+                    replied_at=event.occurred_at,
+                )
+            )
+    if found:
+        already = set(
+            ReplyAttribution.objects.filter(
+                message_sid__in=[a.message_sid for a in found]
+            ).values_list("message_sid", flat=True)
+        )
+        found = [a for a in found if a.message_sid not in already]
+    return found
+
+
 def rollups_apply(*, limit: int = APPLY_BATCH) -> int:
     """Fold one batch of events, clicks and opt-outs into the rollups; how many were consumed
     (0 also when another run holds the lock: it will take these)."""
@@ -264,14 +307,17 @@ def rollups_apply(*, limit: int = APPLY_BATCH) -> int:
             .values_list("id", "message_id", "outbound_id", "clicked_at", "is_bot")[:limit]
         )
         opt_out_events = list(OptOutEvent.objects.order_by("id")[:limit])
-        if not (events or clicks or opt_out_events):
+        reply_events = list(ReplyEvent.objects.order_by("id")[:limit])
+        if not (events or clicks or opt_out_events or reply_events):
             return 0
         attributions = _opt_outs_attribute(opt_out_events)
+        replies = _replies_attribute(reply_events) if reply_events else []
         deltas = Deltas(
             messages_info(
                 [e.message_id for e in events]
                 + [c[1] for c in clicks]
                 + [a.message_id for a in attributions]
+                + [r.message_id for r in replies]
             )
         )
         for event in events:
@@ -286,9 +332,15 @@ def rollups_apply(*, limit: int = APPLY_BATCH) -> int:
         OptOutAttribution.objects.bulk_create(
             [a for a in attributions if a.message_id in deltas.messages]
         )
+        for reply in replies:
+            deltas.add(reply.message_id, reply.replied_at, {"replies": 1})
+        ReplyAttribution.objects.bulk_create(
+            [r for r in replies if r.message_id in deltas.messages]
+        )
         deltas_write(deltas, now=timezone.now())
         OutboundEvent.objects.filter(id__in=[e.id for e in events]).delete()
         OptOutEvent.objects.filter(id__in=[e.id for e in opt_out_events]).delete()
+        ReplyEvent.objects.filter(id__in=[e.id for e in reply_events]).delete()
         if clicks:
             with connection.cursor() as cursor:
                 # One array parameter rather than 5,000 placeholders: parsing those costs more
@@ -298,7 +350,7 @@ def rollups_apply(*, limit: int = APPLY_BATCH) -> int:
                     + _id_in("id"),
                     [True, *_id_params([c[0] for c in clicks])],
                 )
-    return len(events) + len(clicks) + len(opt_out_events)
+    return len(events) + len(clicks) + len(opt_out_events) + len(reply_events)
 
 
 def _clicks_add(deltas: Deltas, clicks: list[tuple]) -> None:

@@ -13,6 +13,7 @@ from analytics.models import (
     MessageStats,
     OptOutAttribution,
     OutboundEvent,
+    ReplyAttribution,
 )
 from analytics.services import drift, rollups
 from messaging.models import LinkClick, OutboundMessage
@@ -31,6 +32,7 @@ EXPECTED = {
     "unique_clicks": 2,
     "bot_clicks": 1,
     "opt_outs": 1,
+    "replies": 0,
 }
 
 
@@ -49,6 +51,7 @@ def raw_counts(message) -> dict[str, int]:
         "unique_clicks": human.values("outbound_id").distinct().count(),
         "bot_clicks": LinkClick.objects.filter(message=message, is_bot=True).count(),
         "opt_outs": OptOutAttribution.objects.filter(message=message).count(),
+        "replies": ReplyAttribution.objects.filter(message=message).count(),
     }
 
 

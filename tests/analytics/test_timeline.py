@@ -7,12 +7,17 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.db import connection
 
+from analytics.models import MessageStats
+from analytics.services import drift, rollups
 from contacts import selectors as contact_selectors
 from contacts.models import EngagementKind
 from messaging.models import LinkClick, OutboundMessage
-from tests.analytics.helpers import BODY, NOON_NEW_YORK, click, send
+from messaging.services.inbound import inbound_receive
+from registration.models import PhoneNumber
+from tests.analytics.helpers import BODY, NOON_NEW_YORK, campaign_with_results, click, send
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +49,47 @@ def test_a_contacts_clicks_are_found_through_an_index(sending, postgresql):
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "click_contact" in plan, plan
+
+
+def reply(sending, phone: str, body: str, sid: str, *, to: str = "") -> None:
+    inbound_receive(
+        account_sid=settings.TWILIO_ACCOUNT_SID,
+        message_sid="SM" + sid * 32,
+        from_phone=phone,
+        to_phone=to or sending.sender.e164,
+        body=body,
+    )
+
+
+def test_replies_count_for_the_last_text_and_link_to_it_on_the_timeline(
+    sending, emulator, client, bob_client
+):
+    message, rows, contacts = campaign_with_results(sending, client)
+    ann, bo = rows["Ann"].to_phone, rows["Bo"].to_phone
+    other_number = PhoneNumber.objects.create(account=sending.account, e164="+14155550177")
+    with time_machine.travel(NOON_NEW_YORK + dt.timedelta(hours=1), tick=False):
+        reply(sending, ann, "Love it! Is the blue one back?", "1")
+        reply(sending, ann, "Size M please", "2")
+        reply(sending, bo, "HELP", "3")  # a keyword, not a reply
+        reply(sending, bo, "Hi", "4", to=other_number.e164)  # that number never texted Bo
+    with time_machine.travel(NOON_NEW_YORK + dt.timedelta(days=8), tick=False):
+        reply(sending, rows["Di"].to_phone, "Late thanks", "5")  # a week after the text
+    rollups.rollups_apply_all()
+
+    stats = MessageStats.objects.get(message=message)
+    assert stats.replies == 2
+    page = bob_client.get(f"/analytics/messages/{message.public_id}/").content.decode()
+    assert 'id="kpi-replies">2<' in page
+    assert drift.message_rollup_check(message=message).drifted is False
+
+    timeline = contact_selectors.contact_timeline(account=sending.account, contact=contacts["Ann"])
+    replies = [item for item in timeline if item.kind == EngagementKind.SMS_REPLY]
+    assert len(replies) == 2
+    assert {item.link_url for item in replies} == {f"/analytics/messages/{message.public_id}/"}
+    late = contact_selectors.contact_timeline(account=sending.account, contact=contacts["Di"])
+    [late_reply] = [item for item in late if item.kind == EngagementKind.SMS_REPLY]
+    assert late_reply.link_url == ""
+    contact_page = bob_client.get(f"/contacts/{contacts['Ann'].public_id}/").content.decode()
+    assert f'<a href="/analytics/messages/{message.public_id}/">Replied: Size M please' in (
+        contact_page
+    )
