@@ -65,6 +65,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: lets short links (only) through on verified branded link domains, which
+    # ALLOWED_HOSTS doesn't list, before anything below asks for the host.
+    "messaging.middleware.LinkDomainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

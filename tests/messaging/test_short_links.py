@@ -362,3 +362,86 @@ def test_the_scheme_defaults_to_http_only_for_make_runs_own_host(environ, scheme
         cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
     )
     assert found.stdout.strip() == scheme
+
+
+# Branded link domains that ALLOWED_HOSTS doesn't list ----------------------------------------
+
+
+@pytest.fixture
+def branded(sending):
+    """A sender whose verified branded domain go.acme.test is not in ALLOWED_HOSTS."""
+    from messaging.middleware import link_hosts
+
+    link_hosts.forget()
+    sending.sender.link_domain = "go.acme.test"
+    sending.sender.link_domain_verified = True
+    sending.sender.save()
+    yield sending
+    link_hosts.forget()
+
+
+def test_a_verified_branded_domain_serves_its_short_links_and_nothing_else(
+    branded, client, settings
+):
+    from messaging.middleware import link_hosts
+
+    assert "go.acme.test" not in settings.ALLOWED_HOSTS
+    mia = branded.contact("Mia", phone="+12125550101")
+    message = fanned_out(branded)
+    code = codes_of(OutboundMessage.objects.get(message=message))[0]
+
+    response = click(client, code, host="go.acme.test")
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).netloc == "shop.example.com"
+    assert LinkClick.objects.get().contact_id == mia.pk
+    assert click(client, code, host="GO.ACME.TEST.").status_code == 302
+    # The rest of the app stays closed on that host, as on any host Django doesn't know.
+    for path in ("/", "/login/", "/analytics/", "/api/v1/me", "/abcdefghi", f"/{code}/"):
+        assert client.get(path, HTTP_HOST="go.acme.test").status_code == 400, path
+    assert click(client, code, host="go.unknown.test").status_code == 400
+    # A domain no longer verified is no longer served.
+    branded.sender.link_domain_verified = False
+    branded.sender.save()
+    link_hosts.forget()
+    assert click(client, code, host="go.acme.test").status_code == 400
+    assert LinkClick.objects.count() == 2
+
+
+def test_a_branded_short_link_over_http_is_sent_to_https(branded, client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    branded.contact("Mia", phone="+12125550101")
+    message = fanned_out(branded)
+    code = codes_of(OutboundMessage.objects.get(message=message))[0]
+    response = click(client, code, host="go.acme.test")
+    assert response.status_code == 301
+    assert response["Location"] == f"https://go.acme.test/{code}"
+    response = click(client, code, host="go.acme.test", HTTP_X_FORWARDED_PROTO="https")
+    assert response.status_code == 302 and LinkClick.objects.count() == 1
+
+
+def test_the_link_hosts_are_cached_and_a_new_domain_works_within_seconds(
+    branded, django_assert_num_queries
+):
+    from messaging.middleware import _LinkHosts
+
+    now = [1000.0]
+    hosts = _LinkHosts(clock=lambda: now[0])
+    assert hosts.known("go.acme.test")
+    with django_assert_num_queries(0):
+        assert hosts.known("go.acme.test")
+        assert not hosts.known("go.new.test")  # junk hosts can't cost a query each
+    PhoneNumber = type(branded.sender)
+    PhoneNumber.objects.create(
+        account=branded.account,
+        e164="+14155550123",
+        link_domain="go.new.test",
+        link_domain_verified=True,
+    )
+    now[0] += 6
+    assert hosts.known("go.new.test")
+    PhoneNumber.objects.filter(link_domain="go.new.test").update(link_domain_verified=False)
+    now[0] += 60
+    with django_assert_num_queries(0):
+        assert hosts.known("go.new.test")
+    now[0] += 300
+    assert not hosts.known("go.new.test")
