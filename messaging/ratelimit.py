@@ -54,13 +54,14 @@ redis.call('SET', key, string.format('%.0f', new_tat),
 return {math.floor(slot), math.floor(now)}
 """
 
-# Count one message against a daily cap: returns the new count, or -1 when the cap is reached.
+# Count up to ARGV[2] messages against a daily cap of ARGV[1]: returns how many fit.
 DAILY_TAKE = """
 local count = tonumber(redis.call('GET', KEYS[1]) or '0')
-if count >= tonumber(ARGV[1]) then return -1 end
-count = redis.call('INCR', KEYS[1])
+local granted = math.min(tonumber(ARGV[2]), tonumber(ARGV[1]) - count)
+if granted <= 0 then return 0 end
+redis.call('INCRBY', KEYS[1], granted)
 redis.call('EXPIRE', KEYS[1], 172800)
-return count
+return granted
 """
 
 # T-Mobile counts its daily cap per calendar day in US Pacific time.
@@ -183,20 +184,20 @@ class SenderRateLimiter:
         if delay > 0:
             time.sleep(delay)
 
-    def take_daily(self, sender_key: str, *, cap: int, now: dt.datetime) -> bool:
-        """Count one message against the sender's carrier day; False once the cap is reached."""
+    def take_daily(self, sender_key: str, *, cap: int, now: dt.datetime, count: int = 1) -> int:
+        """Count up to `count` messages against the sender's carrier day; returns how many fit
+        under the cap (0 once it is reached). A wave is counted in one call."""
         day = now.astimezone(CARRIER_DAY_ZONE).date().isoformat()
         key = f"daily:{sender_key}:{day}"
         if self._daily is not None:
             try:
-                return int(self._daily(keys=[key], args=[cap])) >= 0
+                return int(self._daily(keys=[key], args=[cap, count]))
             except redis.RedisError:
                 logger.warning("daily cap: Redis unavailable, counting in-process", exc_info=True)
-        count = self._local_counts.get(key, 0)
-        if count >= cap:
-            return False
-        self._local_counts[key] = count + 1
-        return True
+        taken = self._local_counts.get(key, 0)
+        granted = max(0, min(count, cap - taken))
+        self._local_counts[key] = taken + granted
+        return granted
 
 
 def next_carrier_day(now: dt.datetime) -> dt.datetime:

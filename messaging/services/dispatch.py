@@ -56,9 +56,11 @@ SEND_THREADS = 8
 # Waves handed to the send threads and not yet recorded: each is checked just before its own
 # first slot, so more in flight means more room for slow answers, not staler checks.
 SEND_WAVES_IN_FLIGHT = 4
-# A wave is the rows whose slots fall within about this long: consent and the message's status
-# are read once per wave, so a STOP or a pause is at most this far from the texts it stops.
+# A wave is the rows whose slots fall within about this long (at most WAVE_MAX rows): consent
+# and the message's status are read once per wave, so a STOP or a pause is at most this far
+# from the texts it stops, and at high rates the checks cost a few queries per 0.1 s.
 WAVE_SECONDS = 0.1
+WAVE_MAX = 24
 # The check after a wave's slot has come is started this much early (its own last duration,
 # capped), so the first text of the wave leaves on its slot rather than after the queries.
 CHECK_LEAD_MAX_SECONDS = 0.05
@@ -443,7 +445,7 @@ class _SenderRun:
         self.windows = SendWindows()
         self.queue: deque[OutboundMessage] = deque()
         self.spacing = slot_spacing(sender.messages_per_second)
-        self.wave_size = max(1, min(SEND_THREADS, math.ceil(WAVE_SECONDS / self.spacing)))
+        self.wave_size = max(1, min(WAVE_MAX, math.ceil(WAVE_SECONDS / self.spacing)))
         self.check_lead = 0.0
         self.daily_cap_reached = False
 
@@ -451,7 +453,7 @@ class _SenderRun:
         sent = 0
         in_flight: deque[list[Future]] = deque()
         # Each row waits for its own slot in its thread: a thread for every row in flight.
-        with ThreadPoolExecutor(max_workers=SEND_THREADS * SEND_WAVES_IN_FLIGHT) as pool:
+        with ThreadPoolExecutor(max_workers=self.wave_size * SEND_WAVES_IN_FLIGHT) as pool:
             while True:
                 wave = self._next_wave()
                 if wave:
@@ -502,20 +504,19 @@ class _SenderRun:
             now = timezone.now()
             wave = [self.queue.popleft() for _ in range(min(self.wave_size, len(self.queue)))]
             wave = self._quiet_hours_defer(wave, now=now)
-            for index in range(len(wave)):
-                if not self.limiter.take_daily(
-                    self.sender.e164, cap=self.sender.tmobile_daily_cap, now=now
-                ):
-                    _defer(
-                        [*wave[index:], *self.queue],
-                        until=next_carrier_day(now),
-                        reason="daily_cap",
-                        windows=self.windows,
-                    )
-                    self.queue.clear()
-                    self.daily_cap_reached = True
-                    wave = wave[:index]
-                    break
+            fits = self.limiter.take_daily(
+                self.sender.e164, cap=self.sender.tmobile_daily_cap, now=now, count=len(wave)
+            )
+            if fits < len(wave):
+                _defer(
+                    [*wave[fits:], *self.queue],
+                    until=next_carrier_day(now),
+                    reason="daily_cap",
+                    windows=self.windows,
+                )
+                self.queue.clear()
+                self.daily_cap_reached = True
+                wave = wave[:fits]
             if not wave:
                 continue
             slots = self.limiter.wait_for_slot(

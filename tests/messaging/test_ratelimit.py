@@ -48,11 +48,13 @@ def test_daily_cap_counts_per_carrier_day(redis_url):
     limiter = SenderRateLimiter(redis_url=redis_url)
     key = f"cap-{uuid.uuid4()}"
     now = dt.datetime(2026, 6, 1, 18, 0, tzinfo=dt.UTC)
-    assert [limiter.take_daily(key, cap=3, now=now) for _ in range(4)] == [True, True, True, False]
+    assert [limiter.take_daily(key, cap=3, now=now) for _ in range(2)] == [1, 1]
+    assert limiter.take_daily(key, cap=3, now=now, count=8) == 1  # a wave: only one more fits
+    assert limiter.take_daily(key, cap=3, now=now) == 0
     # The cap resets at midnight Pacific time.
     tomorrow = next_carrier_day(now)
     assert tomorrow == dt.datetime(2026, 6, 2, 7, 0, tzinfo=dt.UTC)
-    assert limiter.take_daily(key, cap=3, now=tomorrow) is True
+    assert limiter.take_daily(key, cap=3, now=tomorrow) == 1
 
 
 def test_redis_going_away_mid_send_falls_back_to_limiting_in_process():
