@@ -1,7 +1,8 @@
 FROM node:20-bookworm-slim AS assets
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund --loglevel=error
+# The build bundles the segment calculator for the composer (build/static, served as static/build/).
+RUN npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
@@ -11,6 +12,7 @@ COPY pyproject.toml ./
 RUN pip install --no-cache-dir .
 COPY . .
 COPY --from=assets /app/node_modules ./node_modules
+COPY --from=assets /app/build ./build
 RUN DEBUG=false SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput
 EXPOSE 8000
 CMD ["gunicorn", "smsapp.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4"]

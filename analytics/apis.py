@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from analytics import selectors
 from analytics.views import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS
 from messaging.models import SmsMessage
+from messaging.selectors import SEND_METHODS, campaigns, message_owners
 from smsapp.rest import IsAccountMember
 from smsapp.tenancy import get_for_account
 
@@ -143,13 +144,19 @@ class MessageRecipientsApi(APIView):
 
 
 class AnalyticsOverviewApi(APIView):
-    """The account's totals, rates, funnel, days and campaigns in a date range."""
+    """The account's totals, rates, funnel, days, campaigns and send methods in a date range,
+    for one campaign, send method or user when asked."""
 
     permission_classes = [IsAccountMember]
 
     class FilterSerializer(serializers.Serializer):
         start = serializers.DateField(required=False)
         end = serializers.DateField(required=False)
+        campaign = serializers.CharField(required=False, max_length=40)
+        method = serializers.ChoiceField(choices=list(SEND_METHODS), required=False)
+        owner = serializers.CharField(
+            required=False, max_length=40, help_text="A member's id (a membership)"
+        )
 
         def validate(self, attrs):
             start, end = attrs.get("start"), attrs.get("end")
@@ -172,11 +179,15 @@ class AnalyticsOverviewApi(APIView):
         funnel = FunnelStepSerializer(many=True)
         series = SeriesSerializer()
         campaigns = serializers.ListField(child=serializers.DictField())
+        methods = serializers.ListField(child=serializers.DictField())
 
     @extend_schema(
         parameters=[
             OpenApiParameter("start", dt.date, description="First day (default: 30 days ago)"),
             OpenApiParameter("end", dt.date, description="Last day (default: today)"),
+            OpenApiParameter("campaign", str, description="A campaign's id"),
+            OpenApiParameter("method", str, description=", ".join(SEND_METHODS)),
+            OpenApiParameter("owner", str, description="A member's id: that user's messages"),
         ],
         responses=OutputSerializer,
     )
@@ -190,7 +201,26 @@ class AnalyticsOverviewApi(APIView):
         )
         if start > end:
             raise exceptions.ValidationError({"start": ["The start is after the end."]})
-        data = selectors.account_overview(account=request.account, start=start, end=end)
+        filters = filters.validated_data
+        campaign_id = owner_id = None
+        if filters.get("campaign"):
+            campaign = campaigns(account=request.account).filter(public_id=filters["campaign"])
+            campaign_id = campaign.values_list("pk", flat=True).first()
+            if campaign_id is None:
+                raise exceptions.ValidationError({"campaign": ["No such campaign."]})
+        if filters.get("owner"):
+            owner = message_owners(account=request.account).filter(public_id=filters["owner"])
+            owner_id = owner.values_list("user_id", flat=True).first()
+            if owner_id is None:
+                raise exceptions.ValidationError({"owner": ["No such member."]})
+        data = selectors.account_overview(
+            account=request.account,
+            start=start,
+            end=end,
+            campaign_id=campaign_id,
+            method=filters.get("method", ""),
+            owner_id=owner_id,
+        )
         return Response(
             self.OutputSerializer(
                 {
@@ -201,6 +231,7 @@ class AnalyticsOverviewApi(APIView):
                     "funnel": data.funnel,
                     "series": data.series.as_dict(),
                     "campaigns": data.campaigns,
+                    "methods": data.methods,
                 }
             ).data
         )

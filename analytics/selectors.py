@@ -27,6 +27,7 @@ from contacts import selectors as contact_selectors
 from contacts.models import Contact, EngagementKind
 from contacts.selectors import TimelineItem
 from messaging.models import LinkClick, OutboundMessage, OutboundStatus, SmsMessage
+from messaging.selectors import SEND_METHODS
 from messaging.services.audience import NOT_SENT_REASONS
 from smsapp.models import Account
 
@@ -331,23 +332,51 @@ class Overview:
     funnel: list[dict]
     series: Series
     campaigns: list[dict]
+    # By send method (messaging.selectors.SEND_METHODS), every method listed, in that order.
+    methods: list[dict] = field(default_factory=list)
 
 
 def _day_stats(
-    *, account: Account, start: dt.date, end: dt.date, campaign_id: int | None = None
+    *,
+    account: Account,
+    start: dt.date,
+    end: dt.date,
+    campaign_id: int | None = None,
+    method: str = "",
+    owner_id: int | None = None,
 ) -> QuerySet[MessageDayStats]:
+    """The account's per-message-day rows in the range, of the messages the filters name (a
+    join to the message row each day row belongs to; no outbound row is read)."""
     queryset = MessageDayStats.objects.filter(account=account, day__gte=start, day__lte=end)
     if campaign_id is not None:
         queryset = queryset.filter(message__campaign_id=campaign_id)
+    if method in SEND_METHODS:
+        queryset = queryset.filter(message__schedule_kind__in=SEND_METHODS[method][1])
+    if owner_id is not None:
+        queryset = queryset.filter(message__owner_id=owner_id)
     return queryset
 
 
 def account_overview(
-    *, account: Account, start: dt.date, end: dt.date, campaign_id: int | None = None
+    *,
+    account: Account,
+    start: dt.date,
+    end: dt.date,
+    campaign_id: int | None = None,
+    method: str = "",
+    owner_id: int | None = None,
 ) -> Overview:
     """What happened in the date range (the account's days): totals, rates, funnel, by day,
-    by campaign. Read from the per-message-day rollup only."""
-    days = _day_stats(account=account, start=start, end=end, campaign_id=campaign_id)
+    by campaign and by send method, for the messages of a campaign, a send method and an owner
+    when given. Read from the per-message-day rollup only."""
+    days = _day_stats(
+        account=account,
+        start=start,
+        end=end,
+        campaign_id=campaign_id,
+        method=method,
+        owner_id=owner_id,
+    )
     sums = {name: Sum(name) for name in COUNTERS}
     totals = {name: value or 0 for name, value in days.aggregate(**sums).items()}
     names = ("sent", "delivered", "clicks", "unique_clicks", "opt_outs")
@@ -367,7 +396,19 @@ def account_overview(
                 "rates": rates(counters),
             }
         )
-    return Overview(start, end, totals, rates(totals), funnel(totals), series, campaigns)
+    by_kind = {
+        row["message__schedule_kind"]: row
+        for row in days.values("message__schedule_kind").annotate(**sums).order_by()
+    }
+    methods = []
+    for key, (label, kinds) in SEND_METHODS.items():
+        counters = {
+            name: sum(by_kind.get(kind, {}).get(name) or 0 for kind in kinds) for name in COUNTERS
+        }
+        methods.append(
+            {"method": key, "label": label, "counters": counters, "rates": rates(counters)}
+        )
+    return Overview(start, end, totals, rates(totals), funnel(totals), series, campaigns, methods)
 
 
 def sms_timeline(
@@ -379,16 +420,19 @@ def sms_timeline(
     before: tuple[dt.datetime, str] | None = None,
 ) -> list[TimelineItem]:
     """A contact's texts as timeline items: sent, delivered (or not) and clicked, each linking
-    to the message's performance page. Read from the outbound and click tables themselves, as
-    consent changes are read from the ledger, rather than copied into engagements."""
+    to the message's performance page (a one-to-one text, to its inbox thread). Read from the
+    outbound and click tables themselves, as consent changes are read from the ledger, rather
+    than copied into engagements."""
     items: list[TimelineItem] = []
     rows: list[OutboundMessage] = []
     if kinds:
-        queryset = OutboundMessage.objects.filter(
-            contact=contact,
-            account=account,
-            message__isnull=False,
-            kind__in=(OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW),
+        queryset = OutboundMessage.objects.filter(contact=contact, account=account).filter(
+            Q(
+                message__isnull=False,
+                kind__in=(OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW),
+            )
+            # One-to-one texts (inbox replies, keyword answers) have no message.
+            | Q(kind=OutboundMessage.Kind.REPLY)
         )
         if before is not None:
             queryset = queryset.filter(created_at__lte=before[0])
@@ -397,6 +441,9 @@ def sms_timeline(
             .only(
                 "id",
                 "message_id",
+                "kind",
+                "sender_id",
+                "body",
                 "status",
                 "error_code",
                 "sent_at",
@@ -408,15 +455,16 @@ def sms_timeline(
             .order_by("-created_at")[:limit]
         )
     clicks: list[tuple] = []
-    if EngagementKind.SMS_CLICKED in kinds and rows:
-        # Through the texts' ids (the click table's outbound index): an index on clicks by
-        # contact would cost every tap of the redirect one more index write.
+    if EngagementKind.SMS_CLICKED in kinds:
+        # The contact's own clicks, newest first (index click_contact), whichever text they
+        # were on: a click today on last month's text is today's news.
+        click_rows = LinkClick.objects.filter(contact=contact, account=account, is_bot=False)
+        if before is not None:
+            click_rows = click_rows.filter(clicked_at__lte=before[0])
         clicks = list(
-            LinkClick.objects.filter(
-                outbound_id__in=[r.id for r in rows], account=account, is_bot=False
-            )
-            .order_by("-clicked_at")
-            .values_list("id", "message_id", "clicked_at", "position")[:limit]
+            click_rows.order_by("-clicked_at").values_list(
+                "id", "message_id", "clicked_at", "position"
+            )[:limit]
         )
     message_ids = {r.message_id for r in rows} | {c[1] for c in clicks}
     names = dict(
@@ -431,11 +479,28 @@ def sms_timeline(
     def link(message_id: int) -> str:
         return reverse("analytics:message", args=[names[message_id]])
 
+    from django.utils.text import Truncator
+
+    from registration.models import PhoneNumber
+
+    # A one-to-one text links to its conversation in the inbox.
+    threads = {
+        pk: reverse("messaging:thread", args=[contact.public_id, public_id])
+        for pk, public_id in PhoneNumber.objects.filter(
+            account=account, pk__in={r.sender_id for r in rows if r.message_id is None}
+        ).values_list("pk", "public_id")
+    }
     for row in rows:
-        if row.message_id not in names:
+        if row.message_id is None:
+            title = Truncator(" ".join(row.body.split())).chars(80)
+            href = threads.get(row.sender_id, "")
+            data = {"phone": row.to_phone, "status": row.status, "one_to_one": True}
+        elif row.message_id not in names:
             continue
-        title = titles[row.message_id]
-        data = {"message": names[row.message_id], "phone": row.to_phone, "status": row.status}
+        else:
+            title = titles[row.message_id]
+            href = link(row.message_id)
+            data = {"message": names[row.message_id], "phone": row.to_phone, "status": row.status}
         if row.sent_at and EngagementKind.SMS_SENT in kinds:
             items.append(
                 TimelineItem(
@@ -444,7 +509,7 @@ def sms_timeline(
                     row.sent_at,
                     f"Sent “{title}” to {row.to_phone}",
                     data,
-                    link(row.message_id),
+                    href,
                 )
             )
         if EngagementKind.SMS_DELIVERED in kinds and row.status_updated_at:
@@ -466,7 +531,7 @@ def sms_timeline(
                     row.status_updated_at,
                     summary,
                     {**data, "delivered": row.status == OutboundStatus.DELIVERED},
-                    link(row.message_id),
+                    href,
                 )
             )
     for click_id, message_id, clicked_at, position in clicks:

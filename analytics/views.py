@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -16,6 +17,7 @@ from analytics import selectors
 from analytics.selectors import SERIES_LABELS
 from contacts.csvfiles import csv_stream
 from messaging.models import SmsMessage
+from messaging.selectors import SEND_METHODS, message_owners
 from messaging.selectors import campaigns as campaigns_of
 from messaging.services import message_actions
 from smsapp.tenancy import account_required, get_for_account
@@ -247,10 +249,46 @@ def date_range(request: HttpRequest, today: dt.date) -> tuple[dt.date, dt.date, 
     return start, end, errors
 
 
+def _breakdown_rows(rows: list[dict], label: str) -> list[list]:
+    """A by-campaign or by-method table as CSV rows (see BREAKDOWN_HEADER)."""
+    return [
+        [
+            row[label],
+            row["counters"]["sent"],
+            row["counters"]["delivered"],
+            row["counters"]["undelivered"] + row["counters"]["failed"],
+            row["counters"]["clicks"],
+            row["counters"]["unique_clicks"],
+            row["counters"]["opt_outs"],
+            row["rates"]["delivery_rate"],
+            row["rates"]["click_rate"],
+            row["rates"]["opt_out_rate"],
+        ]
+        for row in rows
+    ]
+
+
+BREAKDOWN_HEADER = ["Sent", "Delivered", "Not delivered", "Clicks", "Unique clicks", "Opt-outs"]
+BREAKDOWN_HEADER += ["Delivery rate %", "Click rate %", "Opt-out rate %"]
+
+
+def _breakdown_chart(rows: list[dict], label: str) -> dict:
+    return {
+        "type": "bar",
+        "labels": [row[label] for row in rows],
+        "datasets": [
+            {"label": "Delivered", "data": [r["counters"]["delivered"] for r in rows]},
+            {"label": "Unique clicks", "data": [r["counters"]["unique_clicks"] for r in rows]},
+            {"label": "Opt-outs", "data": [r["counters"]["opt_outs"] for r in rows]},
+        ],
+    }
+
+
 @require_GET
 @account_required
 def overview(request: HttpRequest) -> HttpResponse:
-    """The Analyze tab: a date range, totals and rates, funnel, trends, by campaign."""
+    """The Analyze tab: a date range, totals and rates, funnel, trends, by campaign and by send
+    method; filtered by campaign, send method and the user who owns the messages."""
     account = request.account
     today = timezone.now().astimezone(ZoneInfo(account.time_zone)).date()
     start, end, errors = date_range(request, today)
@@ -258,57 +296,59 @@ def overview(request: HttpRequest) -> HttpResponse:
     campaign = next(
         (c for c in campaign_choices if c.public_id == request.GET.get("campaign", "")), None
     )
+    method = request.GET.get("method", "")
+    method = method if method in SEND_METHODS else ""
+    owner_choices = list(message_owners(account=account))
+    owner = next((m for m in owner_choices if m.public_id == request.GET.get("owner", "")), None)
     data = selectors.account_overview(
-        account=account, start=start, end=end, campaign_id=campaign.pk if campaign else None
+        account=account,
+        start=start,
+        end=end,
+        campaign_id=campaign.pk if campaign else None,
+        method=method,
+        owner_id=owner.user_id if owner else None,
     )
     export = request.GET.get("export", "")
     if export == "series":
         header = ["Day", *(SERIES_LABELS[name] for name in data.series.names)]
         return _csv_response(f"sms-over-time-{start}-{end}.csv", header, data.series.table())
     if export == "campaigns":
-        header = ["Campaign", "Sent", "Delivered", "Not delivered", "Clicks", "Unique clicks"]
-        header += ["Opt-outs", "Delivery rate %", "Click rate %", "Opt-out rate %"]
-        rows = [
-            [
-                row["campaign"],
-                row["counters"]["sent"],
-                row["counters"]["delivered"],
-                row["counters"]["undelivered"] + row["counters"]["failed"],
-                row["counters"]["clicks"],
-                row["counters"]["unique_clicks"],
-                row["counters"]["opt_outs"],
-                row["rates"]["delivery_rate"],
-                row["rates"]["click_rate"],
-                row["rates"]["opt_out_rate"],
-            ]
-            for row in data.campaigns
-        ]
-        return _csv_response(f"sms-by-campaign-{start}-{end}.csv", header, rows)
+        rows = _breakdown_rows(data.campaigns, "campaign")
+        return _csv_response(
+            f"sms-by-campaign-{start}-{end}.csv", ["Campaign", *BREAKDOWN_HEADER], rows
+        )
+    if export == "methods":
+        rows = _breakdown_rows(data.methods, "label")
+        return _csv_response(
+            f"sms-by-send-method-{start}-{end}.csv", ["Send method", *BREAKDOWN_HEADER], rows
+        )
+    # Every export link carries the filters on screen, so a CSV holds what the charts show.
+    filters = {"start": start.isoformat(), "end": end.isoformat()}
+    if campaign is not None:
+        filters["campaign"] = campaign.public_id
+    if method:
+        filters["method"] = method
+    if owner is not None:
+        filters["owner"] = owner.public_id
     context = {
         "data": data,
         "errors": errors,
         "campaigns": campaign_choices,
         "campaign": campaign,
+        "methods": {key: label for key, (label, _) in SEND_METHODS.items()},
+        "method": method,
+        "owners": owner_choices,
+        "owner": owner,
+        "series_csv": "?" + urlencode({**filters, "export": "series"}),
+        "campaigns_csv": "?" + urlencode({**filters, "export": "campaigns"}),
+        "methods_csv": "?" + urlencode({**filters, "export": "methods"}),
         "engagement_chart": _series_chart(
             data.series, ("sent", "delivered", "clicks", "unique_clicks")
         ),
         "opt_out_chart": _series_chart(data.series, ("opt_outs",)),
         "funnel_chart": _funnel_chart(data.funnel),
-        "campaign_chart": {
-            "type": "bar",
-            "labels": [row["campaign"] for row in data.campaigns],
-            "datasets": [
-                {
-                    "label": "Delivered",
-                    "data": [r["counters"]["delivered"] for r in data.campaigns],
-                },
-                {
-                    "label": "Unique clicks",
-                    "data": [r["counters"]["unique_clicks"] for r in data.campaigns],
-                },
-                {"label": "Opt-outs", "data": [r["counters"]["opt_outs"] for r in data.campaigns]},
-            ],
-        },
+        "campaign_chart": _breakdown_chart(data.campaigns, "campaign"),
+        "method_chart": _breakdown_chart(data.methods, "label"),
         "series_header": ["Day", *(SERIES_LABELS[name] for name in data.series.names)],
     }
     return render(request, "analytics/overview.html", context)

@@ -46,4 +46,7 @@ urlpatterns = [
     path("imports", apis.ImportListApi.as_view(), name="api_import_list"),
     path("imports/create", apis.ImportCreateApi.as_view(), name="api_import_create"),
     path("imports/<str:import_id>", apis.ImportDetailApi.as_view(), name="api_import_detail"),
+    path(
+        "imports/<str:import_id>/report", apis.ImportReportApi.as_view(), name="api_import_report"
+    ),
 ]

@@ -8,11 +8,13 @@ import json
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.http import FileResponse, Http404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -27,6 +29,7 @@ from contacts.models import (
     ListKind,
     PropertyType,
 )
+from contacts.services.imports import contact_import_create_and_start
 from smsapp.models import User
 from smsapp.rest import CreatedCursorPagination
 from smsapp.tenancy import get_for_account
@@ -516,9 +519,10 @@ class ImportOutputSerializer(serializers.Serializer):
     finished_at = serializers.DateTimeField()
 
     def get_report_url(self, contact_import) -> str | None:
+        # The API's own route, so the token that started the import can fetch its report.
         if not contact_import.report:
             return None
-        return reverse("contacts:import_report", args=[contact_import.public_id])
+        return reverse("api_import_report", args=[contact_import.public_id])
 
 
 class ImportListApi(APIView):
@@ -573,21 +577,18 @@ class ImportCreateApi(APIView):
             else None
         )
         # Upload and start together: a refused mapping leaves no half-made import behind.
-        with service_errors(), transaction.atomic():
-            contact_import = services.contact_import_create(
-                account=request.account, created_by=request.user, uploaded_file=data["file"]
-            )
-            contact_import = services.contact_import_start(
+        with service_errors():
+            contact_import = contact_import_create_and_start(
                 account=request.account,
-                contact_import=contact_import,
-                mapping=mapping if mapping is not None else contact_import.mapping,
+                created_by=request.user,
+                uploaded_file=data["file"],
+                mapping=mapping,
                 duplicate_policy=data["duplicate_policy"],
                 add_to_list=add_to_list,
                 new_list_name=data["new_list_name"],
                 consent_subscription_type_id=data["consent_subscription_type"],
                 consent_source=data["consent_source"],
                 consent_confirmed=data["consent_confirmed"],
-                started_by=request.user,
             )
         contact_import.refresh_from_db()
         return Response(self.OutputSerializer(contact_import).data, status=status.HTTP_202_ACCEPTED)
@@ -600,6 +601,37 @@ class ImportDetailApi(APIView):
     def get(self, request, import_id: str):
         contact_import = get_for_account(ContactImport, request.account, import_id)
         return Response(self.OutputSerializer(contact_import).data)
+
+
+class CsvRenderer(BaseRenderer):
+    """Lets a client ask for ``Accept: text/csv``; the CSV itself is streamed as a file, and
+    an error (a dict) is still written as the API's JSON error shape."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return JSONRenderer().render(data)
+
+
+class ImportReportApi(APIView):
+    """The import's report: every row not imported (rejected or skipped) with the reason, as a
+    CSV whose cells are neutralised for spreadsheets. 404 until the import has finished."""
+
+    renderer_classes = [JSONRenderer, CsvRenderer]
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
+    def get(self, request, import_id: str):
+        contact_import = get_for_account(ContactImport, request.account, import_id)
+        if not contact_import.report:
+            raise Http404
+        return FileResponse(
+            contact_import.report.open("rb"),
+            as_attachment=True,
+            filename=f"import-report-{contact_import.public_id}.csv",
+            content_type="text/csv",
+        )
 
 
 name_nested_serializers(globals())

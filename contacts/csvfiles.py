@@ -2,10 +2,16 @@
 won't execute.
 
 Formula injection: a cell that starts with = + - @ (or a tab or carriage return) is run by Excel,
-LibreOffice and Google Sheets as a formula. Imports refuse such cells in text columns (the row
-is reported, the others are kept); every CSV we write prefixes them with an apostrophe (OWASP's
-advice), so what we export is inert whatever came in through forms or the API. Phone numbers
-and plain numbers ("+1 212 555 0123", "-12.5") are not formulas and pass unchanged.
+LibreOffice and Google Sheets as a formula. Two rules, one per direction:
+
+- Imports refuse such cells in every column, phone columns included (the row is reported, the
+  others are kept), unless the cell is a plain number as people type one ("+1 212 555 0123",
+  "-12.5"): those are data, and a phone that isn't valid is kept with its reason.
+- Every CSV we write prefixes such cells with an apostrophe (OWASP's advice), so what we export
+  is inert whatever came in through forms or the API. Here even arithmetic counts: Excel shows
+  "+1-2" as -1 and "+1-212-555-0100" as -866. The one exception is an E.164 phone number ("+"
+  and 7 to 15 digits, nothing else, as in +12125550100): a spreadsheet can only read it as that
+  number. Numbers our own code writes (int, float, Decimal) are not user text and stay as they are.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
@@ -27,18 +34,25 @@ MAX_COLUMNS = 200
 PREVIEW_ROWS = 5
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-][\d\s().,/-]*")
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
 _EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def cell_is_formula(value: str) -> bool:
+    """Whether an imported cell would be run by a spreadsheet (the import rule above)."""
     if not value or not value.startswith(FORMULA_START):
         return False
     return not _PLAIN_NUMBER.fullmatch(value)
 
 
 def cell_neutralise(value) -> str:
+    """The cell as a spreadsheet may safely read it (the export rule in the module docstring)."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
-    return "'" + text if cell_is_formula(text) else text
+    if text.startswith(FORMULA_START) and not _E164.fullmatch(text):
+        return "'" + text
+    return text
 
 
 class SafeCsvWriter:

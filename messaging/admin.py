@@ -3,6 +3,7 @@ changed through the composer (its rules live in messaging.services), not here.""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
 from messaging.models import (
@@ -10,11 +11,13 @@ from messaging.models import (
     InboundMessage,
     MessageProperty,
     OutboundMessage,
+    SegmentPurchase,
     SendingSettings,
     SmsMessage,
     StatusCallback,
     TestPhone,
 )
+from messaging.services import allotment, compose
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -46,21 +49,100 @@ class MessagePropertyAdmin(ReadOnlyAdmin):
     search_fields = ("label", "key", "account__name")
 
 
+class SendingSettingsAdminForm(forms.ModelForm):
+    class Meta:
+        model = SendingSettings
+        fields = (
+            "account",
+            "monthly_segment_allotment",
+            "allotment_renewal_day",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "frequency_cap",
+            "utm_source",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        day = cleaned.get("allotment_renewal_day")
+        if day is not None and not 1 <= day <= 31:
+            self.add_error("allotment_renewal_day", "A day of the month, 1 to 31.")
+        if all(
+            cleaned.get(name) is not None
+            for name in ("quiet_hours_start", "quiet_hours_end", "frequency_cap")
+        ):
+            for name, errors in compose.sending_rules_errors(
+                quiet_hours_start=cleaned["quiet_hours_start"],
+                quiet_hours_end=cleaned["quiet_hours_end"],
+                frequency_cap=cleaned["frequency_cap"],
+            ).items():
+                self.add_error(name, errors)
+        return cleaned
+
+
 @admin.register(SendingSettings)
 class SendingSettingsAdmin(admin.ModelAdmin):
-    """Staff may adjust an account's allotment (e.g. after a contract change)."""
+    """Staff set an account's allotment and renewal day (its contract); tenants only read them.
+    Quiet hours and the cap are the tenant's own (Settings > Sending settings), shown here
+    with the same legal limits."""
 
-    list_display = (
-        "account",
-        "monthly_segment_allotment",
-        "purchased_segments",
-        "allotment_renewal_day",
-    )
+    form = SendingSettingsAdminForm
+    list_display = ("account", "monthly_segment_allotment", "allotment_renewal_day")
     search_fields = ("account__name",)
     raw_id_fields = ("account",)
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+class SegmentPurchaseAdminForm(forms.ModelForm):
+    period_start = forms.DateField(
+        required=False,
+        help_text="First day of the period it is for; left empty, the account's current period.",
+    )
+
+    class Meta:
+        model = SegmentPurchase
+        fields = ("account", "segments", "period_start", "note")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("account") is not None and cleaned.get("segments") is not None:
+            if cleaned.get("period_start") is None:
+                cleaned["period_start"], _ = allotment.current_period(account=cleaned["account"])
+            for name, errors in allotment.segment_purchase_errors(
+                account=cleaned["account"],
+                segments=cleaned["segments"],
+                period_start=cleaned.get("period_start"),
+            ).items():
+                self.add_error(name, errors)
+        return cleaned
+
+
+@admin.register(SegmentPurchase)
+class SegmentPurchaseAdmin(admin.ModelAdmin):
+    """Limit increases: each is bought for one period and counts in that period only. A
+    purchase is a record: added, never edited."""
+
+    form = SegmentPurchaseAdminForm
+    list_display = ("account", "period_start", "segments", "created_by", "created_at")
+    search_fields = ("account__name",)
+    raw_id_fields = ("account",)
+    readonly_fields = ("created_by", "created_at")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, which dates the purchase in the account's current period.
+        saved = allotment.segment_purchase_create(
+            account=form.cleaned_data["account"],
+            segments=form.cleaned_data["segments"],
+            period_start=form.cleaned_data.get("period_start"),
+            note=form.cleaned_data.get("note", ""),
+            created_by=request.user,
+        )
+        obj.pk, obj.period_start, obj.created_by = saved.pk, saved.period_start, saved.created_by
 
 
 @admin.register(OutboundMessage)

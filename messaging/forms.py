@@ -1,5 +1,5 @@
-"""Forms of the composer, test phones, message properties and SMS usage settings. They read
-and shape input; the rules live in messaging.services."""
+"""Forms of the composer, test phones, message properties and sending rules. They read and
+shape input; the rules live in messaging.services."""
 
 from __future__ import annotations
 
@@ -54,9 +54,13 @@ class _MessageFieldsMixin:
     def property_fields(self):
         return [self[PROPERTY_PREFIX + prop.key] for prop in self.property_definitions]
 
-    def property_values(self) -> dict[str, object]:
+    def property_values(self, *, only_valid: bool = False) -> dict[str, object]:
+        """The property values as posted (as the service takes them); `only_valid` leaves out
+        those the form itself refused, which the autosave reports and doesn't store."""
         values = {}
         for prop in self.property_definitions:
+            if only_valid and PROPERTY_PREFIX + prop.key in self.errors:
+                continue
             value = self.cleaned_data.get(PROPERTY_PREFIX + prop.key)
             values[prop.key] = "" if value is None else str(value)
         return values
@@ -81,9 +85,10 @@ class MessageCreateForm(_MessageFieldsMixin, forms.Form):
 
 
 class MessageForm(_MessageFieldsMixin, forms.Form):
-    """The composer's form; posted whole on every autosave."""
+    """The composer's form; posted whole on every autosave, which saves what it can."""
 
-    name = forms.CharField(max_length=200)
+    # Not required here: an emptied name is reported by the service, and the rest still saved.
+    name = forms.CharField(max_length=200, required=False)
     body = forms.CharField(
         required=False,
         # Not max_length: a browser's maxlength counts UTF-16 units, the limit counts
@@ -179,16 +184,21 @@ class MessagePropertyForm(forms.Form):
         return [line.strip() for line in self.cleaned_data["choices"].splitlines() if line.strip()]
 
 
-class AllotmentSettingsForm(forms.Form):
-    monthly_segment_allotment = forms.IntegerField(min_value=0, label="Monthly segment allotment")
-    allotment_renewal_day = forms.IntegerField(
-        min_value=1,
-        max_value=31,
-        label="Renewal day",
-        help_text="Day of the month the contract renews; past a month's end, its last day.",
+class SendingRulesForm(forms.Form):
+    """Quiet hours and the frequency cap; the legal limits are checked by the service."""
+
+    quiet_hours_start = forms.TimeField(
+        label="Send from",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="Recipient's local time; 08:00 at the earliest.",
     )
-    purchased_segments = forms.IntegerField(
-        min_value=0,
-        label="Purchased limit increases",
-        help_text="Extra segments bought for the current period. Unused segments don't roll over.",
+    quiet_hours_end = forms.TimeField(
+        label="Send until",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text="Recipient's local time; 21:00 at the latest. Texts due outside wait for "
+        "the next opening.",
+    )
+    frequency_cap = forms.IntegerField(
+        label="Frequency cap",
+        help_text="Most marketing texts one contact gets in a rolling 24 hours.",
     )

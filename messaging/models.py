@@ -28,10 +28,8 @@ class SendingSettings(models.Model):
     frequency_cap = models.PositiveSmallIntegerField(
         default=3, help_text="Most marketing texts one contact gets in a rolling 24 hours."
     )
+    # Set by staff (Django admin): the contract's figures, read-only to the tenant.
     monthly_segment_allotment = models.PositiveIntegerField(default=10_000)
-    purchased_segments = models.PositiveIntegerField(
-        default=0, help_text="Limit increases bought for the current period."
-    )
     allotment_renewal_day = models.PositiveSmallIntegerField(
         default=1, help_text="Day of the month the allotment renews (the contract date)."
     )
@@ -39,6 +37,25 @@ class SendingSettings(models.Model):
 
     def __str__(self) -> str:
         return f"sending settings of {self.account}"
+
+
+class SegmentPurchase(models.Model):
+    """A limit increase bought for one allotment period; it counts in that period only."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    period_start = models.DateField(help_text="First day of the period it was bought for.")
+    segments = models.PositiveIntegerField()
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "period_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.segments} segments for {self.account} from {self.period_start}"
 
 
 class Campaign(models.Model):
@@ -416,6 +433,9 @@ class LinkClick(models.Model):
         indexes = [
             models.Index(fields=["outbound_id"], name="click_outbound"),
             models.Index(fields=["id"], condition=Q(rolled_up=False), name="click_not_rolled_up"),
+            # A contact's clicks, newest first (the timeline); deleting a contact clears its
+            # clicks' contact through it instead of scanning every click.
+            models.Index(fields=["contact", "-clicked_at"], name="click_contact"),
         ]
 
     def __str__(self) -> str:

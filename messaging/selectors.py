@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, DateTimeField, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from consent import selectors as consent_selectors
 from contacts import selectors as contact_selectors
@@ -20,7 +22,9 @@ LIST_TABS: dict[str, tuple[str, ...]] = {
     "draft": (SmsMessage.Status.DRAFT,),
     "scheduled": (SmsMessage.Status.SCHEDULED,),
     "sending": (SmsMessage.Status.SENDING, SmsMessage.Status.PAUSED),
-    "sent": (SmsMessage.Status.SENT, SmsMessage.Status.CANCELLED),
+    "sent": (SmsMessage.Status.SENT,),
+    # Cancelled before it went out: nothing of it was sent.
+    "cancelled": (SmsMessage.Status.CANCELLED,),
 }
 LIST_TAB_LABELS = {
     "": "All",
@@ -28,23 +32,55 @@ LIST_TAB_LABELS = {
     "scheduled": "Scheduled",
     "sending": "Sending",
     "sent": "Sent",
+    "cancelled": "Cancelled",
     "archived": "Archived",
 }
-LIST_SORTS = {
-    "-updated": ("-updated_at", "-pk"),
-    "updated": ("updated_at", "pk"),
-    "-created": ("-created_at", "-pk"),
-    "created": ("created_at", "pk"),
-    "name": ("name", "pk"),
-    "-name": ("-name", "-pk"),
+
+# Stand-ins for "no time" so that a message not scheduled (or not sent) sorts after the others
+# either way, and so that the API's cursor pages have a value to continue from.
+_NEVER_EARLY = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+_NEVER_LATE = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
+
+
+def _at(*fields: str, missing: dt.datetime):
+    return Coalesce(*fields, Value(missing, output_field=DateTimeField()))
+
+
+# sort -> (the key messages are ordered by, descending?). The key is annotated as
+# `list_sort_key`, so the page and the API's cursor pagination order by the same thing.
+_LIST_SORT_KEYS = {
+    "-updated": (lambda: F("updated_at"), True),
+    "updated": (lambda: F("updated_at"), False),
+    "-created": (lambda: F("created_at"), True),
+    "created": (lambda: F("created_at"), False),
+    "name": (lambda: F("name"), False),
+    "-name": (lambda: F("name"), True),
+    # When it goes out: the date and time set (for "in each contact's time zone", the local
+    # time it goes out at); soonest first, messages without a schedule last.
+    "scheduled": (lambda: _at("scheduled_at", "local_send_at", missing=_NEVER_LATE), False),
+    "-scheduled": (lambda: _at("scheduled_at", "local_send_at", missing=_NEVER_EARLY), True),
+    # When sending began; never sent last.
+    "-sent": (lambda: _at("started_at", missing=_NEVER_EARLY), True),
+    "sent": (lambda: _at("started_at", missing=_NEVER_LATE), False),
 }
+LIST_SORTS = tuple(_LIST_SORT_KEYS)
 LIST_SORT_LABELS = {
     "-updated": "Last updated",
     "-created": "Newest",
     "created": "Oldest",
     "name": "Name A-Z",
     "-name": "Name Z-A",
+    "scheduled": "Scheduled: soonest",
+    "-scheduled": "Scheduled: latest",
+    "-sent": "Sent: newest",
+    "sent": "Sent: oldest",
 }
+
+
+def list_ordering(sort: str) -> tuple[str, str]:
+    """The ordering of a messages_list() queryset, as the API's cursor paginator takes it."""
+    _, descending = _LIST_SORT_KEYS.get(sort, _LIST_SORT_KEYS["-updated"])
+    return ("-list_sort_key", "-pk") if descending else ("list_sort_key", "pk")
 
 
 # How a message goes out -> the schedule kinds that mean it (the messages list's filter).
@@ -68,8 +104,9 @@ def messages_list(
     method: str = "",
     owner: str = "",
 ) -> QuerySet[SmsMessage]:
-    """The account's messages in one tab (all but archived when none), searched by name and
-    filtered by campaign (public id), send method (SEND_METHODS) and owner (membership id)."""
+    """The account's messages in one tab (all but archived when none), searched by name,
+    filtered by campaign (public id), send method (SEND_METHODS) and owner (membership id), and
+    sorted (LIST_SORTS: updated, created, name, scheduled or sent time; "-" for descending)."""
     queryset = SmsMessage.objects.filter(account=account).select_related("campaign", "owner")
     if tab == "archived":
         queryset = queryset.filter(archived_at__isnull=False)
@@ -89,7 +126,8 @@ def messages_list(
         queryset = queryset.filter(
             owner__memberships__account=account, owner__memberships__public_id=owner
         )
-    return queryset.order_by(*LIST_SORTS.get(sort, LIST_SORTS["-updated"]))
+    key, _ = _LIST_SORT_KEYS.get(sort, _LIST_SORT_KEYS["-updated"])
+    return queryset.annotate(list_sort_key=key()).order_by(*list_ordering(sort))
 
 
 def message_owners(*, account: Account) -> QuerySet[Membership]:

@@ -56,7 +56,7 @@ def sender_dispatch_task(sender_id: int) -> int:
         sent = dispatch.sender_dispatch(sender_id=sender_id, time_budget=50.0)
     finally:
         cache.delete(f"dispatching:{sender_id}")
-    if dispatch.senders_with_due() and sender_id in dispatch.senders_with_due():
+    if sender_id in dispatch.senders_with_due():
         sender_dispatch_task.delay(sender_id)
     messages_complete()
     return sent
@@ -65,6 +65,12 @@ def sender_dispatch_task(sender_id: int) -> int:
 @shared_task(acks_late=True)
 def claimed_reconcile_task() -> dict:
     return dispatch.claimed_reconcile()
+
+
+@shared_task(acks_late=True, soft_time_limit=90, time_limit=120)
+def statuses_reconcile_task() -> dict:
+    """Settle texts whose final status callback never came (beat runs this every few minutes)."""
+    return dispatch.stale_statuses_reconcile(time_budget=45.0)
 
 
 def messages_complete() -> int:
@@ -105,3 +111,12 @@ def status_callbacks_apply_task() -> int:
         applied = delivery.status_callbacks_apply()
         total += applied
     return total
+
+
+@shared_task(acks_late=True, soft_time_limit=30, time_limit=60)
+def reply_send_task(outbound_id: int) -> bool:
+    """Send a queued one-to-one text (a keyword's answer); if this never runs, the dispatcher
+    finds the row due and sends it."""
+    from messaging.services import replies
+
+    return replies.queued_reply_send(outbound_id=outbound_id) is not None

@@ -28,6 +28,7 @@ urlpatterns: list = [
         name="test_phone_delete",
     ),
     path("settings/usage/", settings.usage_settings, name="usage_settings"),
+    path("settings/sending/", settings.sending_rules, name="sending_rules"),
     path("settings/properties/", settings.message_properties, name="properties"),
     path(
         "settings/properties/<str:property_id>/delete/",

@@ -190,9 +190,12 @@ class EligibilityApi(APIView):
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = services.eligibility_record(
-            account=request.account, user=request.user, answers=serializer.validated_data
-        )
+        try:
+            result = services.eligibility_record(
+                account=request.account, user=request.user, answers=serializer.validated_data
+            )
+        except services.RegistrationError as error:
+            _raise(error)
         return Response(self.OutputSerializer(result).data)
 
 
@@ -340,7 +343,8 @@ class UseCaseSubmitApi(APIView):
 
 
 class AreaCodesApi(APIView):
-    """US area codes with their state; ``q`` filters by the code's digits or the state."""
+    """US area codes with their state; ``q`` filters by the code's digits, a state's
+    abbreviation ("CA") or part of its name (as the numbers page's search box does)."""
 
     permission_classes = [CanSetupSms]
 

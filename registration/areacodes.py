@@ -11,6 +11,7 @@ second, the geocoder data being large).
 from __future__ import annotations
 
 import functools
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -69,14 +70,41 @@ def area_code_get(code: str) -> AreaCode | None:
     return next((area for area in us_area_codes() if area.code == code), None)
 
 
+_LEADING_CODE = re.compile(r"^(\d{1,3})(?!\d)")
+
+
 def area_codes_search(query: str = "", *, limit: int = 50) -> list[AreaCode]:
-    """Area codes whose digits start with ``query``, or whose state contains it."""
-    query = query.strip().lower()
+    """Area codes matching what a person types: digits the code starts with ("41", "415",
+    or a label such as "415 (California)"), a state's abbreviation ("CA": California only, not
+    the Carolinas), or part of a state's name ("new" finds New York, New Jersey...)."""
+    query = query.strip()
     if not query:
         return list(us_area_codes()[:limit])
-    matches = [
-        area
-        for area in us_area_codes()
-        if area.code.startswith(query) or query in area.state.lower()
-    ]
+    if digits := _LEADING_CODE.match(query):
+        matches = [a for a in us_area_codes() if a.code.startswith(digits.group(1))]
+    elif (state := US_STATES.get(query.upper())) is not None:
+        matches = [a for a in us_area_codes() if a.state == state]
+    else:
+        lowered = query.lower()
+        matches = [a for a in us_area_codes() if lowered in a.state.lower()]
     return matches[:limit]
+
+
+@dataclass(frozen=True)
+class AreaCodePick:
+    """What a typed area-code-or-state asks for: one code to search, or codes to choose from."""
+
+    code: str | None
+    choices: list[AreaCode]
+
+
+def area_code_pick(query: str) -> AreaCodePick:
+    """Three digits are searched as typed (the search says when they aren't a US area code);
+    anything else that matches one area code searches it, and several are offered to choose."""
+    query = query.strip()
+    if re.fullmatch(r"\d{3}", query):
+        return AreaCodePick(code=query, choices=[])
+    matches = area_codes_search(query, limit=500)
+    if len(matches) == 1:
+        return AreaCodePick(code=matches[0].code, choices=[])
+    return AreaCodePick(code=None, choices=matches)

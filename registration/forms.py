@@ -267,10 +267,13 @@ class UseCaseForm(RuleForm):
 
 
 class NumberSearchForm(forms.Form):
+    # An area code, or a state by name or abbreviation (registration.areacodes.area_code_pick).
     area_code = forms.CharField(
-        label="Area code",
-        max_length=3,
-        widget=forms.TextInput(attrs={"list": "area-codes", "inputmode": "numeric"}),
+        label="Area code or state",
+        max_length=60,
+        widget=forms.TextInput(
+            attrs={"list": "area-codes", "placeholder": "415, California or CA"}
+        ),
     )
     contains = forms.CharField(
         label="Digits the number contains (optional)", max_length=7, required=False

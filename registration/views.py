@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registration import selectors, services
-from registration.areacodes import us_area_codes
+from registration.areacodes import area_code_pick, us_area_codes
 from registration.eligibility import DESTINATION_NOTICE, EligibilityResult
 from registration.forms import (
     BUSINESS_STEP_FORMS,
@@ -25,6 +25,7 @@ from registration.forms import (
     UseCaseForm,
 )
 from registration.models import PhoneNumber
+from registration.services.brand import ELIGIBILITY_LOCKED
 from registration.services.use_case import use_case_business_names
 from registration.throughput import TRUST_SCORE_TIERS, throughput_for
 from registration.validation import BUSINESS_STEPS, business_validate, use_case_validate
@@ -69,9 +70,17 @@ def refresh(request: HttpRequest) -> HttpResponse:
 @account_required(sms_setup=True)
 def eligibility(request: HttpRequest) -> HttpResponse:
     brand = selectors.brand_registration_for(request.account)
+    locked = brand is not None and not brand.is_editable
     initial = EligibilityForm.initial_from(brand.eligibility if brand else {})
     form = EligibilityForm(request.POST if request.method == "POST" else None, initial=initial)
     result = None
+    if locked:
+        form = EligibilityForm(initial=initial)
+        for field in form.fields.values():
+            field.disabled = True
+    if request.method == "POST" and locked:
+        messages.error(request, ELIGIBILITY_LOCKED)
+        return redirect("registration:eligibility")
     if request.method == "POST" and form.is_valid():
         result = services.eligibility_record(
             account=request.account, user=request.user, answers=form.answers()
@@ -84,7 +93,12 @@ def eligibility(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/setup/eligibility.html",
-        {"form": form, "result": result, "destination_notice": DESTINATION_NOTICE},
+        {
+            "form": form,
+            "result": result,
+            "locked_reason": ELIGIBILITY_LOCKED if locked else "",
+            "destination_notice": DESTINATION_NOTICE,
+        },
     )
 
 
@@ -303,14 +317,27 @@ def numbers(request: HttpRequest) -> HttpResponse:
     context = _numbers_context(request)
     search_form = context["search_form"]
     if request.GET and search_form.is_valid():
-        try:
-            context["results"] = services.available_numbers_search(
-                account=request.account,
-                area_code=search_form.cleaned_data["area_code"],
-                contains=search_form.cleaned_data["contains"],
+        typed = search_form.cleaned_data["area_code"].strip()
+        pick = area_code_pick(typed)
+        if pick.code is None and not pick.choices:
+            search_form.add_error(
+                "area_code",
+                f"“{typed}” is not a US area code or state; type an area code such as 415, or "
+                "a state such as California or CA.",
             )
-        except services.RegistrationError as error:
-            search_form.add_error("area_code" if error.code == "area_code" else None, error.message)
+        elif pick.code is None:
+            context["area_code_choices"] = pick.choices
+        else:
+            try:
+                context["results"] = services.available_numbers_search(
+                    account=request.account,
+                    area_code=pick.code,
+                    contains=search_form.cleaned_data["contains"],
+                )
+            except services.RegistrationError as error:
+                search_form.add_error(
+                    "area_code" if error.code == "area_code" else None, error.message
+                )
     template = (
         "registration/setup/_number_results.html"
         if request.htmx and request.htmx.target == "number-results"

@@ -35,6 +35,7 @@ SETTINGS_SECTIONS = (
     NavItem("SMS tools", "contacts:reformat"),
     NavItem("Test phones", "messaging:test_phones"),
     NavItem("SMS usage", "messaging:usage_settings", requires="is_super_admin"),
+    NavItem("Sending settings", "messaging:sending_rules", requires="may_setup_sms"),
     NavItem("Message properties", "messaging:properties", requires="is_super_admin"),
     NavItem("Account", "account_settings", requires="is_super_admin"),
 )

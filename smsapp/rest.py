@@ -7,7 +7,7 @@ DRF imports these classes while it loads its views, so this module must not impo
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, permissions
@@ -96,11 +96,20 @@ class IsSuperAdmin(IsAccountMember):
         return super().has_permission(request, view) and request_membership(request).is_super_admin
 
 
-class CanSetupSms(IsAccountMember):
+class CanSetupSms(permissions.BasePermission):
+    """Super admins and members granted the SMS-setup permission, whatever their role: a
+    viewer granted it may set SMS up (as on the pages, `account_required(sms_setup=True)`),
+    so this does not inherit IsAccountMember's read-only rule for viewers."""
+
     message = "You need the SMS setup permission."
 
     def has_permission(self, request, view):
-        return super().has_permission(request, view) and request_membership(request).may_setup_sms
+        if not (request.user and request.user.is_authenticated):
+            return False
+        membership = request_membership(request)
+        if membership is None:
+            raise exceptions.PermissionDenied("You are not a member of any account.")
+        return membership.may_setup_sms
 
 
 class CreatedCursorPagination(CursorPagination):
@@ -109,6 +118,21 @@ class CreatedCursorPagination(CursorPagination):
     ordering = ("-created_at", "-pk")
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    """The last /api/v1/ route: a path no API view matches gets the API's JSON error, not the
+    pages' HTML 404 (for any method, signed in or not: there is nothing there to protect)."""
+    return JsonResponse(
+        {
+            "error": {
+                "code": "not_found",
+                "message": f"No API route at {request.path}.",
+                "fields": {},
+            }
+        },
+        status=404,
+    )
 
 
 def exception_handler(exc, context):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import secrets
 
 from django.conf import settings
@@ -12,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from smsapp.models import Account, ApiToken, Invitation, Membership, Role, User, token_digest
+
+INVITATION_LIFETIME = datetime.timedelta(days=7)
 
 
 @transaction.atomic
@@ -46,7 +49,8 @@ def invitation_create(
         subject=f"You're invited to {account.name} on smsapp",
         message=(
             f"{invited_by} invited you to join {account.name} on smsapp as "
-            f"{invitation.get_role_display()}.\n\nAccept the invitation: {accept_url}\n"
+            f"{invitation.get_role_display()}.\n\nAccept the invitation: {accept_url}\n\n"
+            f"The link works for {INVITATION_LIFETIME.days} days.\n"
         ),
         from_email=None,
         recipient_list=[email],
@@ -55,10 +59,26 @@ def invitation_create(
 
 
 def invitation_for_token(raw: str) -> Invitation | None:
+    """The pending invitation with this link, expired or not (see invitation_expired)."""
     return (
-        Invitation.objects.select_related("account")
+        Invitation.objects.select_related("account", "invited_by")
         .filter(token_hash=token_digest(raw), accepted_at__isnull=True)
         .first()
+    )
+
+
+def invitation_expired(invitation: Invitation) -> str | None:
+    """Why the invitation can no longer be accepted, or None while it can. A link sent by email
+    is a credential: it stops working INVITATION_LIFETIME after it was sent, and the team page
+    can send a new one (which replaces it)."""
+    expires_at = invitation.created_at + INVITATION_LIFETIME
+    if timezone.now() < expires_at:
+        return None
+    inviter = str(invitation.invited_by) if invitation.invited_by else "the person who invited you"
+    local = timezone.localtime(expires_at)
+    return (
+        f"This invitation expired on {local:%b} {local.day}, {local:%Y} (invitations are valid "
+        f"for {INVITATION_LIFETIME.days} days). Ask {inviter} to send you a new one."
     )
 
 
@@ -68,6 +88,8 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if locked.accepted_at is not None:
         raise ValidationError("This invitation has already been used.")
+    if expired := invitation_expired(locked):
+        raise ValidationError(expired)
     if user.email.lower() != locked.email.lower():
         raise ValidationError(f"This invitation is for {locked.email}; sign in with that address.")
     membership, _ = Membership.objects.get_or_create(

@@ -283,6 +283,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
     },
     "reconcile-claimed": {"task": "messaging.tasks.claimed_reconcile_task", "schedule": 60.0},
+    "reconcile-statuses": {"task": "messaging.tasks.statuses_reconcile_task", "schedule": 300.0},
     "apply-status-callbacks": {
         "task": "messaging.tasks.status_callbacks_apply_task",
         "schedule": 10.0,

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from messaging.shortlinks import CODE_LENGTH
 from messaging.views.shortlinks import short_link_redirect
 from smsapp import apis, views
+from smsapp.rest import api_not_found
 
 api_v1 = [
     path("me", apis.MeApi.as_view(), name="me"),
@@ -17,6 +18,8 @@ api_v1 = [
     path("", include("messaging.api_urls")),
     path("", include("analytics.api_urls")),
     path("", include("workflows.api_urls")),
+    # Last: whatever else is under /api/v1/ answers the API's JSON 404.
+    re_path(r"^.*$", api_not_found, name="api_not_found"),
 ]
 
 urlpatterns = [

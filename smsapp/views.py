@@ -113,6 +113,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.invitation_for_token(token)
     if invitation is None:
         return render(request, "smsapp/invitation_invalid.html", status=404)
+    if expired := services.invitation_expired(invitation):
+        return render(request, "smsapp/invitation_invalid.html", {"reason": expired}, status=410)
     existing = User.objects.filter(email__iexact=invitation.email).first()
     if existing is None:
         # A newcomer sets a name and password; the user is created only when that form is valid.

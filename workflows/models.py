@@ -150,9 +150,14 @@ class WorkflowLog(models.Model):
     outcome = models.CharField(max_length=12, choices=LogOutcome.choices)
     reason = models.CharField(max_length=40, blank=True)
     message = models.CharField(max_length=300, blank=True)
+    # No database constraint and nothing done on delete: deleting a message then deletes its
+    # million texts in one statement, instead of Django loading every one of them to clear
+    # this column (and PostgreSQL checking each against the log). A log row whose text was
+    # deleted with its message keeps the dangling id; reads join it away (select_related).
     outbound = models.ForeignKey(
         "messaging.OutboundMessage",
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         null=True,
         blank=True,
         related_name="+",

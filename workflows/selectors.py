@@ -152,6 +152,8 @@ def log_lines(logs: list[WorkflowLog], *, account: Account, workflow: Workflow) 
     for log in logs:
         outcome, detail, sid, until = log.outcome, log.message, "", None
         row = log.outbound if log.event == LogEvent.SEND_SMS else None
+        if row is None and log.outbound_id is not None:
+            detail = f"{detail} The text was deleted with its message."
         if row is not None:
             sid = row.twilio_sid or ""
             if row.status in SENT_STATUSES:

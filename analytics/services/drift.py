@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from analytics.models import (
@@ -45,13 +45,29 @@ COUNTED_KINDS = (OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW)
 
 @dataclass(frozen=True)
 class DriftReport:
+    """What the raw rows say (`expected`) against the message's totals (`found`) and the sums
+    of its per-hour and per-day rows (the performance page's series and the Analyze tab)."""
+
     message_id: int
     expected: dict[str, int]
     found: dict[str, int]
+    hours: dict[str, int] | None = None
+    days: dict[str, int] | None = None
+
+    @property
+    def buckets_drifted(self) -> bool:
+        return any(sums is not None and sums != self.expected for sums in (self.hours, self.days))
 
     @property
     def drifted(self) -> bool:
-        return self.expected != self.found
+        return self.expected != self.found or self.buckets_drifted
+
+
+def _bucket_sums(model, message_id: int) -> dict[str, int]:
+    sums = model.objects.filter(message_id=message_id).aggregate(
+        **{name: Sum(name) for name in COUNTERS}
+    )
+    return {name: value or 0 for name, value in sums.items()}
 
 
 def _status_totals(message_id: int) -> tuple[Counter, list[OutboundEvent]]:
@@ -172,7 +188,11 @@ def _buckets_rebuild(message: SmsMessage, pending: list[OutboundEvent]) -> None:
 
 
 def message_rollup_check(*, message: SmsMessage, correct: bool = True) -> DriftReport:
-    """Compare a message's rollup with its raw rows; correct it when they differ."""
+    """Compare a message's rollups (its totals, and the sums of its hours and of its days)
+    with its raw rows; correct them when they differ.
+
+    Hours and days are checked on their own: with right totals, wrong day rows would still
+    show wrong numbers on the Analyze tab, which reads only those."""
     with transaction.atomic():
         rollup_lock(wait=True)
         totals, pending = _status_totals(message.pk)
@@ -180,15 +200,24 @@ def message_rollup_check(*, message: SmsMessage, correct: bool = True) -> DriftR
         expected = {name: totals.get(name, 0) for name in COUNTERS}
         stats = MessageStats.objects.select_for_update().filter(message=message).first()
         found = stats.counters() if stats else {name: 0 for name in COUNTERS}
-        report = DriftReport(message.pk, expected, found)
+        report = DriftReport(
+            message.pk,
+            expected,
+            found,
+            hours=_bucket_sums(MessageHourStats, message.pk),
+            days=_bucket_sums(MessageDayStats, message.pk),
+        )
         now = timezone.now()
         if report.drifted and correct:
-            logger.warning(
-                "analytics drift on message %s: rollup %s, raw rows %s",
-                message.pk,
-                {k: v for k, v in found.items() if v != expected[k]},
-                {k: v for k, v in expected.items() if v != found[k]},
-            )
+            for what, sums in (("totals", found), ("hours", report.hours), ("days", report.days)):
+                if sums != expected:
+                    logger.warning(
+                        "analytics drift on message %s (%s): rollup %s, raw rows %s",
+                        message.pk,
+                        what,
+                        {k: v for k, v in sums.items() if v != expected[k]},
+                        {k: v for k, v in expected.items() if v != sums[k]},
+                    )
             MessageStats.objects.update_or_create(
                 message=message,
                 defaults={

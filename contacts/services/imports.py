@@ -168,6 +168,31 @@ def contact_import_create(*, account: Account, created_by: User, uploaded_file) 
     return contact_import
 
 
+def contact_import_create_and_start(
+    *, account: Account, created_by: User, uploaded_file, mapping: dict[str, str] | None, **options
+) -> ContactImport:
+    """Upload and start in one step (the API). A refused mapping or option leaves nothing
+    behind: the transaction drops the row, and the stored file, which no rollback removes, is
+    deleted. ``mapping`` None takes the suggested one; ``options`` are contact_import_start's."""
+    contact_import = None
+    try:
+        with transaction.atomic():
+            contact_import = contact_import_create(
+                account=account, created_by=created_by, uploaded_file=uploaded_file
+            )
+            return contact_import_start(
+                account=account,
+                contact_import=contact_import,
+                mapping=mapping if mapping is not None else contact_import.mapping,
+                started_by=created_by,
+                **options,
+            )
+    except BaseException:
+        if contact_import is not None and contact_import.file:
+            contact_import.file.delete(save=False)
+        raise
+
+
 def contact_import_preview(contact_import: ContactImport) -> list[list[str]]:
     """The first rows of the stored file, for the mapping page."""
     rows = []
@@ -328,6 +353,13 @@ class RowReader:
             cell = cells[position].strip() if position < len(cells) else ""
             if not cell:
                 continue
+            # Before the phone columns too: an unparseable phone is kept as typed, so a formula
+            # there would be stored and shown (and exported) like any other text.
+            if cell_is_formula(cell):
+                raise RowRejected(
+                    f"{header}: “{cell[:30]}” starts with '{cell[0]}', which a spreadsheet "
+                    "would run as a formula."
+                )
             if target in ("phone", "mobile_phone"):
                 if len(cell) > 64:
                     raise RowRejected(f"{header}: longer than 64 characters.")
@@ -337,11 +369,6 @@ class RowReader:
                 values[f"{target}_region"] = check.region
                 values[f"{target}_sms_invalid_reason"] = check.reason
                 continue
-            if cell_is_formula(cell):
-                raise RowRejected(
-                    f"{header}: “{cell[:30]}” starts with '{cell[0]}', which a spreadsheet "
-                    "would run as a formula."
-                )
             if target.startswith("property:"):
                 definition = self.definitions[target.split(":", 1)[1]]
                 try:

@@ -7,6 +7,8 @@ read but not write (IsAccountMember).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status
@@ -22,10 +24,39 @@ from smsapp.rest import CreatedCursorPagination, IsAccountMember
 from smsapp.tenancy import get_for_account
 
 
-class AllotmentExceeded(exceptions.APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "allotment_exceeded"
-    default_detail = "Not enough segments are left this period."
+class AllotmentExceededSerializer(serializers.Serializer):
+    """The project's error shape, with the numbers an integrator needs to act on it."""
+
+    class Meta:
+        ref_name = "AllotmentExceededError"
+
+    class ErrorSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AllotmentExceededErrorBody"
+
+        code = serializers.CharField(default="allotment_exceeded")
+        message = serializers.CharField()
+        fields = serializers.DictField()
+        needed = serializers.IntegerField(help_text="Segments the request needs.")
+        left = serializers.IntegerField(help_text="Segments left this period.")
+
+    error = ErrorSerializer()
+
+
+def _allotment_exceeded(exc: DjangoValidationError) -> Response:
+    params = exc.params or {}
+    return Response(
+        {
+            "error": {
+                "code": "allotment_exceeded",
+                "message": exc.messages[0],
+                "fields": {},
+                "needed": params.get("needed"),
+                "left": params.get("left"),
+            }
+        },
+        status=status.HTTP_400_BAD_REQUEST,
+    )
 
 
 def _message(request, message_id: str) -> SmsMessage:
@@ -114,8 +145,24 @@ class MessageOutputSerializer(serializers.Serializer):
     sender = serializers.SerializerMethodField()
     owner = serializers.SerializerMethodField()
     properties = serializers.DictField()
+    schedule_kind = serializers.CharField()
+    scheduled_at = serializers.DateTimeField(
+        allow_null=True, help_text="For schedule_kind at: when it goes out."
+    )
+    local_send_at = serializers.SerializerMethodField(
+        help_text="For schedule_kind contact_tz: the local wall-clock time it goes out at in "
+        "each contact's time zone (no offset)."
+    )
+    sent_at = serializers.DateTimeField(
+        source="started_at", allow_null=True, help_text="When sending began."
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    def get_local_send_at(self, message) -> str | None:
+        # Stored as the wall-clock time in UTC's clothes (messaging.services.audience_edit).
+        local = message.local_send_at
+        return local.astimezone(dt.UTC).replace(tzinfo=None).isoformat() if local else None
 
     def get_archived(self, message) -> bool:
         return message.archived_at is not None
@@ -135,7 +182,8 @@ class MessageOutputSerializer(serializers.Serializer):
 
 
 class MessagesApi(APIView):
-    """GET: the account's messages, newest first (cursor pages). POST: create a draft."""
+    """GET: the account's messages, newest first or as sorted (cursor pages). POST: create a
+    draft."""
 
     permission_classes = [IsAccountMember]
 
@@ -143,9 +191,17 @@ class MessagesApi(APIView):
         status = serializers.ChoiceField(
             choices=[key for key in selectors.LIST_TAB_LABELS if key],
             required=False,
-            help_text="draft, scheduled, sending, sent or archived.",
+            help_text="draft, scheduled, sending, sent, cancelled or archived.",
         )
         q = serializers.CharField(required=False, allow_blank=True, help_text="Name contains.")
+        sort = serializers.ChoiceField(
+            choices=list(selectors.LIST_SORTS),
+            required=False,
+            default="-created",
+            help_text="created, updated, name, scheduled (when it goes out) or sent (when "
+            "sending began); prefixed with - for descending. Messages without that time come "
+            "last. Default -created.",
+        )
 
     class InputSerializer(serializers.Serializer):
         class Meta:
@@ -166,21 +222,31 @@ class MessagesApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "status", str, description="draft, scheduled, sending, sent, archived"
+                "status", str, description="draft, scheduled, sending, sent, cancelled, archived"
             ),
             OpenApiParameter("q", str, description="Name contains"),
+            OpenApiParameter(
+                "sort",
+                str,
+                enum=list(selectors.LIST_SORTS),
+                description="Order of the list (default -created); - for descending",
+            ),
         ],
         responses=MessageOutputSerializer(many=True),
     )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
+        sort = filters.validated_data["sort"]
         queryset = selectors.messages_list(
             account=request.account,
             tab=filters.validated_data.get("status", ""),
             q=filters.validated_data.get("q", ""),
+            sort=sort,
         ).select_related("subscription_type", "sender")
         paginator = CreatedCursorPagination()
+        # The cursor continues from the sort key the selector annotated.
+        paginator.ordering = selectors.list_ordering(sort)
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(MessageOutputSerializer(page, many=True).data)
 
@@ -326,7 +392,8 @@ class MessagePreviewApi(APIView):
 class MessageTestSendApi(APIView):
     """Text the saved message now to verified test phones and/or numbers with a country code,
     optionally rendered as a contact. Counts toward the month's usage; refused with
-    `allotment_exceeded` when it needs more segments than are left."""
+    `allotment_exceeded`, carrying `needed` and `left`, when it needs more segments than are
+    left."""
 
     permission_classes = [IsAccountMember]
 
@@ -363,7 +430,9 @@ class MessageTestSendApi(APIView):
         results = ResultSerializer(many=True)
         segments_left = serializers.IntegerField()
 
-    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    @extend_schema(
+        request=InputSerializer, responses={200: OutputSerializer, 400: AllotmentExceededSerializer}
+    )
     def post(self, request, message_id: str):
         message = _message(request, message_id)
         serializer = self.InputSerializer(data=request.data)
@@ -380,7 +449,7 @@ class MessageTestSendApi(APIView):
             )
         except DjangoValidationError as exc:
             if getattr(exc, "code", None) == "allotment_exceeded":
-                raise AllotmentExceeded(exc.messages[0]) from exc
+                return _allotment_exceeded(exc)
             raise api_validation_error(exc) from exc
         payload = {
             "results": [

@@ -1,17 +1,27 @@
-"""The monthly segment allotment: renews on the contract day, unused segments don't roll over."""
+"""The monthly segment allotment: renews on the contract day, unused segments don't roll over.
+
+A period runs from one renewal day to the next, midnight to midnight in the account's own time
+zone (a text sent at 9 pm in Seattle on the last day belongs to that period, whatever the
+server's clock says). Limit increases are bought for one period (SegmentPurchase) and count in
+that period only. The allotment, its renewal day and purchases are set by staff in the Django
+admin (a contract matter); tenants read them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from calendar import monthrange
 from dataclasses import dataclass
 
-from django.db.models import Sum
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
-from messaging.models import OutboundMessage, OutboundStatus
+from messaging.models import OutboundMessage, OutboundStatus, SegmentPurchase
 from messaging.services.settings import sending_settings
-from smsapp.models import Account
+from smsapp.models import Account, User
 
 
 @dataclass(frozen=True)
@@ -20,6 +30,8 @@ class Usage:
     used: int
     period_start: dt.date
     period_end: dt.date
+    allotment: int = 0
+    purchased: int = 0
 
     @property
     def left(self) -> int:
@@ -48,22 +60,92 @@ def period_for(today: dt.date, renewal_day: int) -> tuple[dt.date, dt.date]:
     return start, _renewal(year, month, renewal_day)
 
 
+def account_zone(account: Account) -> dt.tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(account.time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def current_period(*, account: Account, now: dt.datetime | None = None) -> tuple[dt.date, dt.date]:
+    """The allotment period [start, end) the account is in at `now`, in its own time zone."""
+    rules = sending_settings(account)
+    today = (now or timezone.now()).astimezone(account_zone(account)).date()
+    return period_for(today, rules.allotment_renewal_day)
+
+
 def usage(*, account: Account, now: dt.datetime | None = None) -> Usage:
     rules = sending_settings(account)
-    now = now or timezone.now()
-    zone = timezone.get_default_timezone()
-    today = now.astimezone(zone).date()
-    start, end = period_for(today, rules.allotment_renewal_day)
-    start_at = dt.datetime.combine(start, dt.time(), tzinfo=zone)
+    zone = account_zone(account)
+    start, end = current_period(account=account, now=now)
     used = (
-        OutboundMessage.objects.filter(account=account, created_at__gte=start_at)
+        OutboundMessage.objects.filter(
+            account=account,
+            created_at__gte=dt.datetime.combine(start, dt.time(), tzinfo=zone),
+            created_at__lt=dt.datetime.combine(end, dt.time(), tzinfo=zone),
+        )
         .exclude(status__in=(OutboundStatus.NOT_SENT, OutboundStatus.CANCELLED))
         .aggregate(total=Sum("segments"))["total"]
         or 0
     )
+    purchased = (
+        SegmentPurchase.objects.filter(account=account, period_start=start).aggregate(
+            total=Sum("segments")
+        )["total"]
+        or 0
+    )
     return Usage(
-        total=rules.monthly_segment_allotment + rules.purchased_segments,
+        total=rules.monthly_segment_allotment + purchased,
         used=used,
         period_start=start,
         period_end=end,
+        allotment=rules.monthly_segment_allotment,
+        purchased=purchased,
+    )
+
+
+def segment_purchases(*, account: Account, period_start: dt.date) -> QuerySet[SegmentPurchase]:
+    """The limit increases bought for the period starting on `period_start`."""
+    return SegmentPurchase.objects.filter(account=account, period_start=period_start).order_by(
+        "created_at", "pk"
+    )
+
+
+def segment_purchase_errors(
+    *, account: Account, segments: int, period_start: dt.date | None
+) -> dict[str, list[str]]:
+    """What is wrong with a purchase ({} when nothing); the admin's form shows it."""
+    errors: dict[str, list[str]] = {}
+    if segments <= 0:
+        errors["segments"] = ["A purchase adds at least one segment."]
+    renewal_day = sending_settings(account).allotment_renewal_day
+    if period_start is not None and period_for(period_start, renewal_day)[0] != period_start:
+        errors["period_start"] = [
+            f"Choose the first day of a period (renewal day {renewal_day} of the month)."
+        ]
+    return errors
+
+
+@transaction.atomic
+def segment_purchase_create(
+    *,
+    account: Account,
+    segments: int,
+    created_by: User | None,
+    period_start: dt.date | None = None,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> SegmentPurchase:
+    """A limit increase bought for one period (the current one unless named); staff only."""
+    errors = segment_purchase_errors(account=account, segments=segments, period_start=period_start)
+    if errors:
+        raise ValidationError(errors)
+    if period_start is None:
+        period_start, _ = current_period(account=account, now=now)
+    return SegmentPurchase.objects.create(
+        account=account,
+        period_start=period_start,
+        segments=segments,
+        created_by=created_by,
+        note=note,
     )

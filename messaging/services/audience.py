@@ -29,6 +29,7 @@ NOT_SENT_REASONS = {
     "opted_out": "Opted out",
     "not_subscribed": "Not subscribed to this subscription type",
     "duplicate_phone": "Phone shared with another recipient",
+    "retries_exhausted": "Twilio kept refusing it (busy or down); given up after 8 tries",
 }
 
 # Read per recipient, in this order (tuples, not dicts: a million of them are read per send).

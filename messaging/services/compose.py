@@ -1,16 +1,21 @@
 """Composing SMS messages: create, update (the composer autosaves through it), archive, delete;
-custom message property definitions; the account's SMS usage settings.
+custom message property definitions; the account's sending rules (quiet hours, frequency cap).
 
-A message is checked as a whole on every save, so a draft is never stored in a state the
-composer would reject: a name, a body of at most 1,600 characters (opt-out line included) whose
-tokens name real contact properties, the opt-out line switched off only when the body carries
-its own opt-out wording, and valid values for the account's message properties.
+The rules of a message: a name, a body of at most 1,600 characters (opt-out line included)
+whose tokens name real contact properties, the opt-out line switched off only when the body
+carries its own opt-out wording (an opt-out keyword used as an instruction), and valid values
+for the account's message properties, the required ones filled in. Creating a message and the
+API's update check them as a whole and refuse what breaks them; the composer's autosave
+(`message_draft_save`) keeps whatever was typed and reports the problems instead, and review
+and send refuse a message that still has any (`message_problems`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -21,7 +26,13 @@ from django.utils.text import slugify
 from consent import selectors as consent_selectors
 from consent.models import KeywordKind, SubscriptionType
 from messaging import selectors, tokens
-from messaging.models import BODY_MAX_LENGTH, Campaign, MessageProperty, SmsMessage
+from messaging.models import (
+    BODY_MAX_LENGTH,
+    Campaign,
+    MessageProperty,
+    SendingSettings,
+    SmsMessage,
+)
 from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
 from smsapp.models import Account, User
@@ -198,13 +209,7 @@ def message_create(
     )
 
 
-@transaction.atomic
-def message_update(*, account: Account, message: SmsMessage, **changes) -> SmsMessage:
-    """Change a draft. Only the fields given change (`properties` merges key by key); the
-    result is checked as a whole and nothing is saved when anything is wrong."""
-    unknown = set(changes) - EDITABLE_FIELDS
-    if unknown:
-        raise TypeError(f"message_update() got unexpected fields: {sorted(unknown)}")
+def _draft_for_update(account: Account, message: SmsMessage) -> SmsMessage:
     message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
     if message.status != SmsMessage.Status.DRAFT:
         raise ValidationError(
@@ -212,6 +217,17 @@ def message_update(*, account: Account, message: SmsMessage, **changes) -> SmsMe
         )
     if message.archived_at is not None:
         raise ValidationError("This message is archived; restore it to change it.")
+    return message
+
+
+@transaction.atomic
+def message_update(*, account: Account, message: SmsMessage, **changes) -> SmsMessage:
+    """Change a draft (the API's PATCH). Only the fields given change (`properties` merges key
+    by key); the result is checked as a whole and nothing is saved when anything is wrong."""
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"message_update() got unexpected fields: {sorted(unknown)}")
+    message = _draft_for_update(account, message)
     errors: dict[str, list[str]] = {}
     name = _name_clean(changes.get("name", message.name), errors)
     body = changes.get("body", message.body)
@@ -240,6 +256,90 @@ def message_update(*, account: Account, message: SmsMessage, **changes) -> SmsMe
         message.campaign = campaign_get_or_create(account=account, name=changes["campaign_name"])
     message.save()
     return message
+
+
+def message_problems(*, account: Account, message: SmsMessage) -> dict[str, list[str]]:
+    """What keeps a saved draft from being sent, by field ({} when nothing): the rules drafts
+    are saved without (autosave keeps what was typed), checked again at review and send. The
+    account's message properties are checked as they are now: one made required since the
+    message was created must have a value."""
+    errors: dict[str, list[str]] = {}
+    _name_clean(message.name, errors)
+    _body_errors(
+        account=account, body=message.body, append_opt_out=message.append_opt_out, errors=errors
+    )
+    defined = {p.key for p in selectors.message_properties(account=account)}
+    properties_clean(
+        account=account,
+        # Values of properties deleted since stay in the JSON; they are no one's concern.
+        values={k: v for k, v in (message.properties or {}).items() if k in defined},
+        creating=True,
+        errors=errors,
+    )
+    return errors
+
+
+@dataclass(frozen=True)
+class DraftSave:
+    message: SmsMessage
+    # What still keeps the draft from being sent, and what could not be kept, by field.
+    problems: dict[str, list[str]]
+
+
+@transaction.atomic
+def message_draft_save(*, account: Account, message: SmsMessage, **changes) -> DraftSave:
+    """The composer's autosave: keep what the user typed even while it isn't ready to send (a
+    half-typed token, a body over the limit, the opt-out line off before the wording is in),
+    and say what is wrong; review and send refuse it until it is fixed (message_problems).
+
+    Only what can't be stored is left as it was, and reported: an empty name, another
+    account's subscription type or number, a property value of the wrong kind.
+    """
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"message_draft_save() got unexpected fields: {sorted(unknown)}")
+    message = _draft_for_update(account, message)
+    unsaved: dict[str, list[str]] = {}
+    if "name" in changes:
+        name_errors: dict[str, list[str]] = {}
+        name = _name_clean(changes["name"], name_errors)
+        if name_errors:
+            unsaved.update(name_errors)
+        else:
+            message.name = name
+    message.body = changes.get("body", message.body)
+    message.append_opt_out = changes.get("append_opt_out", message.append_opt_out)
+    if "subscription_type" in changes:
+        type_errors: dict[str, list[str]] = {}
+        _subscription_type_check(account, changes["subscription_type"], type_errors)
+        if type_errors:
+            unsaved.update(type_errors)
+        else:
+            message.subscription_type = changes["subscription_type"]
+    if "sender" in changes:
+        sender_errors: dict[str, list[str]] = {}
+        _sender_check(account, changes["sender"], sender_errors)
+        if sender_errors:
+            unsaved.update(sender_errors)
+        else:
+            message.sender = changes["sender"]
+    if "properties" in changes:
+        # Good values are merged; a bad one keeps the value before it and is reported.
+        message.properties = properties_clean(
+            account=account,
+            values=changes["properties"] or {},
+            current=message.properties,
+            creating=False,
+            errors=unsaved,
+        )
+    if "campaign_name" in changes:
+        message.campaign = campaign_get_or_create(account=account, name=changes["campaign_name"])
+    message.save()
+    problems = message_problems(account=account, message=message)
+    for field_name, messages in unsaved.items():
+        known = problems.setdefault(field_name, [])
+        known.extend(m for m in messages if m not in known)
+    return DraftSave(message, problems)
 
 
 ARCHIVABLE = (SmsMessage.Status.DRAFT, SmsMessage.Status.SENT, SmsMessage.Status.CANCELLED)
@@ -333,32 +433,59 @@ def message_property_delete(*, account: Account, prop: MessageProperty) -> None:
     MessageProperty.objects.filter(account=account, pk=prop.pk).delete()
 
 
-# SMS usage settings (super admins) -------------------------------------------------------------
+# Sending rules (account admins) ---------------------------------------------------------------
+
+# The law's window for marketing texts, in the recipient's local time (TCPA and state rules):
+# an account may narrow its quiet hours inside it, never widen them past it.
+LEGAL_SENDING_START = dt.time(8, 0)
+LEGAL_SENDING_END = dt.time(21, 0)
+FREQUENCY_CAP_MAX = 10
+
+
+def sending_rules_errors(
+    *, quiet_hours_start: dt.time, quiet_hours_end: dt.time, frequency_cap: int
+) -> dict[str, list[str]]:
+    """What is wrong with these quiet hours and cap ({} when nothing); the admin uses it too."""
+    errors: dict[str, list[str]] = {}
+    window = f"{LEGAL_SENDING_START:%H:%M}-{LEGAL_SENDING_END:%H:%M}"
+    if quiet_hours_start < LEGAL_SENDING_START:
+        errors["quiet_hours_start"] = [
+            f"Marketing texts may go out from {LEGAL_SENDING_START:%H:%M} at the earliest "
+            f"(the legal window is {window} recipient time)."
+        ]
+    if quiet_hours_end > LEGAL_SENDING_END:
+        errors["quiet_hours_end"] = [
+            f"Marketing texts must stop by {LEGAL_SENDING_END:%H:%M} "
+            f"(the legal window is {window} recipient time)."
+        ]
+    if not errors and quiet_hours_start >= quiet_hours_end:
+        errors["quiet_hours_end"] = ["The end must be after the start."]
+    if not 1 <= frequency_cap <= FREQUENCY_CAP_MAX:
+        errors["frequency_cap"] = [
+            f"Between 1 and {FREQUENCY_CAP_MAX} texts per contact in 24 hours."
+        ]
+    return errors
 
 
 @transaction.atomic
-def allotment_settings_update(
+def sending_rules_update(
     *,
     account: Account,
-    monthly_segment_allotment: int,
-    allotment_renewal_day: int,
-    purchased_segments: int,
-):
-    """The monthly allotment, its renewal (contract) day and limit increases bought."""
-    errors: dict[str, list[str]] = {}
-    if monthly_segment_allotment < 0:
-        errors["monthly_segment_allotment"] = ["Can't be negative."]
-    if not 1 <= allotment_renewal_day <= 31:
-        errors["allotment_renewal_day"] = ["A day of the month, 1 to 31."]
-    if purchased_segments < 0:
-        errors["purchased_segments"] = ["Can't be negative."]
+    quiet_hours_start: dt.time,
+    quiet_hours_end: dt.time,
+    frequency_cap: int,
+) -> SendingSettings:
+    """When marketing texts may reach recipients (their local time) and how many a day."""
+    errors = sending_rules_errors(
+        quiet_hours_start=quiet_hours_start,
+        quiet_hours_end=quiet_hours_end,
+        frequency_cap=frequency_cap,
+    )
     if errors:
         raise ValidationError(errors)
     rules = sending_settings(account)
-    rules.monthly_segment_allotment = monthly_segment_allotment
-    rules.allotment_renewal_day = allotment_renewal_day
-    rules.purchased_segments = purchased_segments
-    rules.save(
-        update_fields=["monthly_segment_allotment", "allotment_renewal_day", "purchased_segments"]
-    )
+    rules.quiet_hours_start = quiet_hours_start
+    rules.quiet_hours_end = quiet_hours_end
+    rules.frequency_cap = frequency_cap
+    rules.save(update_fields=["quiet_hours_start", "quiet_hours_end", "frequency_cap"])
     return rules

@@ -123,6 +123,10 @@ def _statuses_move(
         return [(sid, code) for sid, code in cursor.fetchall()]
 
 
+# For statuses learnt without a callback (dispatch.stale_statuses_reconcile asks Twilio).
+statuses_move = _statuses_move
+
+
 def status_callbacks_apply(*, limit: int = APPLY_BATCH) -> int:
     """Apply unapplied callbacks in a batch; returns how many callbacks were consumed."""
     # Callbacks arriving from now on schedule a new run.

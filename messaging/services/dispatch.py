@@ -9,28 +9,36 @@ A message is never sent twice:
    To/From before anything is resent (Twilio has no idempotency key, our database is the guard).
 3. A transient error whose outcome is unknown (a timeout after the request left, a 5xx) is
    treated like a crash: the row stays claimed for reconciliation, never blindly retried.
+
+No text goes to a phone that opted out, or outside quiet hours: both are checked when a row is
+claimed and again once its rate-limiter slot has come, right before the call to Twilio (see
+`_SenderRun`). Every deferral (a cap, a retry, a requeue) lands at the recipient's next opening.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import logging
+import math
 import time
-from collections import deque
-from collections.abc import Iterable, Iterator
+from collections import defaultdict, deque
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from consent.models import ConsentState, ConsentStatus
 from messaging import twilio_gateway
-from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
-from messaging.ratelimit import SenderRateLimiter, next_carrier_day
-from messaging.services import audience, outcomes
+from messaging.models import STATUS_RANK, OutboundMessage, OutboundStatus, SmsMessage
+from messaging.ratelimit import SenderRateLimiter, next_carrier_day, slot_spacing
+from messaging.schedule import next_allowed, recipient_zone
+from messaging.services import audience, delivery, outcomes
+from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
 
 logger = logging.getLogger(__name__)
@@ -39,10 +47,37 @@ CLAIM_BATCH = 200
 # A claimed row older than this with no SID is presumed stranded by a dead dispatcher. It must
 # exceed the longest a live dispatcher can hold a row (a batch at the slowest rate plus timeouts).
 STRANDED_AFTER = dt.timedelta(seconds=settings.DISPATCH_STRANDED_AFTER_SECONDS)
-TRANSIENT_BACKOFF = (30, 120, 600, 1800)
+# Transient refusals (429, a 5xx that created nothing) are retried with exponential backoff
+# (30 s, 1, 2, 4 ... 32 min); the 8th attempt that fails ends the row as not sent.
+MAX_ATTEMPTS = 8
+RETRY_BACKOFF_SECONDS = 30
+RETRY_BACKOFF_MAX_SECONDS = 3600
 SEND_THREADS = 8
-SEND_WAVES_IN_FLIGHT = 2
+# Waves handed to the send threads and not yet recorded: each is checked just before its own
+# first slot, so more in flight means more room for slow answers, not staler checks.
+SEND_WAVES_IN_FLIGHT = 4
+# A wave is the rows whose slots fall within about this long: consent and the message's status
+# are read once per wave, so a STOP or a pause is at most this far from the texts it stops.
+WAVE_SECONDS = 0.1
+# The check after a wave's slot has come is started this much early (its own last duration,
+# capped), so the first text of the wave leaves on its slot rather than after the queries.
+CHECK_LEAD_MAX_SECONDS = 0.05
 FREQUENCY_WINDOW = dt.timedelta(hours=24)
+MARKETING_KINDS = (OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW)
+SENDABLE_MESSAGE_STATUSES = (SmsMessage.Status.SENDING, SmsMessage.Status.SCHEDULED)
+
+# A status Twilio should have moved on from within the hour; a row still there lost its callback.
+STALE_STATUSES = (
+    OutboundStatus.ACCEPTED,
+    OutboundStatus.QUEUED,
+    OutboundStatus.SENDING,
+    OutboundStatus.SENT,
+)
+STALE_AFTER = dt.timedelta(hours=1)
+# Past this, "sent" is as final as Twilio will make it: stop asking.
+STALE_GIVE_UP_AFTER = dt.timedelta(days=3)
+STALE_BATCH = 100
+STALE_CURSOR_KEY = "dispatch:stale-statuses:cursor"
 
 
 @dataclass(frozen=True)
@@ -62,67 +97,213 @@ def credentials_for(sender: PhoneNumber) -> Credentials:
 def claim_due(
     *, sender_id: int, limit: int = CLAIM_BATCH, now: dt.datetime | None = None
 ) -> list[int]:
-    """Atomically move up to `limit` due rows of a sender from pending to claimed."""
+    """Atomically move up to `limit` due rows of a sender from pending to claimed.
+
+    The rows are chosen in a materialized CTE: with `UPDATE ... WHERE id IN (SELECT ... LIMIT
+    n FOR UPDATE SKIP LOCKED)` PostgreSQL may run the subquery more than once and claim more
+    than `limit` rows (80 of 80 due for a limit of 30), which at 1 msg/s is more than a run
+    can send before its time limit.
+    """
     now = now or timezone.now()
     table = OutboundMessage._meta.db_table
     # A paused or cancelled message's rows wait; a scheduled one's start when they fall due.
     messages = SmsMessage._meta.db_table
-    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    postgresql = connection.vendor == "postgresql"
+    lock = " FOR UPDATE SKIP LOCKED" if postgresql else ""
+    materialized = " MATERIALIZED" if postgresql else ""
     sql = (
-        f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1 "  # noqa: S608
-        f"WHERE id IN (SELECT id FROM {table} WHERE sender_id = %s AND status = %s "
-        f"AND due_at <= %s AND (message_id IS NULL OR message_id IN (SELECT id FROM {messages} "
-        f"WHERE status IN ('sending', 'scheduled'))) "
-        f"ORDER BY due_at LIMIT %s{lock}) AND status = %s RETURNING id"
+        f"WITH due AS{materialized} (SELECT id FROM {table} WHERE sender_id = %s "  # noqa: S608
+        f"AND status = %s AND due_at <= %s AND (message_id IS NULL OR message_id IN "
+        f"(SELECT id FROM {messages} WHERE status IN ('sending', 'scheduled'))) "
+        f"ORDER BY due_at LIMIT %s{lock}) "
+        f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1 "
+        f"WHERE id IN (SELECT id FROM due) AND status = %s RETURNING id"
     )
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             sql,
             [
-                OutboundStatus.CLAIMED,
-                now,
                 sender_id,
                 OutboundStatus.PENDING,
                 now,
                 limit,
+                OutboundStatus.CLAIMED,
+                now,
                 OutboundStatus.PENDING,
             ],
         )
         return [row[0] for row in cursor.fetchall()]
 
 
-def _defer(ids: Iterable[int], *, until: dt.datetime, reason: str) -> None:
-    OutboundMessage.objects.filter(id__in=list(ids), status=OutboundStatus.CLAIMED).update(
-        status=OutboundStatus.PENDING, due_at=until, deferred_reason=reason, claimed_at=None
+def _rows_load(ids: Iterable[int]) -> list[OutboundMessage]:
+    """Claimed rows with what their checks need: the account and the contact's time zone."""
+    return list(
+        OutboundMessage.objects.filter(id__in=list(ids))
+        .select_related("account")
+        .annotate(contact_zone=F("contact__time_zone"))
+        .order_by("due_at", "id")
     )
 
 
-def _not_sent(ids: Iterable[int], *, reason: str) -> None:
+class SendWindows:
+    """When a marketing text may reach its recipient: the account's quiet hours in the
+    recipient's zone, found exactly as fan-out finds them (`messaging.schedule`). Texts that
+    are not marketing (one-to-one replies, test sends) may go at any hour."""
+
+    def __init__(self) -> None:
+        self._rules: dict[int, tuple[str, dt.time, dt.time]] = {}
+
+    def opening(self, row: OutboundMessage, when: dt.datetime) -> dt.datetime:
+        """The earliest moment at or after `when` that the row may be sent."""
+        if row.kind not in MARKETING_KINDS:
+            return when
+        rules = self._rules.get(row.account_id)
+        if rules is None:
+            sending = sending_settings(row.account)
+            rules = (row.account.time_zone, sending.quiet_hours_start, sending.quiet_hours_end)
+            self._rules[row.account_id] = rules
+        account_zone, start, end = rules
+        zone, _ = recipient_zone(
+            contact_zone=getattr(row, "contact_zone", None),
+            phone_e164=row.to_phone,
+            account_zone=account_zone,
+        )
+        return next_allowed(when, zone, start=start, end=end)
+
+    def closed(
+        self, rows: list[OutboundMessage], *, now: dt.datetime
+    ) -> dict[dt.datetime, list[OutboundMessage]]:
+        """The rows that may not go out now, by the moment they may."""
+        closed: dict[dt.datetime, list[OutboundMessage]] = defaultdict(list)
+        for row in rows:
+            opening = self.opening(row, now)
+            if opening > now:
+                closed[opening].append(row)
+        return closed
+
+
+def _defer(
+    rows: Iterable[OutboundMessage],
+    *,
+    until: dt.datetime,
+    reason: str,
+    windows: SendWindows,
+    attempted: bool = False,
+) -> None:
+    """Back to pending, due at `until` or, for a marketing text, the recipient's next opening
+    after it: a cap or a retry that ends at 23:10 local time waits for the morning.
+
+    `attempts` counts the claims that may have reached Twilio (MAX_ATTEMPTS); a row deferred
+    before its call (`attempted` False: a cap, quiet hours) gets its claim's count back.
+    """
+    by_due: dict[dt.datetime, list[int]] = defaultdict(list)
+    for row in rows:
+        by_due[windows.opening(row, until)].append(row.id)
+    attempts = F("attempts") if attempted else F("attempts") - 1
+    for due, ids in by_due.items():
+        OutboundMessage.objects.filter(id__in=ids, status=OutboundStatus.CLAIMED).update(
+            status=OutboundStatus.PENDING,
+            due_at=due,
+            deferred_reason=reason,
+            claimed_at=None,
+            attempts=attempts,
+        )
+
+
+def _release(rows: Iterable[OutboundMessage]) -> None:
+    """Hand claimed rows that were never tried back to pending, as they were before the claim."""
+    ids = [row.id for row in rows]
+    if ids:
+        OutboundMessage.objects.filter(
+            id__in=ids, status=OutboundStatus.CLAIMED, twilio_sid__isnull=True
+        ).update(status=OutboundStatus.PENDING, claimed_at=None, attempts=F("attempts") - 1)
+
+
+def _not_sent(ids: Iterable[int], *, reason: str, error_code: int | None = None) -> None:
+    changes: dict = {}
+    if error_code:
+        changes["error_code"] = error_code
     OutboundMessage.objects.filter(id__in=list(ids), status=OutboundStatus.CLAIMED).update(
-        status=OutboundStatus.NOT_SENT, not_sent_reason=reason, status_updated_at=timezone.now()
+        status=OutboundStatus.NOT_SENT,
+        not_sent_reason=reason,
+        status_updated_at=timezone.now(),
+        **changes,
     )
 
 
-def _checks_before_send(rows: list[OutboundMessage], *, now: dt.datetime) -> list[OutboundMessage]:
+def _retry_backoff(attempts: int) -> dt.timedelta:
+    seconds = RETRY_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)
+    return dt.timedelta(seconds=min(seconds, RETRY_BACKOFF_MAX_SECONDS))
+
+
+def _messages_read(rows: Iterable[OutboundMessage]) -> dict[int, tuple[str, int | None]]:
+    """(status, subscription type) of the rows' messages, read now."""
+    message_ids = {row.message_id for row in rows if row.message_id}
+    if not message_ids:
+        return {}
+    return {
+        pk: (status, subscription_type_id)
+        for pk, status, subscription_type_id in SmsMessage.objects.filter(
+            pk__in=message_ids
+        ).values_list("pk", "status", "subscription_type_id")
+    }
+
+
+def phones_opted_out(
+    rows: Iterable[OutboundMessage], *, messages: dict[int, tuple[str, int | None]]
+) -> set[int]:
+    """Ids of rows whose phone must not be texted now; one query.
+
+    A campaign or workflow text is stopped by an opt-out of its message's subscription type. A
+    one-to-one reply has no subscription type, so any opt-out of the phone recorded after the
+    reply was written stops it. One written after the opt-out is let through: the inbox refuses
+    to write a reply to an opted-out phone, so it can only be the keyword's answer (the STOP
+    confirmation, a HELP answer), which carriers require to go out. Test sends go to a
+    teammate's verified phone and are not consent-checked.
+    """
+    rows = [row for row in rows if row.kind != OutboundMessage.Kind.TEST]
+    if not rows:
+        return set()
+    opt_outs: dict[tuple[int, str], list[tuple[int, dt.datetime]]] = defaultdict(list)
+    for account_id, phone, subscription_type_id, updated_at in ConsentStatus.objects.filter(
+        account_id__in={row.account_id for row in rows},
+        phone_e164__in={row.to_phone for row in rows},
+        status=ConsentState.UNSUBSCRIBED,
+    ).values_list("account_id", "phone_e164", "subscription_type_id", "updated_at"):
+        opt_outs[(account_id, phone)].append((subscription_type_id, updated_at))
+    stopped = set()
+    for row in rows:
+        found = opt_outs.get((row.account_id, row.to_phone))
+        if not found:
+            continue
+        if row.message_id:
+            wanted = messages.get(row.message_id, ("", None))[1]
+            # A message without a subscription type is held to every opt-out of the phone.
+            if wanted is None or any(type_id == wanted for type_id, _ in found):
+                stopped.add(row.id)
+        elif any(updated_at > row.created_at for _, updated_at in found):
+            stopped.add(row.id)
+    return stopped
+
+
+def _checks_before_send(
+    rows: list[OutboundMessage], *, now: dt.datetime, windows: SendWindows
+) -> list[OutboundMessage]:
     """Consent and the frequency cap, checked at claim time: a STOP a second ago wins."""
     if not rows:
         return rows
-    opted_out = audience.phones_opted_out_now(rows)
+    opted_out = phones_opted_out(rows, messages=_messages_read(rows))
     if opted_out:
         _not_sent(opted_out, reason="opted_out")
     rows = [r for r in rows if r.id not in opted_out]
 
-    campaign_rows = [
-        r
-        for r in rows
-        if r.kind in (OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW) and r.contact_id
-    ]
+    campaign_rows = [r for r in rows if r.kind in MARKETING_KINDS and r.contact_id]
     if campaign_rows:
         cap_by_account = audience.frequency_caps({r.account_id for r in campaign_rows})
         recent = dict(
             OutboundMessage.objects.filter(
                 contact_id__in={r.contact_id for r in campaign_rows},
-                kind__in=(OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW),
+                kind__in=MARKETING_KINDS,
                 sent_at__gte=now - FREQUENCY_WINDOW,
             )
             .values("contact_id")
@@ -141,14 +322,19 @@ def _checks_before_send(rows: list[OutboundMessage], *, now: dt.datetime) -> lis
             oldest = (
                 OutboundMessage.objects.filter(
                     contact_id=row.contact_id,
-                    kind__in=(OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW),
+                    kind__in=MARKETING_KINDS,
                     sent_at__gte=now - FREQUENCY_WINDOW,
                 )
                 .order_by("sent_at")
                 .values_list("sent_at", flat=True)
                 .first()
             )
-            _defer([row.id], until=(oldest or now) + FREQUENCY_WINDOW, reason="frequency_cap")
+            _defer(
+                [row],
+                until=(oldest or now) + FREQUENCY_WINDOW,
+                reason="frequency_cap",
+                windows=windows,
+            )
         skipped = {r.id for r in over_cap}
         rows = [r for r in rows if r.id not in skipped]
     return rows
@@ -173,7 +359,7 @@ def _call_twilio(
         return error
 
 
-def _record(results: list[tuple[OutboundMessage, object]]) -> int:
+def _record(results: list[tuple[OutboundMessage, object]], *, windows: SendWindows) -> int:
     """Store what Twilio answered for a wave of rows; returns how many messages were created.
 
     The SIDs of a wave are written in one statement: a per-row UPDATE would cap the pipeline
@@ -192,8 +378,19 @@ def _record(results: list[tuple[OutboundMessage, object]]) -> int:
                 # Twilio may have accepted it: leave it claimed for claimed_reconcile.
                 logger.warning("send %s: outcome unknown (%s); will reconcile", row.id, result)
                 continue
-            backoff = TRANSIENT_BACKOFF[min(row.attempts - 1, len(TRANSIENT_BACKOFF) - 1)]
-            _defer([row.id], until=now + dt.timedelta(seconds=backoff), reason="retry")
+            if row.attempts >= MAX_ATTEMPTS:
+                logger.warning(
+                    "send %s: giving up after %s attempts (%s)", row.id, row.attempts, result
+                )
+                _not_sent([row.id], reason="retries_exhausted", error_code=result.code)
+                continue
+            _defer(
+                [row],
+                until=now + _retry_backoff(row.attempts),
+                reason="retry",
+                windows=windows,
+                attempted=True,
+            )
         else:
             created.append((row.id, result.sid, result.status or OutboundStatus.QUEUED))
     if created:
@@ -221,61 +418,161 @@ def _sids_write(created: list[tuple[int, str, str]], *, now: dt.datetime) -> Non
         )
 
 
-def _claimed_rows(
-    sender: PhoneNumber, limiter: SenderRateLimiter, deadline: float
-) -> Iterator[OutboundMessage]:
-    """Due rows of the sender that passed the claim-time checks, claimed a batch at a time."""
-    while time.monotonic() < deadline:
-        now = timezone.now()
-        ids = claim_due(sender_id=sender.pk, now=now)
-        if not ids:
-            return
-        rows = list(OutboundMessage.objects.filter(id__in=ids).order_by("due_at", "id"))
-        rows = _checks_before_send(rows, now=now)
-        for index, row in enumerate(rows):
-            if not limiter.take_daily(sender.e164, cap=sender.tmobile_daily_cap, now=now):
-                _defer(
-                    [r.id for r in rows[index:]], until=next_carrier_day(now), reason="daily_cap"
-                )
-                return
-            yield row
+class _SenderRun:
+    """One dispatcher run for one sender, within a time budget.
+
+    1. Claim as many due rows as the sender's rate can send in the budget left (at most
+       CLAIM_BATCH), and check consent and the frequency cap for them.
+    2. Take a wave (the rows of about WAVE_SECONDS of slots), leave out any now in quiet hours,
+       count it against the carrier's daily cap and reserve its rate-limiter slots.
+    3. Once the first slot has come, read the message's status and the phones' consent once
+       more (two queries for the wave) and the quiet hours again: a pause, a STOP or 20:00
+       arriving while the rows waited is honoured before the call to Twilio, not after.
+    4. Hand each row to a send thread, which waits for the row's own slot and calls Twilio,
+       and record the answers of the waves that are done while the next waits for its slots.
+
+    Rows claimed but not sent when the message is paused or the budget runs out go back to
+    pending at once, rather than going out regardless or lying claimed until the reconciler.
+    """
+
+    def __init__(self, sender: PhoneNumber, limiter: SenderRateLimiter, time_budget: float):
+        self.sender = sender
+        self.creds = credentials_for(sender)
+        self.limiter = limiter
+        self.deadline = limiter.clock() + time_budget
+        self.windows = SendWindows()
+        self.queue: deque[OutboundMessage] = deque()
+        self.spacing = slot_spacing(sender.messages_per_second)
+        self.wave_size = max(1, min(SEND_THREADS, math.ceil(WAVE_SECONDS / self.spacing)))
+        self.check_lead = 0.0
+        self.daily_cap_reached = False
+
+    def run(self) -> int:
+        sent = 0
+        in_flight: deque[list[Future]] = deque()
+        # Each row waits for its own slot in its thread: a thread for every row in flight.
+        with ThreadPoolExecutor(max_workers=SEND_THREADS * SEND_WAVES_IN_FLIGHT) as pool:
+            while True:
+                wave = self._next_wave()
+                if wave:
+                    in_flight.append([pool.submit(self._send, row, slot) for row, slot in wave])
+                # Record the waves that are done; wait for the oldest only when every thread
+                # is taken (or nothing more is coming): one slow answer from Twilio must not
+                # hold up the next wave's slots.
+                while in_flight and (
+                    not wave
+                    or len(in_flight) == SEND_WAVES_IN_FLIGHT
+                    or all(future.done() for future in in_flight[0])
+                ):
+                    results = [future.result() for future in in_flight.popleft()]
+                    sent += _record(results, windows=self.windows)
+                if not wave and not in_flight:
+                    return sent
+
+    def _send(self, row: OutboundMessage, slot: float):
+        self.limiter.sleep_until(slot)
+        return row, _call_twilio(row, self.sender, self.creds)
+
+    def _claim(self) -> bool:
+        """Claim what the rate can send in the budget left; False when nothing more is due."""
+        while not self.daily_cap_reached:
+            remaining = self.deadline - self.limiter.clock()
+            limit = min(CLAIM_BATCH, math.floor(remaining / self.spacing))
+            if limit <= 0:
+                return False
+            now = timezone.now()
+            ids = claim_due(sender_id=self.sender.pk, limit=limit, now=now)
+            if not ids:
+                return False
+            rows = _checks_before_send(_rows_load(ids), now=now, windows=self.windows)
+            if rows:
+                self.queue.extend(rows)
+                return True
+        return False
+
+    def _next_wave(self) -> list[tuple[OutboundMessage, float]]:
+        """The next rows to send with their slots, checked after the wait; [] when done."""
+        while True:
+            if self.limiter.clock() >= self.deadline:
+                _release(self.queue)
+                self.queue.clear()
+                return []
+            if not self.queue and not self._claim():
+                return []
+            now = timezone.now()
+            wave = [self.queue.popleft() for _ in range(min(self.wave_size, len(self.queue)))]
+            wave = self._quiet_hours_defer(wave, now=now)
+            for index in range(len(wave)):
+                if not self.limiter.take_daily(
+                    self.sender.e164, cap=self.sender.tmobile_daily_cap, now=now
+                ):
+                    _defer(
+                        [*wave[index:], *self.queue],
+                        until=next_carrier_day(now),
+                        reason="daily_cap",
+                        windows=self.windows,
+                    )
+                    self.queue.clear()
+                    self.daily_cap_reached = True
+                    wave = wave[:index]
+                    break
+            if not wave:
+                continue
+            slots = self.limiter.wait_for_slot(
+                self.sender.e164,
+                per_second=self.sender.messages_per_second,
+                count=len(wave),
+                lead=self.check_lead,
+            )
+            started = self.limiter.clock()
+            wave = self._checks_at_slot(wave)
+            self.check_lead = min(self.limiter.clock() - started, CHECK_LEAD_MAX_SECONDS)
+            if wave:
+                return list(zip(wave, slots, strict=False))
+
+    def _quiet_hours_defer(
+        self, wave: list[OutboundMessage], *, now: dt.datetime
+    ) -> list[OutboundMessage]:
+        closed = self.windows.closed(wave, now=now)
+        for opening, rows in closed.items():
+            _defer(rows, until=opening, reason="quiet_hours", windows=self.windows)
+        held = {row.id for rows in closed.values() for row in rows}
+        return [row for row in wave if row.id not in held]
+
+    def _checks_at_slot(self, wave: list[OutboundMessage]) -> list[OutboundMessage]:
+        """What may have changed while the wave waited: its message paused or cancelled, a STOP
+        from one of its phones, its recipients' clocks passing the end of quiet hours."""
+        messages = _messages_read(wave)
+        stopped_messages = {
+            pk for pk, (status, _) in messages.items() if status not in SENDABLE_MESSAGE_STATUSES
+        }
+        if stopped_messages:
+            waiting = [r for r in wave if r.message_id in stopped_messages]
+            waiting += [r for r in self.queue if r.message_id in stopped_messages]
+            self.queue = deque(r for r in self.queue if r.message_id not in stopped_messages)
+            cancelled = [
+                r for r in waiting if messages[r.message_id][0] == SmsMessage.Status.CANCELLED
+            ]
+            # A cancelled message's waiting rows are cancelled like its pending ones were; a
+            # paused one's wait, unclaimed, for the resume.
+            OutboundMessage.objects.filter(
+                id__in=[r.id for r in cancelled], status=OutboundStatus.CLAIMED
+            ).update(status=OutboundStatus.CANCELLED, status_updated_at=timezone.now())
+            _release(r for r in waiting if r not in cancelled)
+            wave = [r for r in wave if r.message_id not in stopped_messages]
+        opted_out = phones_opted_out(wave, messages=messages)
+        if opted_out:
+            _not_sent(opted_out, reason="opted_out")
+            wave = [r for r in wave if r.id not in opted_out]
+        return self._quiet_hours_defer(wave, now=timezone.now())
 
 
 def sender_dispatch(
     *, sender_id: int, time_budget: float = 50.0, limiter: SenderRateLimiter | None = None
 ) -> int:
-    """Send everything due for one sender, within a time budget; returns how many were sent.
-
-    Rows go out in waves of SEND_THREADS. Consent is checked again just before each wave is
-    handed to the senders, and at most two waves are in flight: while one is being sent the
-    next is already waiting on the rate limiter, so the limiter never idles while the results
-    of a wave are written, and a STOP recorded now stops every text more than two waves away.
-    """
+    """Send everything due for one sender, within a time budget; returns how many were sent."""
     sender = PhoneNumber.objects.select_related("account").get(pk=sender_id)
-    creds = credentials_for(sender)
-    limiter = limiter or SenderRateLimiter()
-    deadline = time.monotonic() + time_budget
-    sent = 0
-
-    def send(row: OutboundMessage):
-        limiter.wait_for_slot(sender.e164, per_second=sender.messages_per_second)
-        return row, _call_twilio(row, sender, creds)
-
-    rows = _claimed_rows(sender, limiter, deadline)
-    in_flight: deque[list[Future]] = deque()
-    with ThreadPoolExecutor(max_workers=SEND_THREADS) as pool:
-        while True:
-            batch = list(itertools.islice(rows, SEND_THREADS))
-            opted_out = audience.phones_opted_out_now(batch)
-            if opted_out:
-                _not_sent(opted_out, reason="opted_out")
-            wave = [row for row in batch if row.id not in opted_out]
-            if wave:
-                in_flight.append([pool.submit(send, row) for row in wave])
-            if in_flight and (len(in_flight) == SEND_WAVES_IN_FLIGHT or not batch):
-                sent += _record([future.result() for future in in_flight.popleft()])
-            if not batch and not in_flight:
-                return sent
+    return _SenderRun(sender, limiter or SenderRateLimiter(), time_budget).run()
 
 
 def claimed_reconcile(
@@ -287,10 +584,15 @@ def claimed_reconcile(
     claim is ours, so it is adopted instead of resent.
     """
     now = now or timezone.now()
-    outcome = {"adopted": 0, "requeued": 0}
-    stranded = OutboundMessage.objects.filter(
-        status=OutboundStatus.CLAIMED, claimed_at__lt=now - stranded_after
-    ).select_related("sender", "sender__account")
+    windows = SendWindows()
+    outcome = {"adopted": 0, "requeued": 0, "given_up": 0}
+    stranded = (
+        OutboundMessage.objects.filter(
+            status=OutboundStatus.CLAIMED, claimed_at__lt=now - stranded_after
+        )
+        .select_related("sender", "sender__account", "account")
+        .annotate(contact_zone=F("contact__time_zone"))
+    )
     for row in stranded.iterator(chunk_size=500):
         creds = credentials_for(row.sender)
         try:
@@ -328,20 +630,82 @@ def claimed_reconcile(
                 status_updated_at=now,
             )
             outcome["adopted"] += 1
+        elif row.attempts >= MAX_ATTEMPTS:
+            _not_sent([row.id], reason="retries_exhausted")
+            outcome["given_up"] += 1
         else:
             # Not at Twilio: send again, backing off if this keeps happening (a 5xx each time).
-            backoff = (
-                0
-                if row.attempts <= 1
-                else TRANSIENT_BACKOFF[min(row.attempts - 2, len(TRANSIENT_BACKOFF) - 1)]
-            )
-            OutboundMessage.objects.filter(id=row.id, status=OutboundStatus.CLAIMED).update(
-                status=OutboundStatus.PENDING,
-                claimed_at=None,
-                due_at=now + dt.timedelta(seconds=backoff),
-            )
+            backoff = dt.timedelta(0) if row.attempts <= 1 else _retry_backoff(row.attempts - 1)
+            _defer([row], until=now + backoff, reason="retry", windows=windows, attempted=True)
             outcome["requeued"] += 1
     return outcome
+
+
+def stale_statuses_reconcile(
+    *,
+    now: dt.datetime | None = None,
+    stale_after: dt.timedelta = STALE_AFTER,
+    batch_size: int = STALE_BATCH,
+    time_budget: float = 45.0,
+) -> dict[str, int]:
+    """Ask Twilio for the status of texts whose final status never came (a lost callback), and
+    apply it forward-only, exactly as the callback would have been.
+
+    Rows are walked in id order from where the last run stopped (kept in the cache), so a large
+    backlog is worked through over several runs and no row is asked about more than once per
+    `stale_after`: a full pass that ends starts the next only `stale_after` later.
+    """
+    now = now or timezone.now()
+    clock_deadline = time.monotonic() + time_budget
+    outcome = {"checked": 0, "moved": 0, "unreachable": 0}
+    cursor = cache.get(STALE_CURSOR_KEY) or {"after_id": 0, "rest_until": None}
+    if cursor["rest_until"] and now < dt.datetime.fromisoformat(cursor["rest_until"]):
+        return outcome
+    cutoff = now - stale_after
+    stale = (
+        OutboundMessage.objects.filter(
+            status__in=STALE_STATUSES,
+            twilio_sid__isnull=False,
+            sent_at__gte=now - STALE_GIVE_UP_AFTER,
+        )
+        .filter(
+            Q(status_updated_at__lt=cutoff) | Q(status_updated_at__isnull=True, sent_at__lt=cutoff)
+        )
+        .select_related("sender", "sender__account", "account")
+        .order_by("id")
+    )
+    after_id = cursor["after_id"]
+    while True:
+        if time.monotonic() >= clock_deadline:
+            cache.set(STALE_CURSOR_KEY, {"after_id": after_id, "rest_until": None}, None)
+            return outcome
+        rows = list(stale.filter(id__gt=after_id)[:batch_size])
+        if not rows:
+            rest_until = (now + stale_after).isoformat()
+            cache.set(STALE_CURSOR_KEY, {"after_id": 0, "rest_until": rest_until}, None)
+            return outcome
+        moves: list[tuple[str, str, int | None]] = []
+        by_sid: dict[str, OutboundMessage] = {}
+        for row in rows:
+            creds = credentials_for(row.sender)
+            try:
+                fetched = twilio_gateway.message_fetch(
+                    account_sid=creds.account_sid, auth_token=creds.auth_token, sid=row.twilio_sid
+                )
+            except twilio_gateway.GatewayError:
+                logger.warning("status of %s: Twilio did not answer", row.twilio_sid, exc_info=True)
+                outcome["unreachable"] += 1
+                continue
+            outcome["checked"] += 1
+            status = "cancelled" if fetched.status == "canceled" else fetched.status
+            if status in STATUS_RANK:
+                moves.append((row.twilio_sid, status, fetched.error_code))
+                by_sid[row.twilio_sid] = row
+        for sid, code in delivery.statuses_move(moves, now=timezone.now()):
+            outcome["moved"] += 1
+            if code in outcomes.UNREACHABLE_CODES | outcomes.OPT_OUT_CODES:
+                outcomes.permanent_error_apply(row=by_sid[sid], code=code)
+        after_id = rows[-1].id
 
 
 def senders_with_due(*, now: dt.datetime | None = None) -> list[int]:

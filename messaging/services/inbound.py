@@ -10,6 +10,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from messaging.models import InboundMessage, OutboundMessage, OutboundStatus
+from messaging.services.replies import keyword_answer_queue
 from registration.models import PhoneNumber
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,8 @@ def _number_for(account_sid: str, to_phone: str) -> PhoneNumber | None:
 def inbound_receive(
     *, account_sid: str, message_sid: str, from_phone: str, to_phone: str, body: str
 ) -> InboundMessage | None:
-    """Store an inbound text once, apply its keyword, stop queued sends after an opt-out."""
+    """Store an inbound text once, apply its keyword, stop queued sends after an opt-out, and
+    queue the keyword's answer, if it has one, to go out after commit."""
     from consent import services as consent_services
 
     if InboundMessage.objects.filter(message_sid=message_sid).exists():
@@ -93,20 +95,18 @@ def inbound_receive(
                     not_sent_reason="opted_out",
                     status_updated_at=timezone.now(),
                 )
+            if outcome.reply_text:
+                # Queued, not sent here: Twilio waits on this request, and an answer Twilio
+                # refuses must not fail it (a retried webhook is a duplicate and would never
+                # answer). Written with the inbound row, so the answer can't be lost either.
+                keyword_answer_queue(
+                    account=account,
+                    sender=number,
+                    to_phone=from_phone,
+                    body=outcome.reply_text,
+                    contact=outcome.contact,
+                )
     except IntegrityError:
         return None  # the same MessageSid raced in twice; the first one won
     _announce(inbound)
-    if outcome.reply_text:
-        from messaging.services.replies import reply_send
-
-        transaction.on_commit(
-            lambda: reply_send(
-                account=account,
-                sender=number,
-                to_phone=from_phone,
-                body=outcome.reply_text,
-                contact=outcome.contact,
-                respect_consent=False,
-            )
-        )
     return inbound

@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from messaging import links, segments, shortlinks, tokens
+from messaging import links, segments, shortlinks
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
-from messaging.services import allotment, audience
+from messaging.services import allotment, audience, compose
 from messaging.services.settings import sending_settings
 from smsapp.models import Account, User
 
@@ -53,11 +53,10 @@ def message_review(
         review.errors.append("The message has no text.")
     if message.subscription_type is None:
         review.errors.append("Choose a subscription type.")
-    if not message.append_opt_out and not tokens.has_opt_out_wording(message.body):
-        review.errors.append(
-            "The message must tell recipients how to opt out: keep the opt-out line or add "
-            "wording such as “Reply STOP to opt out”."
-        )
+    # The composer's rules, which a draft may still break (autosave keeps what was typed):
+    # body length, tokens, opt-out wording, message properties required now.
+    for problems in compose.message_problems(account=account, message=message).values():
+        review.errors.extend(problems)
     if review.errors:
         return review
 

@@ -35,6 +35,7 @@ from consent.models import ConsentState, ConsentStatus
 from contacts.models import Contact
 from messaging import links, segments, selectors, shortlinks, tokens
 from messaging.models import (
+    BODY_MAX_LENGTH,
     OutboundMessage,
     OutboundStatus,
     SendingSettings,
@@ -330,6 +331,13 @@ def message_test_send(
         errors.setdefault("as_contact", []).append("Choose one of your contacts.")
     if not message.body.strip():
         errors.setdefault("body", []).append("Write the message first.")
+    # A draft may hold more than a text can (autosave keeps what was typed); Twilio would
+    # refuse it, so the test says so first.
+    length = len(tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out))
+    if length > BODY_MAX_LENGTH:
+        errors.setdefault("body", []).append(
+            f"A message is limited to {BODY_MAX_LENGTH:,} characters; this one has {length:,}."
+        )
     known = {key for key, _ in selectors.personalization_fields(account=account)}
     for problem in tokens.tokens_validate(message.body, known_properties=known):
         errors.setdefault("body", []).append(problem.message)

@@ -133,6 +133,7 @@ def _composer_config(request: HttpRequest, message: SmsMessage, account: Account
         "optOutPattern": tokens.opt_out_pattern_source(compose.opt_out_keywords(account=account)),
         "optOutNegation": tokens.OPT_OUT_NEGATION.pattern,
         "shortLinkPlaceholder": links.short_link_placeholder(account, sender=sender),
+        "maxShortLinks": links.MAX_SHORT_LINKS,
         "previewUrl": reverse("messaging:preview", args=[message.public_id]),
         "editable": _editable(request, message),
         "usage": {"total": usage.total, "used": usage.used, "left": usage.left},
@@ -169,32 +170,39 @@ def compose_page(request: HttpRequest, message_id: str) -> HttpResponse:
         "test_form": TestSendForm(account=account),
         "my_test_phones": selectors.test_phones(account=account, user=request.user),
         "config": _composer_config(request, message, account),
+        # What a saved draft still lacks before it can be sent (autosave keeps what was typed).
+        "problems": [
+            problem
+            for problems in compose.message_problems(account=account, message=message).values()
+            for problem in problems
+        ]
+        if editable
+        else [],
     }
     return render(request, "messaging/compose.html", context)
 
 
-def _save(request: HttpRequest, message: SmsMessage) -> tuple[MessageForm, SmsMessage, bool]:
-    """Save the composer's form through the service; (form with any errors, message, saved)."""
+def _save(request: HttpRequest, message: SmsMessage) -> tuple[MessageForm, SmsMessage]:
+    """Save the composer's form as a draft, keeping whatever was typed (compose.
+    message_draft_save); (form carrying every problem left, message).
+
+    A field the form can't read (a number property holding letters) is left out and reported;
+    every other field is still saved.
+    """
     form = MessageForm(request.POST, account=request.account)
-    if not form.is_valid():
-        return form, message, False
+    form.is_valid()
     data = form.cleaned_data
-    try:
-        message = compose.message_update(
-            account=request.account,
-            message=message,
-            name=data["name"],
-            body=data["body"],
-            append_opt_out=data["append_opt_out"],
-            subscription_type=data["subscription_type"],
-            campaign_name=data["campaign_name"],
-            sender=data["sender"],
-            properties=form.property_values(),
-        )
-    except ValidationError as exc:
-        form.add_service_errors(exc)
-        return form, message, False
-    return form, message, True
+    changes = {
+        name: data[name]
+        for name in ("name", "body", "append_opt_out", "subscription_type", "campaign_name")
+        if name in data
+    }
+    if "sender" in data:
+        changes["sender"] = data["sender"]
+    changes["properties"] = form.property_values(only_valid=True)
+    saved = compose.message_draft_save(account=request.account, message=message, **changes)
+    form.add_service_errors(ValidationError(saved.problems))
+    return form, saved.message
 
 
 def _form_errors(form) -> list[str]:
@@ -218,15 +226,18 @@ def autosave(request: HttpRequest, message_id: str) -> HttpResponse:
             "messaging/_autosave_status.html",
             {"errors": ["Only drafts can be changed."], "saved": False},
         )
-    form, message, saved = _save(request, message)
-    context = {"saved": saved, "errors": _form_errors(form), "message": message}
-    if saved:
-        context["preview"] = selectors.message_preview(
+    form, message = _save(request, message)
+    context = {
+        "saved": True,
+        "problems": _form_errors(form),
+        "message": message,
+        "preview": selectors.message_preview(
             account=request.account,
             body=message.body,
             append_opt_out=message.append_opt_out,
             sender=selectors.sender_for(account=request.account, message=message),
-        )
+        ),
+    }
     return render(request, "messaging/_autosave_status.html", context)
 
 
@@ -291,9 +302,8 @@ def test_send(request: HttpRequest, message_id: str) -> HttpResponse:
     errors: list[str] = []
     results: list[test_sends.TestSendResult] = []
     if "body" in request.POST and _editable(request, message):
-        message_form, message, saved = _save(request, message)
-        if not saved:
-            errors = ["Fix the message first."] + _form_errors(message_form)
+        # Saved as typed; the test send itself refuses a body it can't send.
+        _, message = _save(request, message)
     form = TestSendForm(request.POST, account=account)
     if not errors and form.is_valid():
         data = form.cleaned_data

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from contacts.models import Contact
-from messaging.models import BODY_MAX_LENGTH
+from messaging.models import BODY_MAX_LENGTH, OutboundMessage, OutboundStatus
 from messaging.services import conversations
 from messaging.services.replies import reply_send
 from registration.models import PhoneNumber
@@ -19,6 +19,24 @@ from smsapp.tenancy import account_required, get_for_account
 
 class ReplyForm(forms.Form):
     body = forms.CharField(max_length=BODY_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _reply_outcome_flash(request: HttpRequest, row: OutboundMessage) -> None:
+    """Say what really happened to the reply: Twilio took it, or it is waiting on Twilio."""
+    if row.status == OutboundStatus.PENDING:
+        flash.warning(
+            request,
+            "Twilio couldn't take the reply just now (a temporary error). It is queued and will "
+            "be retried automatically; the thread shows its state.",
+        )
+    elif row.status == OutboundStatus.CLAIMED:
+        flash.warning(
+            request,
+            "Twilio didn't confirm it received the reply. We check with Twilio and send it if it "
+            "didn't go out; the thread shows its state.",
+        )
+    else:
+        flash.success(request, "Reply sent.")
 
 
 @require_GET
@@ -43,7 +61,7 @@ def thread(request: HttpRequest, contact_id: str, number_id: str) -> HttpRespons
                 account=request.account, contact=contact, number=number
             )
             try:
-                reply_send(
+                row = reply_send(
                     account=request.account,
                     sender=number,
                     to_phone=phone,
@@ -53,7 +71,7 @@ def thread(request: HttpRequest, contact_id: str, number_id: str) -> HttpRespons
             except ValidationError as exc:
                 form.add_error("body", exc)
             else:
-                flash.success(request, "Reply sent.")
+                _reply_outcome_flash(request, row)
                 return redirect("messaging:thread", contact.public_id, number.public_id)
     conversations.thread_mark_read(account=request.account, contact=contact, number=number)
     entries = conversations.thread_entries(account=request.account, contact=contact, number=number)

@@ -1,4 +1,5 @@
-"""SMS settings pages for super admins: the segment allotment, and custom message properties."""
+"""SMS settings pages: the segment usage (read-only), sending rules (quiet hours, frequency cap)
+and custom message properties."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from messaging import selectors
-from messaging.forms import AllotmentSettingsForm, MessagePropertyForm
+from messaging.forms import MessagePropertyForm, SendingRulesForm
 from messaging.models import MessageProperty
 from messaging.services import allotment, compose
 from messaging.services.settings import sending_settings
@@ -24,27 +25,47 @@ def _service_errors_to_form(form, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-@require_http_methods(["GET", "POST"])
+@require_GET
 @account_required(super_admin=True)
 def usage_settings(request: HttpRequest) -> HttpResponse:
+    """The period's usage and the contract's figures, read-only: the allotment, its renewal day
+    and limit increases are set by staff (Django admin), not by the tenant."""
+    account = request.account
+    usage = allotment.usage(account=account)
+    context = {
+        "usage": usage,
+        "rules": sending_settings(account),
+        "purchases": allotment.segment_purchases(account=account, period_start=usage.period_start),
+    }
+    return render(request, "messaging/usage_settings.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@account_required(sms_setup=True)
+def sending_rules(request: HttpRequest) -> HttpResponse:
+    """Quiet hours and the frequency cap, for account admins (super admins and SMS setup)."""
     account = request.account
     rules = sending_settings(account)
     initial = {
-        "monthly_segment_allotment": rules.monthly_segment_allotment,
-        "allotment_renewal_day": rules.allotment_renewal_day,
-        "purchased_segments": rules.purchased_segments,
+        "quiet_hours_start": rules.quiet_hours_start,
+        "quiet_hours_end": rules.quiet_hours_end,
+        "frequency_cap": rules.frequency_cap,
     }
-    form = AllotmentSettingsForm(request.POST or None, initial=initial)
+    form = SendingRulesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            compose.allotment_settings_update(account=account, **form.cleaned_data)
+            compose.sending_rules_update(account=account, **form.cleaned_data)
         except ValidationError as exc:
             _service_errors_to_form(form, exc)
         else:
-            messages.success(request, "SMS usage settings saved.")
-            return redirect("messaging:usage_settings")
-    context = {"form": form, "usage": allotment.usage(account=account)}
-    return render(request, "messaging/usage_settings.html", context)
+            messages.success(request, "Sending settings saved.")
+            return redirect("messaging:sending_rules")
+    context = {
+        "form": form,
+        "legal_start": compose.LEGAL_SENDING_START,
+        "legal_end": compose.LEGAL_SENDING_END,
+    }
+    return render(request, "messaging/sending_rules.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -61,6 +61,10 @@ BRAND_STATUSES = {
     "DELETION_FAILED": RegistrationStatus.FAILED,
 }
 BUNDLE_SUBMITTABLE = ("draft", "twilio-rejected")
+ELIGIBILITY_LOCKED = (
+    "Your business registration has been submitted; the eligibility answers can be changed only "
+    "if it is rejected."
+)
 
 
 def brand_registration_get_or_create(*, account: Account) -> BrandRegistration:
@@ -74,7 +78,10 @@ def brand_registration_get_or_create(*, account: Account) -> BrandRegistration:
 def eligibility_record(
     *, account: Account, user: User, answers: dict[str, Any]
 ) -> EligibilityResult:
-    """Check and keep the eligibility answers; a refusal is recorded with its reasons."""
+    """Check and keep the eligibility answers; a refusal is recorded with its reasons.
+
+    The answers belong to the business registration: once it is submitted they can change
+    only with it (after a rejection), or an approved business would read "Not eligible"."""
     answers = {
         "sole_proprietor": bool(answers.get("sole_proprietor")),
         "categories": [str(c) for c in answers.get("categories") or []],
@@ -83,6 +90,9 @@ def eligibility_record(
     result = eligibility_check(answers)
     registration = brand_registration_get_or_create(account=account)
     with transaction.atomic():
+        locked = BrandRegistration.objects.select_for_update().get(pk=registration.pk)
+        if not locked.is_editable:
+            raise RegistrationError(ELIGIBILITY_LOCKED, code="not_editable")
         BrandRegistration.objects.filter(pk=registration.pk).update(
             eligibility={**answers, "reasons": result.reasons},
             eligible_at=timezone.now() if result.eligible else None,

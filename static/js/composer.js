@@ -6,8 +6,8 @@
  * Counting runs in the browser on every keystroke with Twilio's own calculator (the npm package
  * sms-segments-calculator, bundled by `npm run build` into build/segments-calculator.js, which
  * sets window.SegmentedMessage). The text counted is the one messaging.selectors.preview_build
- * counts on the server: opt-out line appended, tokens rendered with the previewed contact's
- * values (or their defaults), each link replaced by a string as long as its short link.
+ * counts on the server: opt-out line appended, the links a send shortens replaced by a string as
+ * long as their short link, tokens rendered with the previewed contact's values (or defaults).
  * The patterns below mirror messaging/tokens.py and messaging/links.py; keep them in step.
  */
 (function () {
@@ -23,7 +23,10 @@
     "(?<![A-Za-z0-9_@./-])(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\\.)[^" + SPACES + "<>\"]+",
     "g"
   );
-  var TRAILING_PUNCTUATION = /[.,;:!?)\]}'"]+$/;
+  var TRAILING_PUNCTUATION = ".,;:!?)]}'\"";
+  // messaging.links.LINK_MARKER and shortlinks.MAX_LINKS.
+  var MARKER_OPEN = "\ue000", MARKER_CLOSE = "\ue001";
+  var MAX_SHORT_LINKS = config.maxShortLinks;
   // Opt-out wording: the server's own patterns (messaging/tokens.py has_opt_out_wording),
   // built from the account's opt-out keywords: a keyword used as an instruction, not negated.
   var OPT_OUT_INSTRUCTION = new RegExp(config.optOutPattern, "gi");
@@ -56,23 +59,37 @@
     });
   }
 
-  function replaceLinks(text, replacement) {
-    return text.replace(LINK, function (link) {
-      var trimmed = link.replace(TRAILING_PUNCTUATION, "");
-      var lower = trimmed.toLowerCase();
-      if (!trimmed || lower.endsWith("://") || lower.endsWith("www.")) return link;
-      return replacement + link.slice(trimmed.length);
-    });
+  function occurrences(text, character) { return text.split(character).length - 1; }
+
+  // messaging.links._trimmed: the link without the punctuation ending the sentence around it
+  // ("" if only a bare scheme or "www." is left); a ")" closing a "(" of the link stays.
+  function trimmedLink(link) {
+    while (link && TRAILING_PUNCTUATION.indexOf(link[link.length - 1]) >= 0) {
+      if (link[link.length - 1] === ")" && occurrences(link, "(") >= occurrences(link, ")")) break;
+      link = link.slice(0, -1);
+    }
+    var lower = link.toLowerCase();
+    return lower.endsWith("://") || lower.endsWith("www.") ? "" : link;
   }
 
-  function countLinks(text) {
-    var count = 0;
-    text.replace(LINK, function (link) {
-      var trimmed = link.replace(TRAILING_PUNCTUATION, "").toLowerCase();
-      if (trimmed && !trimmed.endsWith("://") && !trimmed.endsWith("www.")) count += 1;
-      return link;
+  // messaging.links.links_number: the links a send shortens (found in the body as written:
+  // not those holding a token, none past the 16th) become numbered markers.
+  function numberLinks(text) {
+    var found = [];
+    var template = text.replace(LINK, function (link) {
+      var trimmed = trimmedLink(link);
+      if (!trimmed || trimmed.indexOf("{{") >= 0 || found.length >= MAX_SHORT_LINKS) return link;
+      found.push(trimmed);
+      return MARKER_OPEN + (found.length - 1) + MARKER_CLOSE + link.slice(trimmed.length);
     });
-    return count;
+    return { template: template, found: found };
+  }
+
+  function fillMarkers(text, replacements) {
+    replacements.forEach(function (replacement, position) {
+      text = text.split(MARKER_OPEN + position + MARKER_CLOSE).join(replacement);
+    });
+    return text;
   }
 
   function withOptOut(text) {
@@ -104,9 +121,15 @@
   var lastCount = null;
 
   function update() {
+    // As messaging.selectors.preview_build: number the links, fill tokens, then put each
+    // link back (the preview) or a string as long as its short link (the count).
     var composed = withOptOut(body.value);
-    var rendered = renderTokens(composed, previewValues);
-    var counted = replaceLinks(rendered, config.shortLinkPlaceholder);
+    var numbered = numberLinks(composed);
+    var template = renderTokens(numbered.template, previewValues);
+    var rendered = fillMarkers(template, numbered.found);
+    var counted = fillMarkers(
+      template, numbered.found.map(function () { return config.shortLinkPlaceholder; })
+    );
     var length = Array.from(composed).length;
 
     setText("count-length", length.toLocaleString("en-US"));
@@ -114,7 +137,7 @@
     var lengthBox = $("count-length-box");
     if (lengthBox) lengthBox.classList.toggle("over", length > config.bodyMaxLength);
 
-    var links = countLinks(rendered);
+    var links = numbered.found.length;
     var linkNote = $("count-links");
     if (linkNote) {
       linkNote.hidden = links === 0;

@@ -23,9 +23,10 @@ BODY = "Hi {{ contact.first_name }}, new arrivals: https://shop.example.com/new?
 
 def send(sending, message: SmsMessage) -> None:
     """Fan out and dispatch everything through the emulator."""
+    # Fan-out writes only for a message being sent.
+    SmsMessage.objects.filter(pk=message.pk).update(status=SmsMessage.Status.SENDING)
     message.refresh_from_db()
     message_fanout(message=message, recipients=recipients(message), plan=plan_for(message))
-    SmsMessage.objects.filter(pk=message.pk).update(status=SmsMessage.Status.SENDING)
     dispatch.sender_dispatch(
         sender_id=sending.sender.pk, time_budget=20, limiter=SenderRateLimiter(redis_url="")
     )

@@ -180,7 +180,7 @@ def test_import_through_the_api(tenant, django_capture_on_commit_callbacks):
     body = client.get(f"/api/v1/imports/{response.json()['id']}").json()
     assert body["status"] == "done"  # tests run the worker eagerly
     assert (body["created_count"], body["rejected_count"]) == (1, 1)
-    assert client.get(f"/api/v1/imports/{body['id']}").json()["report_url"].endswith("report.csv")
+    assert body["report_url"] == f"/api/v1/imports/{body['id']}/report"
     refused = client.post(
         "/api/v1/imports/create",
         {
@@ -223,3 +223,58 @@ def test_timeline_merges_engagements_and_consent_and_pages(tenant):
     only = client.get(url, {"kind": "consent_change"}).json()["results"]
     assert [item["kind"] for item in only] == ["consent_change"]
     assert client.get(url, {"cursor": "garbage"}).status_code == 400
+
+
+def test_the_import_report_downloads_with_an_api_token(tenant, django_capture_on_commit_callbacks):
+    client = api(tenant)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client.post(
+            "/api/v1/imports/create",
+            {
+                "file": SimpleUploadedFile("people.csv", b"Email\na@x.com\nnot-email\n"),
+                "mapping": json.dumps({"Email": "email"}),
+            },
+        ).json()
+    report_url = client.get(f"/api/v1/imports/{created['id']}").json()["report_url"]
+
+    for accept in ("*/*", "text/csv"):
+        response = client.get(report_url, HTTP_ACCEPT=accept)
+        assert response.status_code == 200, accept
+        assert response["Content-Type"].startswith("text/csv")
+        assert f"import-report-{created['id']}.csv" in response["Content-Disposition"]
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
+        assert body.splitlines()[0] == "Line,Outcome,Reason,Email"
+        assert "rejected" in body and "not-email" in body
+
+    outsider = api(tenant, user=tenant.charlie, account=tenant.other_account)
+    refused = outsider.get(report_url)
+    assert refused.status_code == 404
+    assert refused.json()["error"]["code"] == "not_found"
+    assert Client().get(report_url).status_code in (401, 403)
+
+
+def test_an_import_without_a_report_yet_has_none_to_download(tenant):
+    contact_import = services.contact_import_create(
+        account=tenant.account,
+        created_by=tenant.bob,
+        uploaded_file=SimpleUploadedFile("p.csv", b"Email\na@x.com\n"),
+    )
+    client = api(tenant)
+    assert client.get(f"/api/v1/imports/{contact_import.public_id}").json()["report_url"] is None
+    response = client.get(f"/api/v1/imports/{contact_import.public_id}/report")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_refused_api_import_leaves_no_file_behind(tenant, tmp_path):
+    response = api(tenant).post(
+        "/api/v1/imports/create",
+        {
+            "file": SimpleUploadedFile("x.csv", b"A,B\n1,2\n"),
+            "mapping": json.dumps({"A": "first_name"}),
+        },
+    )
+    assert response.status_code == 400
+    assert "Map at least one column" in response.json()["error"]["fields"]["mapping"][0]
+    assert ContactImport.objects.count() == 0
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []

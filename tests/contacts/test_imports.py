@@ -396,3 +396,54 @@ def test_the_fast_email_check_agrees_with_django(email):
     except ValidationError:
         django_says = False
     assert import_services.email_is_valid(email) is django_says
+
+
+def test_formulas_in_phone_columns_are_refused(tenant, django_capture_on_commit_callbacks):
+    contact_import = create(
+        tenant,
+        "First name,Phone,Mobile phone\n"
+        'Eve,"=HYPERLINK(""http://evil.example"",""call"")",\n'
+        "Mal,212 555 0102,@SUM(1+1)\n"
+        "Tab,\t=1+1,\n"
+        "Ada,+1 (212) 555-0101,+12125550104\n",
+    )
+    contact_import = run(tenant, contact_import, django_capture_on_commit_callbacks)
+    assert (contact_import.created_count, contact_import.rejected_count) == (1, 3)
+    assert list(Contact.objects.values_list("first_name", flat=True)) == ["Ada"]
+    reasons = {row[3]: row[2] for row in report_rows(contact_import)[1:]}
+    assert reasons["Eve"].startswith("Phone: “=HYPERLINK(")
+    assert "starts with '=', which a spreadsheet would run as a formula" in reasons["Eve"]
+    assert reasons["Mal"] == (
+        "Mobile phone: “@SUM(1+1)” starts with '@', which a spreadsheet would run as a formula."
+    )
+    assert "would run as a formula" in reasons["Tab"]
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        # An E.164 number is the one thing starting with + that is written as it is.
+        ("+12125550100", "+12125550100"),
+        ("+447911123456", "+447911123456"),
+        # Everything else starting with = + - @ tab or CR gets the apostrophe, arithmetic too:
+        ("+1-2", "'+1-2"),  # Excel shows -1
+        ("-12.5", "'-12.5"),
+        ("+1 212 555 0100", "'+1 212 555 0100"),
+        ("+1-212-555-0100", "'+1-212-555-0100"),
+        ("+1", "'+1"),
+        ('=HYPERLINK("http://evil")', '\'=HYPERLINK("http://evil")'),
+        ("@SUM(1+1)", "'@SUM(1+1)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("-", "'-"),
+        # Text that doesn't start with a trigger, and numbers our own code writes, are left.
+        ("Ada", "Ada"),
+        ("212 555 0100", "212 555 0100"),
+        ("a=1", "a=1"),
+        (-3, "-3"),
+        (-0.25, "-0.25"),
+        (None, ""),
+    ],
+)
+def test_exported_cells_are_neutralised(value, written):
+    assert csvfiles.cell_neutralise(value) == written

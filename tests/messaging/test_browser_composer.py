@@ -253,3 +253,66 @@ def test_the_browser_reads_opt_out_wording_as_the_server_does(page, live_server,
     assert dict(zip(texts, shown, strict=True)) == dict(zip(texts, server, strict=True))
     assert server[-3:] == [True, False, False]
     assert server[: len(OPT_OUT_WORDING_CASES)] == [want for _, want in OPT_OUT_WORDING_CASES]
+
+
+def test_the_tests_cost_the_composer_shows_is_what_the_server_charges(
+    page,
+    live_server,
+    tenant,
+    draft,
+    emulator,  # noqa: F811 - fixture
+):
+    """Links go out as short links (a link holding a token as typed, rendered): the composer's
+    "this test needs N segments" is the charge, and the tester gets the real short link."""
+    from messaging.models import OutboundMessage
+
+    open_composer(page, live_server, tenant, draft)
+    long_link = "https://shop.example.com/spring/tents?utm_term=" + "x" * 120
+    text = (
+        f"Hi {{{{contact.first_name}}}}, tents 20% off: {long_link} "
+        "Your page: https://x.example.com/u/{{contact.first_name}} See you!"
+    )
+    # Padded to just under one segment: counting the token link at short-link length (it is
+    # longer than the link as rendered) would make it two.
+    counted = selectors.message_preview(
+        account=tenant.account, body=text, sender=selectors.sender_for(account=tenant.account)
+    ).counted_text
+    text = text.replace("See you!", "See you" + "!" * (158 - len(counted)) + "!")
+    page.locator("#message-body").fill(text)
+    page.locator("#id_phone_numbers").fill("+1 206 555 0177, +1 206 555 0178")
+    cost = page.locator("#test-cost").inner_text()
+    shown = expected_count(tenant.account, text)
+    assert shown[1] == 1
+    assert cost.startswith(f"This test needs {2 * shown[1]} of the")
+
+    page.get_by_role("button", name="Send test").click()
+    page.get_by_text("Test sent to +12065550178").wait_for()
+    rows = OutboundMessage.objects.filter(kind=OutboundMessage.Kind.TEST)
+    assert sum(row.segments for row in rows) == 2 * shown[1]
+    [received] = emulated_texts(emulator, "+12065550177")
+    short = links.short_link_placeholder(tenant.account)
+    assert long_link not in received["body"]
+    # The token link went out as typed, its token filled (no first name: empty).
+    assert "Your page: https://x.example.com/u/ See you!" in received["body"]
+    assert len(received["body"]) == 158
+    assert len(received["body"]) == len(
+        text.replace(long_link, short).replace("{{contact.first_name}}", "")
+        + "\nReply STOP to opt out"
+    )
+
+
+def test_autosave_keeps_a_name_edit_while_a_token_is_half_typed(page, live_server, tenant, draft):
+    open_composer(page, live_server, tenant, draft)
+    page.locator("#message-body").press_sequentially("Hi {{ contact.first_na", delay=0)
+    page.locator("#id_name").fill("")
+    page.locator("#id_name").press_sequentially("Boots week", delay=0)
+    # The title changes once a save carrying the new name came back.
+    page.wait_for_function("document.querySelector('#message-title').textContent === 'Boots week'")
+    assert "can't be read" in page.locator("#autosave-status").inner_text()
+    saved = SmsMessage.objects.get(pk=draft.pk)
+    assert (saved.name, saved.body) == ("Boots week", "Hi {{ contact.first_na")
+    assert page.locator("#message-title").inner_text() == "Boots week"
+    # Reopened, the draft is as typed, and says what still blocks sending.
+    page.reload()
+    assert page.locator("#message-body").input_value() == "Hi {{ contact.first_na"
+    assert "Before it can be sent" in page.locator("#autosave-status").inner_text()

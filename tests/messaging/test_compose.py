@@ -290,7 +290,56 @@ def test_the_list_filters_by_status_searches_by_name_and_sorts(tenant):
     assert names(q="BOOTS") == ["Boots draft", "Paused boots"]
     assert [m.pk for m in selectors.messages_list(account=account, sort="created")][0] == draft.pk
     counts = selectors.message_counts_by_tab(account=account)
-    assert counts == {"": 4, "archived": 1, "draft": 1, "scheduled": 1, "sending": 1, "sent": 1}
+    assert counts == {
+        "": 4,
+        "archived": 1,
+        "draft": 1,
+        "scheduled": 1,
+        "sending": 1,
+        "sent": 1,
+        "cancelled": 0,
+    }
+
+
+@pytest.mark.django_db
+def test_a_cancelled_message_is_not_listed_as_sent(tenant):
+    cancelled = create(tenant, name="Called off")
+    sent = create(tenant, name="Went out")
+    SmsMessage.objects.filter(pk=cancelled.pk).update(status=SmsMessage.Status.CANCELLED)
+    SmsMessage.objects.filter(pk=sent.pk).update(status=SmsMessage.Status.SENT)
+
+    def names(tab):
+        return [m.name for m in selectors.messages_list(account=tenant.account, tab=tab)]
+
+    assert names("sent") == ["Went out"]
+    assert names("cancelled") == ["Called off"]
+    counts = selectors.message_counts_by_tab(account=tenant.account)
+    assert (counts["sent"], counts["cancelled"]) == (1, 1)
+
+
+@pytest.mark.django_db
+def test_the_list_sorts_by_scheduled_and_sent_time_with_the_unset_last(tenant):
+    june = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
+    times = {
+        "Soon": {"schedule_kind": "at", "scheduled_at": june + dt.timedelta(days=1)},
+        "Later": {"schedule_kind": "at", "scheduled_at": june + dt.timedelta(days=5)},
+        # In each contact's time zone: the wall-clock time it goes out at.
+        "Local": {"schedule_kind": "contact_tz", "local_send_at": june + dt.timedelta(days=3)},
+        "Sent early": {"status": "sent", "started_at": june - dt.timedelta(days=9)},
+        "Sent late": {"status": "sent", "started_at": june - dt.timedelta(days=2)},
+        "Draft": {},
+    }
+    for name, fields in times.items():
+        message = create(tenant, name=name)
+        SmsMessage.objects.filter(pk=message.pk).update(**fields)
+
+    def names(sort):
+        return [m.name for m in selectors.messages_list(account=tenant.account, sort=sort)]
+
+    assert names("scheduled")[:3] == ["Soon", "Local", "Later"]
+    assert names("-scheduled")[:3] == ["Later", "Local", "Soon"]
+    assert names("-sent")[:2] == ["Sent late", "Sent early"]
+    assert names("sent")[:2] == ["Sent early", "Sent late"]
 
 
 @pytest.mark.django_db
@@ -316,26 +365,35 @@ def test_sending_messages_cant_be_archived_and_sent_ones_cant_be_deleted(tenant)
     assert not SmsMessage.objects.filter(pk=draft.pk).exists()
 
 
-# SMS usage settings -----------------------------------------------------------------------------
+# Sending rules -------------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_allotment_settings_are_checked_and_saved(tenant):
-    with pytest.raises(ValidationError) as excinfo:
-        compose.allotment_settings_update(
-            account=tenant.account,
-            monthly_segment_allotment=-1,
-            allotment_renewal_day=32,
-            purchased_segments=0,
+def test_quiet_hours_stay_inside_the_legal_window_and_the_cap_is_bounded(tenant):
+    def update(start, end, cap):
+        return compose.sending_rules_update(
+            account=tenant.account, quiet_hours_start=start, quiet_hours_end=end, frequency_cap=cap
         )
-    assert set(errors_of(excinfo)) == {"monthly_segment_allotment", "allotment_renewal_day"}
-    compose.allotment_settings_update(
-        account=tenant.account,
-        monthly_segment_allotment=5000,
-        allotment_renewal_day=15,
-        purchased_segments=250,
-    )
+
+    with pytest.raises(ValidationError) as excinfo:
+        update(dt.time(7, 30), dt.time(21, 30), 0)
+    assert errors_of(excinfo) == {
+        "quiet_hours_start": [
+            "Marketing texts may go out from 08:00 at the earliest (the legal window is "
+            "08:00-21:00 recipient time)."
+        ],
+        "quiet_hours_end": [
+            "Marketing texts must stop by 21:00 (the legal window is 08:00-21:00 recipient time)."
+        ],
+        "frequency_cap": ["Between 1 and 10 texts per contact in 24 hours."],
+    }
+    with pytest.raises(ValidationError) as excinfo:
+        update(dt.time(12, 0), dt.time(9, 0), 3)
+    assert errors_of(excinfo) == {"quiet_hours_end": ["The end must be after the start."]}
+    update(dt.time(9, 0), dt.time(21, 0), 2)
     rules = sending_settings(tenant.account)
-    assert (rules.monthly_segment_allotment, rules.allotment_renewal_day) == (5000, 15)
-    assert rules.purchased_segments == 250
-    assert isinstance(rules.quiet_hours_start, dt.time)
+    assert (rules.quiet_hours_start, rules.quiet_hours_end, rules.frequency_cap) == (
+        dt.time(9, 0),
+        dt.time(21, 0),
+        2,
+    )

@@ -120,6 +120,31 @@ def test_list_filters_and_pages_with_a_cursor(tenant, bob_api):
     assert bad.status_code == 400 and "status" in bad.json()["error"]["fields"]
 
 
+def test_list_sorts_by_send_time_across_cursor_pages(tenant, bob_api):
+    import datetime as dt
+
+    june = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
+    for n, day in enumerate((3, 1, 4, 2)):
+        message = compose.message_create(account=tenant.account, owner=tenant.bob, name=f"M{n}")
+        SmsMessage.objects.filter(pk=message.pk).update(
+            status="sent", started_at=june + dt.timedelta(days=day)
+        )
+    compose.message_create(account=tenant.account, owner=tenant.bob, name="Draft")
+    page = bob_api.get("/api/v1/messages", {"sort": "-sent", "page_size": 2}).json()
+    assert [m["name"] for m in page["results"]] == ["M2", "M0"]
+    assert page["results"][0]["sent_at"] == "2026-06-05T12:00:00Z"
+    rest = bob_api.get(page["next"]).json()
+    assert [m["name"] for m in rest["results"]] == ["M3", "M1"]
+    last = bob_api.get(rest["next"]).json()
+    assert [(m["name"], m["sent_at"]) for m in last["results"]] == [("Draft", None)]
+    ascending = bob_api.get("/api/v1/messages", {"sort": "sent"}).json()["results"]
+    assert [m["name"] for m in ascending] == ["M1", "M3", "M0", "M2", "Draft"]
+    bad = bob_api.get("/api/v1/messages", {"sort": "size"})
+    assert bad.status_code == 400 and "sort" in bad.json()["error"]["fields"]
+    cancelled = bob_api.get("/api/v1/messages", {"status": "cancelled"}).json()["results"]
+    assert cancelled == []
+
+
 def test_estimate_counts_links_at_short_link_length_and_tokens_for_a_contact(
     tenant, bob_api, settings
 ):
@@ -219,6 +244,8 @@ def test_a_test_send_over_the_allotment_is_refused_with_the_numbers(
             "code": "allotment_exceeded",
             "message": "This test needs 1 segments but only 0 are left this period.",
             "fields": {},
+            "needed": 1,
+            "left": 0,
         }
     }
     assert not OutboundMessage.objects.exists()

@@ -64,6 +64,36 @@ def test_the_list_shows_tabs_search_and_the_create_button_to_editors(
     assert 'id="create-message"' not in vera_client.get(reverse("messaging:index")).content.decode()
 
 
+def test_the_list_shows_scheduled_and_sent_times_in_the_accounts_zone_and_sorts_by_them(
+    tenant, bob_client
+):
+    import datetime as dt
+
+    account = tenant.account  # America/New_York
+    scheduled = compose.message_create(account=account, owner=tenant.bob, name="Boots week")
+    went_out = compose.message_create(account=account, owner=tenant.bob, name="Tents week")
+    called_off = compose.message_create(account=account, owner=tenant.bob, name="Called off")
+    SmsMessage.objects.filter(pk=scheduled.pk).update(
+        status="scheduled",
+        schedule_kind="at",
+        scheduled_at=dt.datetime(2026, 6, 5, 13, 0, tzinfo=dt.UTC),
+    )
+    SmsMessage.objects.filter(pk=went_out.pk).update(
+        status="sent", started_at=dt.datetime(2026, 5, 20, 22, 30, tzinfo=dt.UTC)
+    )
+    SmsMessage.objects.filter(pk=called_off.pk).update(status="cancelled")
+
+    page = bob_client.get(reverse("messaging:index"), {"sort": "-sent"}).content.decode()
+    assert 'id="sort-scheduled"' in page and 'id="sort-sent"' in page
+    assert "Jun 5, 2026 09:00" in page  # 13:00 UTC in New York
+    assert "May 20, 2026 18:30" in page
+    assert page.index("Tents week") < page.index("Boots week")
+    sent_tab = bob_client.get(reverse("messaging:index"), {"tab": "sent"}).content.decode()
+    assert "Tents week" in sent_tab and "Called off" not in sent_tab
+    cancelled = bob_client.get(reverse("messaging:index"), {"tab": "cancelled"}).content.decode()
+    assert "Called off" in cancelled and "Tents week" not in cancelled
+
+
 def test_create_a_message_with_its_required_properties(tenant, bob_client):
     compose.message_property_create(account=tenant.account, label="Cost center", required=True)
     url = reverse("messaging:new")
@@ -129,13 +159,45 @@ def test_autosave_saves_a_valid_draft(bob_client, message):
     assert (message.name, message.body) == ("Boots", "Boots 30% off €5")
 
 
-def test_autosave_keeps_the_draft_and_says_why_when_something_is_wrong(bob_client, message):
+def test_autosave_keeps_what_was_typed_and_says_what_blocks_sending(bob_client, message):
     url = reverse("messaging:save", args=[message.public_id])
     response = bob_client.post(url, form_data(message, body="Tents on sale", append_opt_out=None))
     html = response.content.decode()
-    assert "Not saved" in html and "opt-out line can be switched off only" in html
+    assert "Saved" in html and "Not saved" not in html
+    assert "before it can be sent" in html and "opt-out line can be switched off only" in html
     message.refresh_from_db()
-    assert message.body.startswith("Hi {{") and message.append_opt_out
+    assert (message.body, message.append_opt_out) == ("Tents on sale", False)
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("Hi {{ contact.first_na", "This token can&#x27;t be read"),
+        ("x" * 1700, "limited to 1,600 characters; this one has 1,722"),
+    ],
+)
+def test_a_half_typed_token_or_a_long_body_doesnt_drop_a_name_edit(
+    bob_client, message, body, problem
+):
+    url = reverse("messaging:save", args=[message.public_id])
+    html = bob_client.post(url, form_data(message, name="Boots week", body=body)).content.decode()
+    assert "Saved" in html and problem in html
+    message.refresh_from_db()
+    assert (message.name, message.body) == ("Boots week", body)
+    assert 'id="message-title" hx-swap-oob="true">Boots week<' in html
+
+
+def test_an_emptied_name_or_a_bad_property_value_keeps_the_rest_of_the_edit(
+    tenant, bob_client, message
+):
+    compose.message_property_create(account=tenant.account, label="Budget", type="number")
+    url = reverse("messaging:save", args=[message.public_id])
+    data = form_data(message, name="  ", body="New body", prop_budget="lots")
+    html = bob_client.post(url, data).content.decode()
+    assert "Give the message a name." in html and "Budget: Enter a number." in html
+    message.refresh_from_db()
+    assert (message.name, message.body) == ("Spring sale", "New body")
+    assert message.properties == {}
 
 
 def test_autosave_turns_windows_line_breaks_into_newlines(bob_client, message):
@@ -272,11 +334,14 @@ def test_a_teammates_test_phone_cant_be_verified_or_removed_by_someone_else(
 # Settings pages -------------------------------------------------------------------------------
 
 
-def test_sms_usage_settings_are_for_super_admins(tenant, alice_client, bob_client):
+def test_sms_usage_is_read_only_for_super_admins(tenant, alice_client, bob_client):
     url = reverse("messaging:usage_settings")
     assert bob_client.get(url).status_code == 403
     page = alice_client.get(url).content.decode()
     assert "segments used this period" in page
+    assert 'id="monthly-allotment">10000<' in page
+    assert "<form" not in page.split('id="allotment"')[1]
+    # The tenant can't raise its own allotment or buy itself segments.
     response = alice_client.post(
         url,
         {
@@ -285,10 +350,44 @@ def test_sms_usage_settings_are_for_super_admins(tenant, alice_client, bob_clien
             "purchased_segments": "500",
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 405
     rules = sending_settings(tenant.account)
-    assert (rules.monthly_segment_allotment, rules.allotment_renewal_day) == (20000, 12)
-    assert rules.purchased_segments == 500
+    assert (rules.monthly_segment_allotment, rules.allotment_renewal_day) == (10_000, 1)
+
+
+def test_account_admins_set_quiet_hours_and_the_cap_inside_the_legal_window(
+    tenant, alice_client, bob_client
+):
+    import datetime as dt
+
+    from smsapp.models import Membership
+
+    url = reverse("messaging:sending_rules")
+    assert bob_client.get(url).status_code == 403
+    page = alice_client.get(url).content.decode()
+    assert 'value="08:00"' in page and 'value="20:00"' in page and 'value="3"' in page
+    assert 'href="/sms/settings/sending/"' in page  # in the settings menu
+
+    refused = alice_client.post(
+        url, {"quiet_hours_start": "07:00", "quiet_hours_end": "22:00", "frequency_cap": "3"}
+    )
+    assert refused.status_code == 200
+    html = refused.content.decode()
+    assert "from 08:00 at the earliest" in html and "must stop by 21:00" in html
+    assert sending_settings(tenant.account).quiet_hours_start == dt.time(8, 0)
+
+    # A marketer with the SMS setup permission is an account admin too.
+    Membership.objects.filter(account=tenant.account, user=tenant.bob).update(can_setup_sms=True)
+    saved = bob_client.post(
+        url, {"quiet_hours_start": "09:30", "quiet_hours_end": "21:00", "frequency_cap": "2"}
+    )
+    assert saved.status_code == 302
+    rules = sending_settings(tenant.account)
+    assert (rules.quiet_hours_start, rules.quiet_hours_end, rules.frequency_cap) == (
+        dt.time(9, 30),
+        dt.time(21, 0),
+        2,
+    )
 
 
 def test_message_properties_are_defined_by_super_admins(tenant, alice_client, bob_client):

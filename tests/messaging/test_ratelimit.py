@@ -5,7 +5,7 @@ import threading
 import time
 import uuid
 
-from messaging.ratelimit import SenderRateLimiter, next_carrier_day
+from messaging.ratelimit import JITTER_ALLOWANCE, SenderRateLimiter, next_carrier_day, slot_spacing
 
 
 def test_two_dispatchers_share_one_senders_rate_through_redis(redis_url):
@@ -61,3 +61,57 @@ def test_redis_going_away_mid_send_falls_back_to_limiting_in_process():
     for _ in range(3):
         limiter.wait_for_slot("gone", per_second=100)
     assert time.monotonic() - start >= 0.039
+
+
+def test_at_high_rates_grants_leave_room_for_arrival_jitter():
+    # Texts reach Twilio some milliseconds after their grant, not all equally late: spaced
+    # exactly 10 ms apart, a carrier's second could count 102. Any window of 1 s + the
+    # allowance holds at most rate + 1 grants, for 1% of the rate at 100/s.
+    spacing = slot_spacing(100)
+    grants = [n * spacing for n in range(1000)]
+    window = 1 + JITTER_ALLOWANCE - 1e-9  # half-open, less float rounding at its end
+    assert max(sum(1 for g in grants if start <= g < start + window) for start in grants) == 101
+    assert 0.99 <= 1 / spacing / 100 < 0.991
+    # Where one slot is wider than the allowance already, the rate is untouched.
+    assert (slot_spacing(10), slot_spacing(1)) == (0.1, 1.0)
+
+
+class LateReader(SenderRateLimiter):
+    """Reads the clock late once, right after a reply (a busy process: the GIL, a thread
+    switch), and never sleeps."""
+
+    def __init__(self, redis_url):
+        super().__init__(redis_url=redis_url)
+        self.late_by = 0.0
+        reserve = self._reserve
+
+        def reserve_then_read_late(*args, **kwargs):
+            reply = reserve(*args, **kwargs)
+            self.late_by = self.next_late_by
+            return reply
+
+        self._reserve = reserve_then_read_late
+        self.next_late_by = 0.0
+
+    def clock(self) -> float:
+        late_by, self.late_by = self.late_by, 0.0
+        return time.monotonic() + late_by
+
+    def sleep_until(self, moment: float) -> None:
+        pass
+
+
+def test_a_reply_read_late_does_not_push_its_slots_against_the_next(redis_url):
+    key = f"test-{uuid.uuid4()}"
+    limiter = LateReader(redis_url)
+    spacing = slot_spacing(100)
+    for _ in range(3):  # the first call also loads the script; a few calls learn the clock
+        limiter.wait_for_slot(key, per_second=100, count=8)
+    first_wave = limiter.wait_for_slot(key, per_second=100, count=8)
+    limiter.next_late_by = 0.020
+    second_wave = limiter.wait_for_slot(key, per_second=100, count=8)
+    limiter.next_late_by = 0.0
+    third_wave = limiter.wait_for_slot(key, per_second=100, count=8)
+    # Slots stay on Redis's timeline: consecutive, however late the reply was read.
+    assert abs(second_wave[0] - first_wave[-1] - spacing) < 0.005
+    assert abs(third_wave[0] - second_wave[-1] - spacing) < 0.005

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from messaging import links, shortlinks
-from messaging.models import LinkClick, MessageLink, OutboundMessage, SendingSettings
+from messaging.models import LinkClick, MessageLink, OutboundMessage, SendingSettings, SmsMessage
 from messaging.selectors import message_preview
 from messaging.services.audience import recipients
 from messaging.services.fanout import message_fanout, plan_for
@@ -26,7 +26,8 @@ BODY = "Sale! https://shop.example.com/sale?size=m#top and www.example.com/faq."
 
 
 def fanned_out(sending, body=BODY, **fields):
-    message = sending.message(body=body, **fields)
+    # Fan-out writes only for a message being sent.
+    message = sending.message(body=body, status=SmsMessage.Status.SENDING, **fields)
     message.refresh_from_db()
     with time_machine.travel(NOON_NEW_YORK, tick=False):
         message_fanout(message=message, recipients=recipients(message), plan=plan_for(message))

@@ -367,3 +367,17 @@ def test_a_test_carries_real_short_links_charged_at_their_length_and_they_redire
     assert not LinkClick.objects.exists()
     # Only on our link host.
     assert client.get(f"/{short.group(1)}", HTTP_HOST="evil.example").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_draft_saved_over_the_length_limit_cant_be_tested(tenant, emulator, sender, message):
+    compose.message_draft_save(account=tenant.account, message=message, body="x" * 1590)
+    message.refresh_from_db()
+    with pytest.raises(ValidationError) as excinfo:
+        test_sends.message_test_send(
+            account=tenant.account, message=message, phone_numbers=["+12065550177"]
+        )
+    assert excinfo.value.message_dict["body"] == [
+        "A message is limited to 1,600 characters; this one has 1,612."
+    ]
+    assert emulated_texts(emulator) == []

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from registration.models import BrandRegistration, PhoneNumber, UseCaseRegistration
+from smsapp.models import Membership
 from smsapp.services import api_token_create
 from tests.registration.conftest import BUSINESS, USE_CASE
 
@@ -261,3 +262,56 @@ def test_a_use_case_update_is_checked_against_the_saved_answers(api, tenant):
     assert response.json()["error"]["fields"]["samples"] == [
         "Sample 2 contains a link, but you said your messages contain no links."
     ]
+
+
+def test_a_viewer_with_the_permission_may_set_up_sms_over_the_api(tenant):
+    """The pages let a viewer granted SMS setup do it; the API agrees."""
+    Membership.objects.filter(user=tenant.vera).update(can_setup_sms=True)
+    vera = api_client(tenant, tenant.vera)
+    eligibility = vera.post(
+        "/api/v1/sms-setup/eligibility",
+        {"sole_proprietor": False, "categories": ["promotions"], "sending_country": "US"},
+        content_type="application/json",
+    )
+    assert eligibility.status_code == 200, eligibility.json()
+    draft = vera.patch(
+        "/api/v1/sms-setup/business", {"legal_name": "Acme"}, content_type="application/json"
+    )
+    assert draft.status_code == 200, draft.json()
+    assert BrandRegistration.objects.get(account=tenant.account).draft == {"legal_name": "Acme"}
+    # The permission is for SMS setup only: elsewhere a viewer still only reads.
+    refused = vera.post(
+        "/api/v1/contacts/create", {"email": "x@example.com"}, content_type="application/json"
+    )
+    assert refused.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("post", "/api/v1/sms-setup/refresh"),
+        ("post", "/api/v1/phone-numbers"),
+        ("post", "/api/v1/phone-numbers/{id}/link-domain"),
+        ("post", "/api/v1/phone-numbers/{id}/link-domain/verify"),
+        ("put", "/api/v1/phone-numbers/{id}/users"),
+    ],
+)
+def test_setup_writes_refuse_a_marketer_without_the_permission(setup_flow, tenant, method, path):
+    number = setup_flow.complete()
+    bob = api_client(tenant, tenant.bob)
+    body = {
+        "phone_number": "+14155550101",
+        "link_domain": "go.acme.com",
+        "users": [tenant.bob.public_id],
+    }
+    users = list(number.users.all())
+    url = path.format(id=number.public_id)
+    response = getattr(bob, method)(url, body, content_type="application/json")
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == "You need the SMS setup permission."
+    number.refresh_from_db()
+    assert (PhoneNumber.objects.count(), number.link_domain, list(number.users.all())) == (
+        1,
+        "",
+        users,
+    )

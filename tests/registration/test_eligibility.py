@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from registration import services
@@ -13,6 +14,7 @@ from registration.eligibility import (
     sender_number_is_us,
 )
 from registration.models import BrandRegistration, RegistrationEvent
+from smsapp.services import api_token_create
 from tests.registration.conftest import BUSINESS, ELIGIBLE
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +114,51 @@ def test_the_eligibility_form_requires_every_answer(alice_client):
     assert page.status_code == 200
     assert "Choose at least one category." in page.content.decode()
     assert not BrandRegistration.objects.filter(eligible_at__isnull=False).exists()
+
+
+REFUSED = {"sole_proprietor": "yes", "categories": ["cannabis"], "sending_country": "US"}
+
+
+def test_eligibility_cannot_be_reanswered_once_the_business_is_submitted(setup_flow, alice_client):
+    brand = setup_flow.brand_approved()
+    eligible_at = brand.eligible_at
+    with pytest.raises(services.RegistrationError, match="submitted"):
+        services.eligibility_record(
+            account=setup_flow.account,
+            user=setup_flow.tenant.alice,
+            answers={**ELIGIBLE, "categories": ["gambling"]},
+        )
+
+    url = reverse("registration:eligibility")
+    page = alice_client.get(url).content.decode()
+    assert "can be changed only if it is rejected" in page
+    assert "Check eligibility</button>" not in page
+    response = alice_client.post(url, REFUSED, follow=True)
+    assert "can be changed only if it is rejected" in response.content.decode()
+
+    brand.refresh_from_db()
+    assert (brand.eligible_at, brand.eligibility["categories"]) == (eligible_at, ["promotions"])
+    setup = alice_client.get(reverse("registration:setup")).content.decode()
+    assert "Not eligible" not in setup and "Approved" in setup
+    assert not RegistrationEvent.objects.filter(kind="eligibility_refused").exists()
+
+
+def test_eligibility_over_the_api_is_refused_once_submitted(setup_flow):
+    setup_flow.brand_approved()
+    _, raw = api_token_create(account=setup_flow.account, user=setup_flow.tenant.alice, name="t")
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {raw}").post(
+        "/api/v1/sms-setup/eligibility",
+        {"sole_proprietor": True, "categories": ["gambling"], "sending_country": "US"},
+        content_type="application/json",
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "not_editable"
+    assert BrandRegistration.objects.get().eligible_at is not None
+
+
+def test_eligibility_may_be_reanswered_after_a_rejection(setup_flow, alice_client):
+    setup_flow.brand_approved(legal_name="REJECT Acme Outdoor LLC")
+    assert BrandRegistration.objects.get().status == "failed"
+    response = alice_client.post(reverse("registration:eligibility"), REFUSED)
+    assert response.status_code == 200
+    assert BrandRegistration.objects.get().eligible_at is None

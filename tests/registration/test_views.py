@@ -271,3 +271,78 @@ def test_bob_with_the_permission_may_submit(tenant, setup_flow):
     services.brand_draft_save(account=tenant.account, user=tenant.bob, data=BUSINESS)
     bob.post(reverse("registration:business_review"))
     assert BrandRegistration.objects.get().submitted_by == tenant.bob
+
+
+POST_ONLY_ROUTES = [
+    ("registration:refresh", False),
+    ("registration:number_buy", False),
+    ("registration:number_link_domain", True),
+    ("registration:number_link_domain_verify", True),
+    ("registration:number_users", True),
+]
+
+
+@pytest.mark.parametrize(("name", "per_number"), POST_ONLY_ROUTES)
+def test_post_only_routes_refuse_a_marketer_without_the_permission(
+    setup_flow, tenant, bob_client, name, per_number
+):
+    number = setup_flow.complete()
+    before = (
+        PhoneNumber.objects.count(),
+        list(PhoneNumber.objects.values_list("link_domain", "link_domain_verified")),
+        list(number.users.all()),
+    )
+    url = reverse(name, args=[number.public_id] if per_number else [])
+    data = {
+        "phone_number": "+14155550101",
+        f"{number.public_id}-link_domain": "go.acme.com",
+        f"{number.public_id}-users": [tenant.bob.public_id],
+    }
+
+    assert bob_client.post(url, data).status_code == 403
+
+    after = (
+        PhoneNumber.objects.count(),
+        list(PhoneNumber.objects.values_list("link_domain", "link_domain_verified")),
+        list(number.users.all()),
+    )
+    assert after == before
+
+
+def test_a_viewer_with_the_permission_may_set_up_sms_on_the_pages(tenant, vera_client):
+    Membership.objects.filter(user=tenant.vera).update(can_setup_sms=True)
+    eligible(vera_client)
+    response = vera_client.post(
+        reverse("registration:business_company"), step_data("company", action="save")
+    )
+    assert response.status_code == 302
+    assert BrandRegistration.objects.get().draft["legal_name"] == "Acme Outdoor LLC"
+
+
+def test_numbers_can_be_searched_by_state(setup_flow, alice_client):
+    setup_flow.use_case_in_review()
+    url = reverse("registration:numbers")
+
+    for typed in ("California", "ca", " CA "):
+        body = alice_client.get(url, {"area_code": typed}).content.decode()
+        assert 'id="area-code-choices"' in body, typed
+        assert "?area_code=415" in body and "?area_code=213" in body
+        assert "?area_code=704" not in body  # North Carolina
+        assert "at most 3 characters" not in body
+
+    # A state with one area code, or a datalist label, searches at once.
+    vermont = alice_client.get(url, {"area_code": "Vermont"}).content.decode()
+    assert "(802) 555-0100" in vermont
+    label = alice_client.get(url, {"area_code": "415 (California)"}).content.decode()
+    assert "(415) 555-0100" in label
+
+    unknown = alice_client.get(url, {"area_code": "Narnia"}).content.decode()
+    assert "“Narnia” is not a US area code or state" in unknown
+
+
+def test_the_area_code_api_and_the_page_read_a_state_alike(setup_flow, alice_client):
+    from registration.areacodes import area_codes_search
+
+    assert {a.state for a in area_codes_search("CA", limit=500)} == {"California"}
+    assert {a.state for a in area_codes_search("wy")} == {"Wyoming"}
+    assert [a.code for a in area_codes_search("802 (Vermont)")] == ["802"]

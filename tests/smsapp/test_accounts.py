@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
 
+from smsapp.forms import AccountSettingsForm
 from smsapp.models import Invitation, Membership, Role, User
-from smsapp.services import account_create
+from smsapp.services import account_create, invitation_accept
 from tests.conftest import client_for
 
 
@@ -150,3 +155,89 @@ def test_public_ids_are_opaque(tenant):
     for public_id in ids:
         assert re.fullmatch(r"[a-z]{3}_[a-z2-7]{20}", public_id)
     assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("typed", ["XX", "U", "", "usa"])
+def test_the_default_region_must_be_one_phonenumbers_reads(tenant, alice_client, typed):
+    url = reverse("account_settings")
+    response = alice_client.post(
+        url, {"name": "Acme Outdoor", "time_zone": "America/New_York", "default_region": typed}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["default_region"]
+    tenant.account.refresh_from_db()
+    assert tenant.account.default_region == "US"
+
+
+@pytest.mark.django_db
+def test_the_default_region_is_chosen_from_the_supported_regions(tenant, alice_client):
+    import phonenumbers
+
+    url = reverse("account_settings")
+    page = alice_client.get(url).content.decode()
+    assert '<option value="GB">United Kingdom (GB, +44)</option>' in page
+    assert '<option value="US" selected>United States (US, +1)</option>' in page
+    response = alice_client.post(
+        url, {"name": "Acme Outdoor", "time_zone": "America/New_York", "default_region": "ca"}
+    )
+    assert response.status_code == 302
+    tenant.account.refresh_from_db()
+    assert tenant.account.default_region == "CA"
+    choices = [value for value, _ in AccountSettingsForm().fields["default_region"].choices]
+    assert set(choices) == phonenumbers.SUPPORTED_REGIONS
+
+
+def invite(alice_client, email: str) -> str:
+    alice_client.post(reverse("team"), {"email": email, "role": Role.MARKETER})
+    return re.search(r"https?://[^/]+(/invitations/\S+/)", mail.outbox[-1].body).group(1)
+
+
+def age_invitation(email: str, age: datetime.timedelta) -> None:
+    Invitation.objects.filter(email=email).update(created_at=timezone.now() - age)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("email", ["nina@example.com", "charlie@example.com"])
+def test_an_invitation_expires_after_seven_days(tenant, alice_client, email):
+    link = invite(alice_client, email)
+    assert "The link works for 7 days." in mail.outbox[-1].body
+    age_invitation(email, datetime.timedelta(days=7, minutes=1))
+    visitor = client_for(tenant.charlie) if email.startswith("charlie") else Client()
+
+    for response in (
+        visitor.get(link),
+        visitor.post(
+            link,
+            {
+                "first_name": "Nina",
+                "new_password1": "correct-horse-battery",
+                "new_password2": "correct-horse-battery",
+            },
+        ),
+    ):
+        assert response.status_code == 410
+        body = response.content.decode()
+        assert "This invitation expired on" in body
+        assert "invitations are valid for 7 days" in body
+        assert f"Ask {escape(str(tenant.alice))} to send you a new one." in body
+
+    assert not User.objects.filter(email="nina@example.com").exists()
+    assert not Membership.objects.filter(account=tenant.account, user__email=email).exists()
+    invitation = Invitation.objects.get(email=email)
+    with pytest.raises(ValidationError, match="expired"):
+        invitation_accept(invitation=invitation, user=tenant.charlie)
+
+
+@pytest.mark.django_db
+def test_an_invitation_works_until_its_seventh_day_ends_and_a_new_one_replaces_it(
+    tenant, alice_client
+):
+    link = invite(alice_client, "charlie@example.com")
+    age_invitation("charlie@example.com", datetime.timedelta(days=6, hours=23))
+    assert b"Join Acme Outdoor" in client_for(tenant.charlie).get(link).content
+
+    age_invitation("charlie@example.com", datetime.timedelta(days=8))
+    fresh = invite(alice_client, "charlie@example.com")
+    client_for(tenant.charlie).post(fresh)
+    assert Membership.objects.filter(account=tenant.account, user=tenant.charlie).exists()

@@ -72,3 +72,31 @@ def test_schema_and_docs_are_served(client):
     docs = client.get(reverse("api_docs"))
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/v1/nope"),
+        ("get", "/api/v1/"),
+        ("post", "/api/v1/contacts/con_x/explode"),
+        ("delete", "/api/v1/me/extra"),
+        ("get", "/api/v1/sms-setup/business/"),  # no trailing slashes in the API
+    ],
+)
+def test_unknown_api_paths_answer_the_json_error(tenant, method, path):
+    _, raw = api_token_create(account=tenant.account, user=tenant.bob, name="t")
+    for client in (Client(**bearer(raw)), Client()):
+        response = getattr(client, method)(path)
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+        assert response.json() == {
+            "error": {"code": "not_found", "message": f"No API route at {path}.", "fields": {}}
+        }
+
+
+def test_pages_still_answer_the_html_404(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

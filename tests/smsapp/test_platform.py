@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 from django.urls import reverse
 from kombu import pools as kombu_pools
 
@@ -107,3 +113,84 @@ def test_deploy_check_flags_the_development_secret_key():
     )
     assert result.returncode != 0
     assert "security.W009" in result.stdout + result.stderr
+
+
+def compose_value(value: str) -> str:
+    """A docker-compose.yml value as compose resolves it with nothing set in the environment."""
+    return re.sub(r"\$\{\w+:?-([^}]*)\}", r"\1", value)
+
+
+def compose_services() -> dict:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return compose["services"]
+
+
+def test_compose_runs_the_emulator_and_points_the_app_at_it(monkeypatch):
+    services = compose_services()
+    emulator = services["emulator"]
+    web = services["web"]
+    for name in ("web", "worker", "beat"):
+        environment = {k: compose_value(str(v)) for k, v in services[name]["environment"].items()}
+        assert environment["TWILIO_API_BASE_URL"] == "http://emulator:8010", name
+        assert urlsplit(environment["PUBLIC_BASE_URL"]).netloc == "web:8000", name
+        assert "web" in environment["ALLOWED_HOSTS"].split(","), name
+        assert "emulator" in services[name]["depends_on"], name
+        assert "media:/app/var/media" in services[name]["volumes"], name
+    assert "8000" in web["command"]
+
+    # The emulator's command line is one its own argument parser accepts.
+    from twilio_emulator import __main__ as emulator_main
+
+    served = {}
+    monkeypatch.setattr(emulator_main, "serve", lambda **kwargs: served.update(kwargs))
+    emulator_main.main(shlex.split(emulator["command"])[3:])
+    assert shlex.split(emulator["command"])[:3] == ["python", "-m", "twilio_emulator"]
+    assert (served["host"], served["port"]) == ("0.0.0.0", 8010)  # noqa: S104 - in its container
+    # Twilio (here the emulator) posts webhooks to PUBLIC_BASE_URL and signs that URL; the app
+    # checks signatures against it, so both must name web the same way.
+    assert served["inbound_url"] == "http://web:8000/webhooks/twilio/inbound"
+
+
+def test_the_image_builds_the_front_end_bundle():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^RUN npm ci .*&& npm run build", dockerfile, re.M)
+    assert "COPY --from=assets /app/build ./build" in dockerfile
+    build = json.loads((ROOT / "package.json").read_text())["scripts"]["build"]
+    # collectstatic serves build/static as static/build/ (STATICFILES_DIRS).
+    assert "--outfile=build/static/segments-calculator.js" in build
+
+
+def ci_run_with(tmp_path: Path, *present: str) -> list[str]:
+    """Run .ci/run with only ``present`` (and the stubs it always needs) on PATH; return the
+    commands the stubs saw (apt-get, make)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls.log"
+    for name in ("apt-get", "make", "pg_isready", "redis-cli", *present):
+        stub = bin_dir / name
+        stub.write_text(f'#!/bin/sh\necho "{name} $*" >> "{log}"\n')
+        stub.chmod(0o755)
+    for tool in ("dirname", "ls", "sh"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    result = subprocess.run(
+        ["/bin/bash", str(ROOT / ".ci" / "run")],
+        env={"PATH": str(bin_dir), "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [line for line in log.read_text().splitlines() if line.startswith(("apt-get", "make"))]
+
+
+def test_ci_installs_node_and_chromium_when_missing(tmp_path):
+    calls = ci_run_with(tmp_path)
+    installs = [c for c in calls if c.startswith("apt-get install")]
+    assert len(installs) == 1
+    assert {"chromium", "nodejs", "npm"} <= set(installs[0].split())
+    assert calls[-2:] == ["make lint", "make test"]
+
+
+def test_ci_installs_nothing_when_node_and_chromium_are_there(tmp_path):
+    calls = ci_run_with(tmp_path, "chromium", "node", "npm")
+    assert calls == ["make lint", "make test"]
