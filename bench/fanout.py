@@ -39,7 +39,7 @@ def _contacts_copy(account, subscription_type, contact_list, count: int) -> None
             for n in range(count):
                 cid = start + n
                 name = "Zoë😀" if n % 10 == 0 else f"Name{n}"
-                phone = f"+1{212 + n % 700:03d}555{n % 10000:04d}"
+                phone = f"+1{212 + n // 10000 % 700:03d}555{n % 10000:04d}"
                 copy.write_row(
                     (
                         cid,
@@ -77,7 +77,7 @@ def _contacts_copy(account, subscription_type, contact_list, count: int) -> None
             "subscription_type_id, status, source, updated_at) FROM STDIN"
         ) as copy:
             for n in range(count):
-                phone = f"+1{212 + n % 700:03d}555{n % 10000:04d}"
+                phone = f"+1{212 + n // 10000 % 700:03d}555{n % 10000:04d}"
                 copy.write_row(
                     (
                         account.pk,

@@ -573,8 +573,9 @@ def contact_token_values(contact: Contact) -> dict[str, object]:
         "first_name": contact.first_name,
         "last_name": contact.last_name,
         "email": contact.email,
-        "phone": contact.phone_raw,
-        "mobile_phone": contact.mobile_phone_raw,
+        # E.164 as fan-out renders them, so the preview shows (and counts) what is sent.
+        "phone": contact.phone_e164 or contact.phone_raw,
+        "mobile_phone": contact.mobile_phone_e164 or contact.mobile_phone_raw,
         "company_name": contact.company_name,
         "time_zone": contact.time_zone,
     }

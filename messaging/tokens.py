@@ -120,18 +120,28 @@ def body_with_opt_out(body: str, *, append_opt_out: bool) -> str:
 
 
 def renderer(body: str) -> Callable[[Mapping[str, object]], str]:
-    """A function that renders `body` for one contact's values; compiled once per message."""
+    """A function that renders `body` for one contact's values; compiled once per message.
+
+    The body is split once into literal text and token slots, so rendering a recipient's copy
+    is one join (fan-out renders a million of them).
+    """
     if "{{" not in body:
         return lambda values: body
+    slots = []
+    position = 0
+    for match in TOKEN_PATTERN.finditer(body):
+        slots.append((body[position : match.start()], match.group("name"), match.group("default")))
+        position = match.end()
+    tail = body[position:]
 
     def substitute(values: Mapping[str, object]) -> str:
-        def replace(match: re.Match) -> str:
-            value = values.get(match.group("name"))
-            if value is None or value == "":
-                return match.group("default") or ""
-            return str(value)
-
-        return TOKEN_PATTERN.sub(replace, body)
+        out = []
+        for literal, name, default in slots:
+            out.append(literal)
+            value = values.get(name)
+            out.append((default or "") if value is None or value == "" else str(value))
+        out.append(tail)
+        return "".join(out)
 
     return substitute
 

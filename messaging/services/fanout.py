@@ -18,6 +18,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+import psycopg
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -84,13 +85,27 @@ class FanoutPlan:
     link_count: int = 0
     link_domain: str = ""
 
+    # A recipient's due time depends only on its zone: worked out once per zone.
+    _due_by_zone: dict = field(default_factory=dict)
+    _zone_by_contact_and_phone: dict = field(default_factory=dict)
+
     def due_at(self, recipient: Recipient) -> tuple[dt.datetime, str]:
+        key = (recipient.time_zone, recipient.phone_e164[:8])
+        zone = self._zone_by_contact_and_phone.get(key)
+        if zone is None:
+            zone, _ = recipient_zone(
+                contact_zone=recipient.time_zone,
+                phone_e164=recipient.phone_e164,
+                account_zone=self.account_zone,
+            )
+            self._zone_by_contact_and_phone[key] = zone
+        due = self._due_by_zone.get(zone)
+        if due is None:
+            due = self._due_by_zone[zone] = self._due_in(zone)
+        return due
+
+    def _due_in(self, zone: dt.tzinfo) -> tuple[dt.datetime, str]:
         kind = self.message.schedule_kind
-        zone, _ = recipient_zone(
-            contact_zone=recipient.time_zone,
-            phone_e164=recipient.phone_e164,
-            account_zone=self.account_zone,
-        )
         if kind == SmsMessage.ScheduleKind.CONTACT_TIME_ZONE and self.message.local_send_at:
             wall = self.message.local_send_at.astimezone(dt.UTC).replace(tzinfo=None)
             base = wall.replace(tzinfo=zone).astimezone(dt.UTC)
@@ -230,17 +245,27 @@ def ids_reserve(count: int) -> list[int]:
 
 
 def _rows_copy(rows: list[tuple], columns_written: tuple[str, ...]) -> int:
+    """COPY the rows straight into the table; when any of them is already there (a fan-out run
+    again after a crash), COPY into a temporary table and move over what is new instead."""
     table = OutboundMessage._meta.db_table
     columns = ", ".join(columns_written)
-    stage = "fanout_stage_ids" if columns_written[0] == "id" else "fanout_stage"
     with transaction.atomic(), connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg 3: COPY streams rows while the server parses them
+        try:
+            with transaction.atomic():
+                with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            return len(rows)
+        except psycopg.errors.UniqueViolation:
+            pass  # rolled back to the savepoint: nothing of this batch was written
+        stage = "fanout_stage_ids" if columns_written[0] == "id" else "fanout_stage"
         # Only the columns we write, so the real table's id sequence fills ids on the move
         # (unless they were reserved beforehand for short links).
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "  # noqa: S608
             f"SELECT {columns} FROM {table} WITH NO DATA"
         )
-        raw = cursor.cursor  # psycopg 3: COPY streams rows while the server parses them
         with raw.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
