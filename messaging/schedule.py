@@ -32,7 +32,8 @@ def _zone_for_prefix(e164_prefix: str) -> str | None:
     except phonenumbers.NumberParseException:
         return None
     zones = [z for z in phone_timezone.time_zones_for_number(number) if z != "Etc/Unknown"]
-    return zones[0] if zones else None
+    # An area code across two zones (208: Boise and Los Angeles) says nothing for certain.
+    return zones[0] if len(zones) == 1 else None
 
 
 def zone_from_phone(e164: str) -> str | None:

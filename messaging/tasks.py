@@ -34,6 +34,12 @@ def message_fanout_task(message_id: int) -> int:
     return created
 
 
+@shared_task(acks_late=True, soft_time_limit=1500, time_limit=1800)
+def message_review_task(message_id: int, key: str) -> None:
+    """Count a large audience's review (a million recipients take about a minute)."""
+    sending.message_review_count(message_id=message_id, key=key)
+
+
 @shared_task(acks_late=True)
 def scheduled_fanouts_start_task() -> int:
     return sending.scheduled_fanouts_start()

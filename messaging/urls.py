@@ -45,6 +45,7 @@ urlpatterns: list = [
     # sending routes: messaging.views.send
     path("<str:message_id>/send/", send.send_page, name="send"),
     path("<str:message_id>/send/confirm/", send.send_confirm, name="send_confirm"),
+    path("<str:message_id>/send/review/", send.send_review, name="send_review"),
     path("<str:message_id>/send/progress/", send.send_progress, name="send_progress"),
     path("<str:message_id>/send/time-zones/", send.time_zones, name="send_time_zones"),
     path("<str:message_id>/send/pause/", send.send_pause, name="send_pause"),

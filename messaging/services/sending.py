@@ -3,21 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
-from dataclasses import dataclass, field
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from messaging import links, segments, shortlinks
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
+from messaging.schedule import TimeZoneSource, recipient_zone
 from messaging.services import allotment, audience, compose
 from messaging.services.settings import sending_settings
 from smsapp.models import Account, User
 
-# Above this many recipients the review counts segments on a sample and says it estimated.
-EXACT_REVIEW_LIMIT = 50_000
+# Up to this many recipients the review is counted while the page loads; above it, the worker
+# counts every recipient (exactly, as fan-out would write them) and the page follows along.
+REVIEW_INLINE_LIMIT = 20_000
+# A counted review stands for this long: lists and consent keep changing.
+REVIEW_KEEP_SECONDS = 15 * 60
+# How long a count in progress holds its claim without reporting progress (a lost worker).
+REVIEW_CLAIM_SECONDS = 120
 
 
 @dataclass
@@ -28,65 +40,170 @@ class Review:
     not_sendable: int = 0
     reasons: list[dict] = field(default_factory=list)
     segments_total: int = 0
-    segments_estimated: bool = False
     usage_after: int = 0
     allotment_total: int = 0
     quiet_hours_deferred: int = 0
+    frequency_capped: int = 0
     seconds_to_send: int = 0
+    # Sendable recipients by (zone, where the zone came from), most first.
+    zones: list[dict] = field(default_factory=list)
+    counted_at: str = ""
+    # The worker is still counting a large audience: `counted` of about `audience_size`.
+    pending: bool = False
+    counted: int = 0
+    audience_size: int = 0
+
+    @property
+    def time_to_send(self) -> str:
+        minutes, seconds = divmod(self.seconds_to_send, 60)
+        hours, minutes = divmod(minutes, 60)
+        if hours:
+            return f"{hours} h {minutes} min"
+        return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
-def message_review(
-    *, account: Account, message: SmsMessage, now: dt.datetime | None = None
-) -> Review:
-    """Errors block a send; warnings inform (DESIGN.md step 3)."""
-    from messaging.services.fanout import COLUMNS, outbound_rows, plan_for
-
-    COLUMN_STATUS, COLUMN_REASON, COLUMN_SEGMENTS, COLUMN_DEFERRED = (
-        COLUMNS.index(name) for name in ("status", "not_sent_reason", "segments", "deferred_reason")
-    )
-
-    review = Review()
-    now = now or timezone.now()
+def _review_blockers(*, account: Account, message: SmsMessage) -> list[str]:
+    """What blocks a send before anyone is counted."""
+    errors = []
     if message.sender is None:
-        review.errors.append("Choose a sending number; the account has no approved number yet.")
+        errors.append("Choose a sending number; the account has no approved number yet.")
     if not message.body.strip():
-        review.errors.append("The message has no text.")
+        errors.append("The message has no text.")
     if message.subscription_type is None:
-        review.errors.append("Choose a subscription type.")
+        errors.append("Choose a subscription type.")
     # The composer's rules, which a draft may still break (autosave keeps what was typed):
     # body length, tokens, opt-out wording, message properties required now.
     for problems in compose.message_problems(account=account, message=message).values():
-        review.errors.extend(problems)
-    if review.errors:
-        return review
+        errors.extend(problems)
+    return errors
 
+
+def _review_key(message: SmsMessage) -> str:
+    """Names a count of this message as it is now: any change to what the review depends on
+    (the message, its audience choice, the account's sending rules) makes a new key."""
+    rules = sending_settings(message.account)
+    parts = [
+        message.pk,
+        message.updated_at.isoformat() if message.updated_at else "",
+        message.body,
+        message.append_opt_out,
+        message.sender_id,
+        message.subscription_type_id,
+        message.schedule_kind,
+        message.scheduled_at,
+        message.local_send_at,
+        sorted(message.include_lists.values_list("pk", flat=True)),
+        sorted(message.exclude_lists.values_list("pk", flat=True)),
+        sorted(message.include_contacts.values_list("pk", flat=True)),
+        sorted(message.exclude_contacts.values_list("pk", flat=True)),
+        rules.quiet_hours_start,
+        rules.quiet_hours_end,
+        rules.frequency_cap,
+    ]
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return f"message-review:{message.pk}:{digest}"
+
+
+def message_review(
+    *,
+    account: Account,
+    message: SmsMessage,
+    now: dt.datetime | None = None,
+    count_large: bool = True,
+) -> Review:
+    """Errors block a send; warnings inform (DESIGN.md step 3).
+
+    A small audience is counted at once. A large one is counted by the worker
+    (`message_review_count`): until it is done this answers `pending` with its progress
+    (`count_large=False`: without starting a count).
+    """
+    errors = _review_blockers(account=account, message=message)
+    if errors:
+        return Review(errors=errors)
+    size = audience.audience_queryset(message).count()
+    if size <= REVIEW_INLINE_LIMIT:
+        return _review_count(account=account, message=message, now=now or timezone.now())
+    key = _review_key(message)
+    counted = cache.get(key)
+    if counted is None and count_large and cache.add(f"{key}:counted", 0, REVIEW_CLAIM_SECONDS):
+        from messaging.tasks import message_review_task
+
+        # Only reads: no need to wait for a commit (and nothing to undo if there is none).
+        message_review_task.delay(message.pk, key)
+        counted = cache.get(key)  # an eager worker (tests, the embedded default) is done
+    if counted is not None:
+        return Review(**counted)
+    return Review(pending=True, counted=cache.get(f"{key}:counted") or 0, audience_size=size)
+
+
+def message_review_count(*, message_id: int, key: str) -> None:
+    """Count a large audience's review for `message_review`, reporting progress as it goes."""
+    message = SmsMessage.objects.select_related("account", "sender").get(pk=message_id)
+    if _review_key(message) != key:
+        return  # the message changed since: the page will ask for a new count
+
+    def progress(counted: int) -> None:
+        cache.set(f"{key}:counted", counted, REVIEW_CLAIM_SECONDS)
+
+    review = _review_count(
+        account=message.account, message=message, now=timezone.now(), progress=progress
+    )
+    cache.set(key, asdict(review), REVIEW_KEEP_SECONDS)
+    cache.delete(f"{key}:counted")
+
+
+def _review_count(
+    *,
+    account: Account,
+    message: SmsMessage,
+    now: dt.datetime,
+    progress: Callable[[int], None] | None = None,
+) -> Review:
+    """Every recipient's row as fan-out would write it now, tallied."""
+    from messaging.services.fanout import COLUMNS, outbound_rows, plan_for
+
+    column_status, column_reason, column_segments, column_deferred = (
+        COLUMNS.index(name) for name in ("status", "not_sent_reason", "segments", "deferred_reason")
+    )
+    review = Review(counted_at=now.isoformat())
     plan = plan_for(message, now=now, links_store=False)
-    pending = 0
-    sampled = 0
-    reasons: dict[str, int] = {}
+    capped_contacts = _contacts_at_frequency_cap(account=account, now=now)
+    zones: Counter[tuple[str, str]] = Counter()
+    zone_of: dict[tuple[str, str], tuple[str, str]] = {}
+    reasons: Counter[str] = Counter()
+    counted = 0
     for batch in audience.recipients(message):
-        for row in outbound_rows(plan, batch):
-            if row[COLUMN_STATUS] == OutboundStatus.NOT_SENT:
-                reason = row[COLUMN_REASON]
-                reasons[reason] = reasons.get(reason, 0) + 1
+        for recipient, row in zip(batch, outbound_rows(plan, batch), strict=True):
+            if row[column_status] == OutboundStatus.NOT_SENT:
+                reasons[row[column_reason]] += 1
                 continue
-            pending += 1
-            if pending <= EXACT_REVIEW_LIMIT:
-                review.segments_total += row[COLUMN_SEGMENTS]
-                sampled += 1
-                if row[COLUMN_DEFERRED] == "quiet_hours":
-                    review.quiet_hours_deferred += 1
-    review.sendable = pending
+            review.sendable += 1
+            review.segments_total += row[column_segments]
+            if row[column_deferred] == "quiet_hours":
+                review.quiet_hours_deferred += 1
+            if recipient.contact_id in capped_contacts:
+                review.frequency_capped += 1
+            place = (recipient.time_zone, recipient.phone_e164[:8])
+            if place not in zone_of:
+                zone, source = recipient_zone(
+                    contact_zone=recipient.time_zone,
+                    phone_e164=recipient.phone_e164,
+                    account_zone=account.time_zone,
+                )
+                zone_of[place] = (str(zone), source)
+            zones[zone_of[place]] += 1
+        counted += len(batch)
+        if progress is not None:
+            progress(counted)
     review.not_sendable = sum(reasons.values())
     review.reasons = [
         {"reason": k, "label": audience.NOT_SENT_REASONS[k], "count": v}
-        for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])
+        for k, v in reasons.most_common()
     ]
-    if pending > sampled and sampled:
-        review.segments_estimated = True
-        review.segments_total = math.ceil(review.segments_total * pending / sampled)
-        review.quiet_hours_deferred = math.ceil(review.quiet_hours_deferred * pending / sampled)
-    if pending == 0:
+    review.zones = [
+        {"zone": zone, "source": source, "count": n} for (zone, source), n in zones.most_common()
+    ]
+    if review.sendable == 0:
         review.errors.append("No one in this audience can receive the message.")
 
     usage = allotment.usage(account=account, now=now)
@@ -102,15 +219,28 @@ def message_review(
             f"After this send {review.usage_after:,} of {usage.total:,} segments "
             f"({review.usage_after * 100 // usage.total}%) will be used this period."
         )
+    rules = sending_settings(account)
     if review.quiet_hours_deferred:
-        rules = sending_settings(account)
         review.warnings.append(
             f"{review.quiet_hours_deferred:,} messages fall outside quiet hours "
             f"({rules.quiet_hours_start:%H:%M}-{rules.quiet_hours_end:%H:%M} recipient time) "
             "and will wait for the next opening."
         )
+    if review.frequency_capped:
+        review.warnings.append(
+            f"{review.frequency_capped:,} recipients already had {rules.frequency_cap} marketing "
+            "texts in the last 24 hours; theirs will wait until the cap allows it."
+        )
+    if message.schedule_kind == SmsMessage.ScheduleKind.CONTACT_TIME_ZONE:
+        unknown = sum(z["count"] for z in review.zones if z["source"] == TimeZoneSource.ACCOUNT)
+        if unknown:
+            review.warnings.append(
+                f"{unknown:,} recipients have no time zone of their own or of their phone "
+                f"number; they get it at that time in the account's ({account.time_zone})."
+            )
+    review.warnings.extend(_content_risks(account=account, message=message))
     rate = message.sender.messages_per_second if message.sender else 1
-    review.seconds_to_send = math.ceil(pending / max(rate, 1))
+    review.seconds_to_send = math.ceil(review.sendable / max(rate, 1))
     estimate = segments.estimate(message.body)
     if estimate.encoding == segments.UCS2:
         review.warnings.append(
@@ -118,6 +248,52 @@ def message_review(
             + " ".join(estimate.unicode_characters[:10])
         )
     return review
+
+
+def _contacts_at_frequency_cap(*, account: Account, now: dt.datetime) -> set[int]:
+    """Contacts who already had as many marketing texts in the last 24 hours as the cap allows
+    (dispatch defers theirs; see `dispatch._checks_before_send`)."""
+    from messaging.services.dispatch import FREQUENCY_WINDOW, MARKETING_KINDS
+
+    cap = sending_settings(account).frequency_cap
+    return set(
+        OutboundMessage.objects.filter(
+            account=account,
+            kind__in=MARKETING_KINDS,
+            contact__isnull=False,
+            sent_at__gte=now - FREQUENCY_WINDOW,
+        )
+        .values("contact_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=cap)
+        .values_list("contact_id", flat=True)
+    )
+
+
+# A phone number written in a message body (digits with the usual separators).
+_PHONE_IN_BODY = re.compile(r"(?<!\w)\+?1?[\s.-]?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\w)")
+
+
+def _content_risks(*, account: Account, message: SmsMessage) -> list[str]:
+    """What carriers may filter: content the registered use case said messages don't carry."""
+    from registration import selectors as registration_selectors
+
+    use_case = registration_selectors.use_case_for(account)
+    if use_case is None or not use_case.submitted_data:
+        return []
+    declared = use_case.submitted_data
+    risks = []
+    if links.links_in(message.body) and declared.get("has_links") is False:
+        risks.append(
+            "The message has a link, but the SMS use case you registered says messages carry "
+            "none: carriers may filter it. Update the use case or remove the link."
+        )
+    if _PHONE_IN_BODY.search(message.body) and declared.get("has_phone_numbers") is False:
+        risks.append(
+            "The message has a phone number, but the SMS use case you registered says messages "
+            "carry none: carriers may filter it."
+        )
+    return risks
 
 
 @transaction.atomic
@@ -132,7 +308,11 @@ def message_send(*, account: Account, message: SmsMessage, user: User) -> SmsMes
     message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
     if message.status != SmsMessage.Status.DRAFT:
         raise ValidationError(f"This message is already {message.get_status_display().lower()}.")
-    review = message_review(account=account, message=message)
+    review = message_review(account=account, message=message, count_large=False)
+    if review.pending:
+        raise ValidationError(
+            "The recipients are still being counted; send once the review is ready."
+        )
     if review.errors:
         raise ValidationError(review.errors)
     now = timezone.now()

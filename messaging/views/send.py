@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import zoneinfo
-from collections import Counter
 
 from django import forms
 from django.contrib import messages as flash
@@ -230,35 +228,53 @@ def send_progress(request: HttpRequest, message_id: str) -> HttpResponse:
 
 @require_GET
 @account_required
-def time_zones(request: HttpRequest, message_id: str) -> HttpResponse:
-    """Where each recipient's time zone comes from: the contact, the phone number, the account."""
+def send_review(request: HttpRequest, message_id: str) -> HttpResponse:
+    """The review panel alone: the page polls it while a large audience is being counted."""
     message = get_for_account(
-        SmsMessage.objects.select_related("account"), request.account, message_id
+        SmsMessage.objects.select_related("account", "sender"), request.account, message_id
     )
-    by_zone: Counter[tuple[str, str]] = Counter()
+    if message.status != SmsMessage.Status.DRAFT:
+        return HttpResponse(status=204)
+    context = {
+        "message": message,
+        "review": sending.message_review(account=request.account, message=message),
+        "usage": allotment.usage(account=request.account),
+    }
+    return render(request, "messaging/_send_review.html", context)
+
+
+# The time-zones page lists this many recipients by name.
+ZONE_SAMPLE_SIZE = 100
+
+
+@require_GET
+@account_required
+def time_zones(request: HttpRequest, message_id: str) -> HttpResponse:
+    """Where each recipient's time zone comes from: the contact, the phone number, the account.
+    The counts are the review's (every sendable recipient); the names are the first few."""
+    message = get_for_account(
+        SmsMessage.objects.select_related("account", "sender"), request.account, message_id
+    )
+    review = sending.message_review(account=request.account, message=message)
     sample = []
-    for batch in audience.recipients(message):
-        for recipient in batch:
-            if recipient.not_sent_reason:
-                continue
-            zone, source = recipient_zone(
-                contact_zone=recipient.time_zone,
-                phone_e164=recipient.phone_e164,
-                account_zone=request.account.time_zone,
-            )
-            by_zone[(str(zone), source)] += 1
-            if len(sample) < 100:
-                sample.append(
-                    {
-                        "name": recipient.values.get("first_name") or recipient.phone_e164,
-                        "phone": recipient.phone_e164,
-                        "zone": str(zone),
-                        "source": source,
-                    }
-                )
-    rows = [{"zone": z, "source": s, "count": n} for (z, s), n in by_zone.most_common()]
+    for recipient in next(audience.recipients(message, batch_size=ZONE_SAMPLE_SIZE * 2), []):
+        if recipient.not_sent_reason or len(sample) >= ZONE_SAMPLE_SIZE:
+            continue
+        zone, source = recipient_zone(
+            contact_zone=recipient.time_zone,
+            phone_e164=recipient.phone_e164,
+            account_zone=request.account.time_zone,
+        )
+        sample.append(
+            {
+                "name": recipient.values.get("first_name") or recipient.phone_e164,
+                "phone": recipient.phone_e164,
+                "zone": str(zone),
+                "source": source,
+            }
+        )
     return render(
         request,
         "messaging/send_time_zones.html",
-        {"message": message, "rows": rows, "sample": sample, "now": dt.datetime.now(dt.UTC)},
+        {"message": message, "review": review, "rows": review.zones, "sample": sample},
     )

@@ -48,3 +48,10 @@ def test_zone_comes_from_contact_then_phone_then_account():
     assert (str(zone), source) == ("America/Los_Angeles", TimeZoneSource.PHONE)
     zone, source = recipient_zone(contact_zone="", phone_e164="", account_zone="America/Chicago")
     assert (str(zone), source) == ("America/Chicago", TimeZoneSource.ACCOUNT)
+
+
+def test_an_area_code_across_two_zones_tells_no_zone():
+    zone, source = recipient_zone(
+        contact_zone="", phone_e164="+12085550100", account_zone="America/Chicago"
+    )
+    assert (str(zone), source) == ("America/Chicago", TimeZoneSource.ACCOUNT)
