@@ -15,9 +15,7 @@ def purchases_from_settings(apps, schema_editor):
     SendingSettings = apps.get_model("messaging", "SendingSettings")
     SegmentPurchase = apps.get_model("messaging", "SegmentPurchase")
     now = django.utils.timezone.now()
-    for rules in SendingSettings.objects.filter(purchased_segments__gt=0).select_related(
-        "account"
-    ):
+    for rules in SendingSettings.objects.filter(purchased_segments__gt=0).select_related("account"):
         try:
             zone = zoneinfo.ZoneInfo(rules.account.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -32,34 +30,60 @@ def purchases_from_settings(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('messaging', '0006_fanout_start_times'),
-        ('smsapp', '0001_initial'),
+        ("messaging", "0006_fanout_start_times"),
+        ("smsapp", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SegmentPurchase',
+            name="SegmentPurchase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField(help_text='First day of the period it was bought for.')),
-                ('segments', models.PositiveIntegerField()),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='smsapp.account')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "period_start",
+                    models.DateField(help_text="First day of the period it was bought for."),
+                ),
+                ("segments", models.PositiveIntegerField()),
+                ("note", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="smsapp.account",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['account', 'period_start'], name='messaging_s_account_17ae00_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["account", "period_start"], name="messaging_s_account_17ae00_idx"
+                    )
+                ],
             },
         ),
         # Limit increases stored as a figure on the settings counted in every period; they
         # become a purchase of the account's current period (so they expire at its end).
         migrations.RunPython(purchases_from_settings, migrations.RunPython.noop),
         migrations.RemoveField(
-            model_name='sendingsettings',
-            name='purchased_segments',
+            model_name="sendingsettings",
+            name="purchased_segments",
         ),
     ]
