@@ -117,3 +117,26 @@ def test_a_reply_read_late_does_not_push_its_slots_against_the_next(redis_url):
     # Slots stay on Redis's timeline: consecutive, however late the reply was read.
     assert abs(second_wave[0] - first_wave[-1] - spacing) < 0.005
     assert abs(third_wave[0] - second_wave[-1] - spacing) < 0.005
+
+
+def test_texts_held_up_by_a_stall_catch_up_only_as_far_as_a_second_allows():
+    from messaging.services.dispatch import SendWindow
+
+    now = [100.0]
+
+    def sleep_until(moment: float) -> None:
+        now[0] = max(now[0], moment)
+
+    window = SendWindow(limit=11, clock=lambda: now[0], sleep=sleep_until)
+    # 10/s, on time for 2 s, then the process is not scheduled for 0.5 s: five slots pass.
+    starts = []
+    for n in range(40):
+        slot = 100.0 + n * 0.1
+        if 20 <= n < 25:
+            slot = 102.5  # they all wake together once the process runs again
+        sleep_until(slot)
+        window.enter()
+        starts.append(now[0])
+    busiest = max(sum(1 for t in starts if a <= t < a + 1) for a in starts)
+    assert busiest == 11
+    assert starts[:20] == [100.0 + n * 0.1 for n in range(20)]  # on time: never held
