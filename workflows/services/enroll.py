@@ -125,6 +125,8 @@ def records_enroll(
         account=account, enabled=True, record_type=record_type, trigger_type=trigger_type
     ).order_by("pk")
     enrolled: list[int] = []
+    # In record order, so the texts of one event go out (and meet a limit) in a known order.
+    record_ids = sorted(set(record_ids))
     for workflow in workflows:
         ids = _matching(account, workflow, list(record_ids), detail)
         if ids:
