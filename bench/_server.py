@@ -27,7 +27,7 @@ def gunicorn(*, workers: int = 2, threads: int = 4, env: dict | None = None):
     port = free_port()
     environment = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings_bench",
+        "DJANGO_SETTINGS_MODULE": "bench._settings",
         "DEBUG": "false",
         "SECURE_SSL_REDIRECT": "false",
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -40,7 +40,7 @@ def gunicorn(*, workers: int = 2, threads: int = 4, env: dict | None = None):
             sys.executable,
             "-m",
             "gunicorn",
-            "bench.wsgi_bench",
+            "bench._wsgi",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

@@ -43,7 +43,7 @@ def _setup():
     os.environ.setdefault(
         "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/smsapp_bench_analytics"
     )
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_bench"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench._settings"
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     from bench._django import django_setup
 
@@ -169,7 +169,7 @@ def _rollups_build(messages) -> bool:
 
     waiting = LinkClick.objects.filter(rolled_up=False).count()
     code = (
-        "import os; os.environ['DJANGO_SETTINGS_MODULE']='bench.settings_bench'; import django; "
+        "import os; os.environ['DJANGO_SETTINGS_MODULE']='bench._settings'; import django; "
         "django.setup(); from analytics.services import rollups; "
         "rollups.rollups_apply_all(time_budget=3600)"
     )

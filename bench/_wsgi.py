@@ -2,5 +2,5 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings_bench")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench._settings")
 application = get_wsgi_application()
