@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,17 +72,35 @@ def gunicorn(*, workers: int = 2, threads: int = 4, env: dict | None = None):
         process.wait()
 
 
-def wrk(url: str, *, script: Path | None = None, seconds: int = 10, connections: int = 32) -> dict:
+def wrk(
+    url: str,
+    *,
+    script: Path | None = None,
+    seconds: int = 10,
+    connections: int = 32,
+    rate: float | None = None,
+) -> dict:
+    """Load `url` with wrk: as fast as it answers, or at about `rate` requests a second (each
+    connection waits its share of a second between requests), for latency at a given load
+    rather than at saturation, where queueing alone sets it."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    if script:
-        command += ["-s", str(script)]
-    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    lua = script.read_text() if script else ""
+    if rate:
+        lua += f"\nfunction delay() return {connections * 1000.0 / rate:.3f} end\n"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
+        file.write(lua)
+    try:
+        if lua:
+            command += ["-s", file.name]
+        output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(file.name)
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return {
-        "rate": rate,
+        "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
         "p99_ms": float(p99.group(1)) * scale,
         "non_2xx": int(errors.group(1)) if errors else 0,
     }

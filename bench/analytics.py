@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
-import re
 import shutil
 import signal
 import statistics
@@ -24,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._server import ROOT, gunicorn
+from bench._server import ROOT, gunicorn, wrk
 
 # Smaller runs for a quick look: BENCH_ANALYTICS_SCALE=0.05 python -m bench analytics
 SCALE = float(os.environ.get("BENCH_ANALYTICS_SCALE", "1"))
@@ -269,22 +268,6 @@ def _pages(account, owner, big) -> bool:
     return ok
 
 
-def _wrk(url: str, *, script: Path | None = None, seconds: int = 10) -> dict:
-    command = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency"]
-    if script:
-        command += ["-s", str(script)]
-    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
-    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {
-        "rate": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
-        "p99_ms": float(p99.group(1)) * scale,
-        "errors": int(errors.group(1)) if errors else 0,
-    }
-
-
 def _redirects(outbound_ids: list[int]) -> tuple[bool, int]:
     from django.conf import settings
 
@@ -316,28 +299,38 @@ end
         )
         env = {"ALLOWED_HOSTS": f"127.0.0.1,{host.split(':')[0]}"}
         with gunicorn(env=env) as url:
-            _wrk(f"{url}/bench/noop", seconds=2)  # warm up both workers
-            noop = _wrk(f"{url}/bench/noop")
-            redirect = _wrk(f"{url}/", script=script)
+            wrk(f"{url}/bench/noop", seconds=2)  # warm up both workers
+            noop = wrk(f"{url}/bench/noop")
+            redirect = wrk(f"{url}/", script=script)
+            # Latency at the goal's load (half the no-op's throughput), not at saturation,
+            # where 32 connections queueing for 8 threads set it whatever the view does.
+            load = noop["rate"] * REDIRECT_RATIO_GOAL
+            noop_at_load = wrk(f"{url}/bench/noop", rate=load)
+            redirect_at_load = wrk(f"{url}/", script=script, rate=load)
     recorded = LinkClick.objects.count() - before
+    answered = redirect["requests"] + redirect_at_load["requests"]
     ratio = redirect["rate"] / noop["rate"]
     ok = (
         ratio >= REDIRECT_RATIO_GOAL
-        and redirect["p99_ms"] < REDIRECT_P99_GOAL_MS
-        and redirect["errors"] == 0
+        and redirect_at_load["p99_ms"] < REDIRECT_P99_GOAL_MS
+        and redirect["non_2xx"] == redirect_at_load["non_2xx"] == 0
     )
-    print(f"  no-op view (gunicorn+wrk):    {noop['rate']:,.0f} req/s, p99 {noop['p99_ms']:.1f} ms")
+    print(f"  no-op view (gunicorn+wrk):    {noop['rate']:,.0f} req/s flat out")
     print(
-        f"  short-link redirect:          {redirect['rate']:,.0f} req/s, p99 "
-        f"{redirect['p99_ms']:.1f} ms, {redirect['errors']} errors; {ratio:.2f}x the no-op "
-        f"(goal >= {REDIRECT_RATIO_GOAL}x, p99 < {REDIRECT_P99_GOAL_MS} ms) "
+        f"  short-link redirect:          {redirect['rate']:,.0f} req/s flat out = {ratio:.2f}x "
+        f"the no-op (goal >= {REDIRECT_RATIO_GOAL}x), {redirect['non_2xx']} errors"
+    )
+    print(
+        f"  at {load:,.0f} req/s offered:   redirect p99 {redirect_at_load['p99_ms']:.1f} ms "
+        f"({redirect_at_load['rate']:,.0f} req/s served), no-op p99 "
+        f"{noop_at_load['p99_ms']:.1f} ms (goal redirect p99 < {REDIRECT_P99_GOAL_MS} ms) "
         f"{'PASS' if ok else 'FAIL'}"
     )
     print(
-        f"  clicks recorded: {recorded:,} of {redirect['requests']:,} redirects answered "
-        f"{'(none lost)' if recorded >= redirect['requests'] else '(LOST CLICKS)'}"
+        f"  clicks recorded: {recorded:,} of {answered:,} redirects answered "
+        f"{'(none lost)' if recorded >= answered else '(LOST CLICKS)'}"
     )
-    return ok and recorded >= redirect["requests"], recorded
+    return ok and recorded >= answered, recorded
 
 
 def _redirect_clicks_folded(big) -> bool:

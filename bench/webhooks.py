@@ -110,6 +110,10 @@ def run() -> bool:
         wrk(f"{url}/bench/noop", seconds=2)  # warm up both workers
         noop = wrk(f"{url}/bench/noop", seconds=10)
         callbacks = wrk(f"{url}/webhooks/twilio/status", script=script, seconds=10)
+        # Latency at the goal's rate, not at saturation (where the queue of 32 connections
+        # sets it); the no-op under the same offered load is its floor.
+        noop_at_goal = wrk(f"{url}/bench/noop", seconds=10, rate=RATE_GOAL)
+        at_goal = wrk(f"{url}/webhooks/twilio/status", script=script, seconds=10, rate=RATE_GOAL)
     received = StatusCallback.objects.filter(message_sid__in=sids).count()
     started = time.perf_counter()
     applied = 0
@@ -118,14 +122,19 @@ def run() -> bool:
     apply_seconds = time.perf_counter() - started
     ok = (
         callbacks["rate"] >= RATE_GOAL
-        and callbacks["p99_ms"] < P99_GOAL_MS
-        and callbacks["non_2xx"] == 0
+        and at_goal["p99_ms"] < P99_GOAL_MS
+        and callbacks["non_2xx"] == at_goal["non_2xx"] == 0
     )
-    print(f"  no-op view:        {noop['rate']:,.0f} req/s, p99 {noop['p99_ms']:.1f} ms")
+    print(f"  no-op view:        {noop['rate']:,.0f} req/s flat out")
     print(
-        f"  status callbacks:  {callbacks['rate']:,.0f} req/s, p99 {callbacks['p99_ms']:.1f} ms, "
-        f"{callbacks['non_2xx']} non-2xx; {callbacks['rate'] / noop['rate']:.2f}x the no-op "
-        f"(goal >= {RATE_GOAL:,}/s, p99 < {P99_GOAL_MS} ms) {'PASS' if ok else 'FAIL'}"
+        f"  status callbacks:  {callbacks['rate']:,.0f} req/s flat out = "
+        f"{callbacks['rate'] / noop['rate']:.2f}x the no-op (goal >= {RATE_GOAL:,}/s), "
+        f"{callbacks['non_2xx']} non-2xx"
+    )
+    print(
+        f"  at {RATE_GOAL:,} req/s offered: callbacks p99 {at_goal['p99_ms']:.1f} ms "
+        f"({at_goal['rate']:,.0f} req/s served), no-op p99 {noop_at_goal['p99_ms']:.1f} ms "
+        f"(goal callbacks p99 < {P99_GOAL_MS} ms) {'PASS' if ok else 'FAIL'}"
     )
     print(
         f"  distinct callbacks stored: {received:,}; worker applied {applied:,} in "

@@ -276,6 +276,9 @@ TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 
 # Dispatch: a row claimed this long ago with no Message SID is presumed stranded by a dead
 # dispatcher and reconciled against Twilio's message list.
+# Status callbacks are applied in batches: a run waits this long after the first callback of
+# a burst, and each web process asks for a run at most once per this long.
+STATUS_CALLBACKS_BATCH_SECONDS = env.float("STATUS_CALLBACKS_BATCH_SECONDS", default=0.5)
 DISPATCH_STRANDED_AFTER_SECONDS = env.int("DISPATCH_STRANDED_AFTER_SECONDS", default=300)
 
 CELERY_BEAT_SCHEDULE = {

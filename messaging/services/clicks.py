@@ -12,18 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from messaging.models import LinkClick, MessageLink, OutboundMessage, SendingSettings, SmsMessage
 from registration.models import PhoneNumber
+from smsapp.db import prepared_execute
 
 USER_AGENT_MAX = 300
-# psycopg prepares a statement once it ran this often; only server-binding cursors (this
-# module's) ever prepare.
-PREPARE_THRESHOLD = 5
 
 
 @dataclass(frozen=True)
@@ -94,19 +91,9 @@ def link_click_record(
     target_params = [position, outbound_id, host, default, host]
     click_params = [position, now, user_agent, is_bot, False]
     if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        raw = connection.connection
-        # A server-side prepared statement: planning these joins on every tap costs
-        # PostgreSQL five times more than running them. Django's own cursors bind on the
-        # client and never prepare (Django turns psycopg's preparing off for connection
-        # poolers), so this one statement uses a server-binding psycopg cursor on Django's
-        # connection; `DATABASE_PREPARED_STATEMENTS=false` for a transaction-pooling pgbouncer.
-        prepare = settings.DATABASE_PREPARED_STATEMENTS
-        if prepare and raw.prepare_threshold is None:
-            raw.prepare_threshold = PREPARE_THRESHOLD
-        with psycopg.Cursor(raw) as cursor:
-            cursor.execute(_recording_sql(), target_params + click_params, prepare=prepare)
-            found = cursor.fetchone()
+        # Prepared once per connection: planning these joins on every tap costs PostgreSQL
+        # five times more than running them (smsapp.db).
+        _, found = prepared_execute(_recording_sql(), target_params + click_params, fetch=True)
         row = found[:4] if found else None
     else:
         with transaction.atomic(), connection.cursor() as cursor:

@@ -14,21 +14,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import defaultdict
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
 from messaging.models import STATUS_RANK, OutboundMessage, OutboundStatus, StatusCallback
 from messaging.services import outcomes
+from smsapp.db import prepared_execute
 
 logger = logging.getLogger(__name__)
 
 APPLY_SCHEDULED_KEY = "status-callbacks:apply-scheduled"
 APPLY_BATCH = 5000
-# Wait this long after the first unapplied callback, so one run applies many.
-APPLY_DELAY_SECONDS = 0.5
 UNMATCHED_KEEP = dt.timedelta(minutes=10)
 # The statuses Twilio reports that move an outbound message (receiving, received and read
 # describe inbound and WhatsApp messages).
@@ -45,42 +46,60 @@ def status_callback_record(
 ) -> bool:
     """Append one callback; False when this (sid, status) was seen before.
 
-    One statement and one round trip, in autocommit. On PostgreSQL the CTE sets
-    `synchronous_commit` for this statement's own transaction: the commit record is written
+    One prepared statement and one round trip, in autocommit (smsapp.db). On PostgreSQL the
+    CTE sets `synchronous_commit` for this statement's own transaction: the commit record is written
     while the setting is still in force (it is reset only after the commit), so the callback
     is answered without waiting for the WAL flush, and nothing else this connection writes is
     affected.
     """
     table = StatusCallback._meta.db_table
     params = [message_sid, status, error_code, account_sid, timezone.now(), False]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "WITH durability AS (SELECT set_config('synchronous_commit', 'off', true)) "  # noqa: S608
-                f"INSERT INTO {table} (message_sid, status, error_code, account_sid, "
-                "received_at, applied) SELECT %s, %s, %s, %s, %s, %s FROM durability "
-                "ON CONFLICT (message_sid, status) DO NOTHING",
-                params,
-            )
-        else:
+    if connection.vendor == "postgresql":
+        rowcount, _ = prepared_execute(
+            "WITH durability AS (SELECT set_config('synchronous_commit', 'off', true)) "  # noqa: S608
+            f"INSERT INTO {table} (message_sid, status, error_code, account_sid, "
+            "received_at, applied) SELECT %s::text, %s::text, %s::integer, %s::text, "
+            "%s::timestamptz, %s::boolean FROM durability "
+            "ON CONFLICT (message_sid, status) DO NOTHING",
+            params,
+        )
+    else:
+        with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (message_sid, status, error_code, account_sid, "  # noqa: S608
                 "received_at, applied) VALUES (%s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (message_sid, status) DO NOTHING",
                 params,
             )
-        new = cursor.rowcount == 1
+            rowcount = cursor.rowcount
+    new = rowcount == 1
     if new:
         _apply_soon()
     return new
 
 
+# When this process last made sure an apply run is coming (time.monotonic()).
+_apply_ensured_at = float("-inf")
+
+
 def _apply_soon() -> None:
-    """Schedule one apply run for everything arriving in the next moment."""
+    """Schedule one apply run for what arrives in the next STATUS_CALLBACKS_BATCH_SECONDS.
+
+    A process asks the shared flag (one run for every web process) at most once per that
+    window: in a burst, a Redis round trip per callback cost as much as the callback's INSERT.
+    A callback that comes just as a run starts, and is not asked about, is applied by the next
+    run or by beat's sweep (`apply-status-callbacks`, every 10 s).
+    """
     from messaging.tasks import status_callbacks_apply_task
 
+    global _apply_ensured_at
+    window = settings.STATUS_CALLBACKS_BATCH_SECONDS
+    now = time.monotonic()
+    if now - _apply_ensured_at < window:
+        return
+    _apply_ensured_at = now
     if cache.add(APPLY_SCHEDULED_KEY, 1, timeout=30):
-        status_callbacks_apply_task.apply_async(countdown=APPLY_DELAY_SECONDS)
+        status_callbacks_apply_task.apply_async(countdown=window)
 
 
 def _statuses_move(

@@ -224,3 +224,20 @@ def test_a_duplicate_callback_is_stored_once(sent_row):
     assert signed_post(STATUS_URL, form).status_code == 204
     assert signed_post(STATUS_URL, form).status_code == 204
     assert StatusCallback.objects.filter(message_sid=sent_row.twilio_sid).count() == 1
+
+
+def test_in_a_burst_the_webhook_asks_for_an_apply_run_once(sent_row, settings):
+    """A web process schedules the apply run of a burst once (a Redis round trip per callback
+    cost as much as its INSERT); callbacks within the window wait for that run."""
+    settings.STATUS_CALLBACKS_BATCH_SECONDS = 60  # as in production (0.5 s), but surely long
+    delivery._apply_ensured_at = float("-inf")
+    signed_post(STATUS_URL, status_form(sent_row.twilio_sid, "sent"))
+    sent_row.refresh_from_db()
+    assert sent_row.status == OutboundStatus.SENT  # the burst's run (inline in tests) applied it
+    signed_post(STATUS_URL, status_form(sent_row.twilio_sid, "delivered"))
+    sent_row.refresh_from_db()
+    assert sent_row.status == OutboundStatus.SENT  # stored, waiting for the next run
+    assert StatusCallback.objects.filter(applied=False).count() == 1
+    callbacks_apply()
+    sent_row.refresh_from_db()
+    assert sent_row.status == OutboundStatus.DELIVERED
