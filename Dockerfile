@@ -15,4 +15,5 @@ COPY --from=assets /app/node_modules ./node_modules
 COPY --from=assets /app/build ./build
 RUN DEBUG=false SECRET_KEY=build-only-not-secret python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["gunicorn", "smsapp.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4"]
+# Workers, threads and the address come from gunicorn.conf.py (WEB_CONCURRENCY, GUNICORN_THREADS).
+CMD ["gunicorn", "smsapp.wsgi"]

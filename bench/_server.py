@@ -24,7 +24,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(*, workers: int = 2, threads: int = 4, env: dict | None = None):
+def gunicorn(*, workers: int | None = None, threads: int | None = None, env: dict | None = None):
+    """The app under gunicorn as production runs it (gunicorn.conf.py: workers and threads),
+    unless told otherwise, with the benchmarks' no-op view beside it."""
     port = free_port()
     environment = {
         **os.environ,
@@ -44,10 +46,8 @@ def gunicorn(*, workers: int = 2, threads: int = 4, env: dict | None = None):
             "bench._wsgi",
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
+            *(["--workers", str(workers)] if workers else []),
+            *(["--threads", str(threads)] if threads else []),
             "--log-level",
             "warning",
         ],
@@ -80,13 +80,30 @@ def wrk(
     connections: int = 32,
     rate: float | None = None,
 ) -> dict:
-    """Load `url` with wrk: as fast as it answers, or at about `rate` requests a second (each
-    connection waits its share of a second between requests), for latency at a given load
-    rather than at saturation, where queueing alone sets it."""
+    """Load `url` with wrk: as fast as it answers, or at about `rate` requests a second, for
+    latency at a given load rather than at saturation (where queueing alone sets it).
+
+    For a rate each connection waits between a response and its next request; a short probe
+    first learns how long a request takes, so that wait plus the request make the rate.
+    """
+    if not rate:
+        return _wrk_run(url, script=script, seconds=seconds, connections=connections)
+    cycle_ms = connections * 1000.0 / rate
+    delay_ms = cycle_ms
+    for _ in range(3):  # each short probe corrects the wait by what the last one missed
+        probe = _wrk_run(url, script=script, seconds=2, connections=connections, delay_ms=delay_ms)
+        served_cycle_ms = connections * 1000.0 / max(probe["rate"], 1.0)
+        delay_ms = max(0.0, delay_ms + cycle_ms - served_cycle_ms)
+    return _wrk_run(url, script=script, seconds=seconds, connections=connections, delay_ms=delay_ms)
+
+
+def _wrk_run(
+    url: str, *, script: Path | None, seconds: int, connections: int, delay_ms: float = 0.0
+) -> dict:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     lua = script.read_text() if script else ""
-    if rate:
-        lua += f"\nfunction delay() return {connections * 1000.0 / rate:.3f} end\n"
+    if delay_ms:
+        lua += f"\nfunction delay() return {delay_ms:.3f} end\n"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
         file.write(lua)
     try:

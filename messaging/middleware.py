@@ -17,10 +17,15 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse
 from django.http.request import split_domain_port, validate_host
+from django.middleware.security import SecurityMiddleware
+from django.urls import reverse
 
+from messaging import webhooks
 from messaging.shortlinks import CODE_LENGTH
+from messaging.views.shortlinks import short_link_redirect
 from registration.models import PhoneNumber
 
 SHORT_LINK_PATH = re.compile(rf"/[A-Za-z0-9_-]{{{CODE_LENGTH}}}")
@@ -71,11 +76,26 @@ def _raw_host(request: HttpRequest) -> str:
 
 
 class LinkDomainMiddleware:
+    """First in MIDDLEWARE: the host fix above, and the busiest public routes served lean.
+
+    Short links and Twilio's status callbacks are public and session-less, and at a campaign's
+    peak they are nearly all the traffic. They are answered here, through SecurityMiddleware
+    alone (its HTTPS redirect and headers), without the session, CSRF, auth, account, messages,
+    htmx and axes middleware below, none of which they use, nor URL resolution: together those
+    cost as much as the redirect's own work (bench analytics, bench webhooks).
+    """
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
+        self.short_link = _lean(
+            lambda request: short_link_redirect(request, code=request.path_info[1:])
+        )
+        self.status_callback = _lean(webhooks.status_callback)
+        self.status_path: str | None = None
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if SHORT_LINK_PATH.fullmatch(request.path_info):
+        path = request.path_info
+        if SHORT_LINK_PATH.fullmatch(path):
             host = _raw_host(request)
             domain, _ = split_domain_port(host)
             if (
@@ -84,6 +104,17 @@ class LinkDomainMiddleware:
                 and (link_hosts.known(host.lower()) or link_hosts.known(domain))
             ):
                 # A link domain of ours: get_host() answers it for this request (to the SSL
-                # redirect, the URL resolver and the redirect view) instead of refusing it.
+                # redirect and the redirect view) instead of refusing it.
                 request.get_host = lambda: host
+            return self.short_link(request)
+        if self.status_path is None:
+            self.status_path = reverse("twilio_status")
+        if path == self.status_path:
+            return self.status_callback(request)
         return self.get_response(request)
+
+
+def _lean(view: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """`view` behind SecurityMiddleware only, its exceptions (a 404, a bad host) answered as
+    Django's handler would."""
+    return convert_exception_to_response(SecurityMiddleware(convert_exception_to_response(view)))

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
+from django.test import Client
 
 from messaging import links, shortlinks
 from messaging.models import LinkClick, MessageLink, OutboundMessage, SendingSettings, SmsMessage
@@ -445,3 +446,22 @@ def test_the_link_hosts_are_cached_and_a_new_domain_works_within_seconds(
         assert hosts.known("go.new.test")
     now[0] += 300
     assert not hosts.known("go.new.test")
+
+
+def test_a_tap_keeps_the_https_redirect_and_security_headers_and_sets_no_cookie(sending, settings):
+    """Short links skip the session-oriented middleware, not SecurityMiddleware."""
+    sending.contact("Mia", phone="+12125550101")
+    message = fanned_out(sending)
+    [code, _] = codes_of(OutboundMessage.objects.get(message=message))
+    host = settings.PUBLIC_LINK_DOMAIN
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 3600
+    plain = click(Client(), code, host=host)
+    assert (plain.status_code, plain["Location"]) == (301, f"https://{host}/{code}")
+    tap = click(Client(), code, host=host, secure=True)
+    assert tap.status_code == 302
+    assert tap["Location"].startswith("https://shop.example.com/sale?size=m&utm_source=")
+    assert tap["Strict-Transport-Security"].startswith("max-age=3600")
+    assert tap["X-Content-Type-Options"] == "nosniff"
+    assert not tap.cookies
+    assert LinkClick.objects.filter(message=message).count() == 1
