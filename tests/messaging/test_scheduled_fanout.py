@@ -169,3 +169,47 @@ def test_the_review_writes_nothing_and_a_send_takes_the_links_as_last_edited(
         "https://shop.example.com/new"
     ]
     assert OutboundMessage.objects.filter(message=message).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_audience_is_read_ahead_on_its_own_connection(
+    postgresql, sending
+):
+    """The fan-out task's path: the next batch is read by another thread while this one is
+    written; every recipient is written once, and a stop leaves no reader behind."""
+    import threading
+
+    for n in range(7):
+        sending.contact(f"R{n}", phone=f"+1212555190{n}")
+    message = sending.message(status=SmsMessage.Status.SENDING)
+    message.refresh_from_db()
+    readers = []
+
+    def batches():
+        for batch in recipients(message, batch_size=2):
+            readers.append(threading.current_thread().name)
+            yield batch
+
+    with time_machine.travel(NOON_NEW_YORK, tick=False):
+        created = fanout.message_fanout(
+            message=message, recipients=batches(), plan=fanout.plan_for(message)
+        )
+    assert created == 7 == OutboundMessage.objects.filter(message=message).count()
+    assert set(readers) == {"fanout-read-ahead"}
+
+    # Cancelled while being written: the fan-out stops and its reader thread ends.
+    stopped = sending.message(name="Stopped", status=SmsMessage.Status.SENDING)
+    stopped.refresh_from_db()
+
+    def cancelled_after_one():
+        for n, batch in enumerate(recipients(stopped, batch_size=2)):
+            if n == 1:
+                SmsMessage.objects.filter(pk=stopped.pk).update(status=SmsMessage.Status.CANCELLED)
+            yield batch
+
+    with time_machine.travel(NOON_NEW_YORK, tick=False):
+        fanout.message_fanout(
+            message=stopped, recipients=cancelled_after_one(), plan=fanout.plan_for(stopped)
+        )
+    assert OutboundMessage.objects.filter(message=stopped).count() < 7
+    assert not any(t.name == "fanout-read-ahead" for t in threading.enumerate())
