@@ -106,6 +106,13 @@ def fetch_is_bot(*, method: str, user_agent: str, purpose: str = "") -> bool:
     """
     if method == "HEAD" or "prefetch" in purpose.lower() or "preview" in purpose.lower():
         return True
+    return _user_agent_is_bot(user_agent)
+
+
+@lru_cache(maxsize=2048)
+def _user_agent_is_bot(user_agent: str) -> bool:
+    # Taps come from a few thousand distinct user agents (a phone model's OS and browser
+    # versions), and the pattern costs a redirect more than its database round trip's Python.
     if not user_agent.strip():
         return True
     return bool(BOT_USER_AGENT.search(user_agent))
