@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +15,7 @@ from django.utils import timezone
 from consent.models import ConsentState, ConsentStatus
 from messaging import segments, twilio_gateway
 from messaging.models import OutboundMessage, OutboundStatus
+from messaging.ratelimit import SenderRateLimiter, next_carrier_day
 from messaging.services.dispatch import credentials_for
 from registration.models import PhoneNumber
 from smsapp.models import Account
@@ -54,10 +56,30 @@ def _row_create(
     )
 
 
+@cache
+def _limiter() -> SenderRateLimiter:
+    return SenderRateLimiter()
+
+
 def _claimed_send(row: OutboundMessage) -> twilio_gateway.PermanentSendError | None:
     """Send a row we hold (status claimed) and record what Twilio said. A permanent refusal is
-    recorded on the row and returned, not raised: callers decide whom to tell."""
+    recorded on the row and returned, not raised: callers decide whom to tell.
+
+    A one-to-one text takes its turn in the sender's rate and counts against its carrier day
+    like a campaign's, so a reply in the middle of a send at full rate doesn't push a second
+    over the limit; past the daily cap it waits for the next carrier day, still pending.
+    """
     sender = row.sender
+    now = timezone.now()
+    if not _limiter().take_daily(sender.e164, cap=sender.tmobile_daily_cap, now=now):
+        OutboundMessage.objects.filter(pk=row.pk, status=OutboundStatus.CLAIMED).update(
+            status=OutboundStatus.PENDING,
+            claimed_at=None,
+            deferred_reason="daily_cap",
+            due_at=next_carrier_day(now),
+        )
+        return None
+    _limiter().wait_for_slot(sender.e164, per_second=sender.messages_per_second)
     creds = credentials_for(sender)
     try:
         sent = twilio_gateway.message_send(
