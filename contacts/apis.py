@@ -8,7 +8,6 @@ import json
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse, Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -18,7 +17,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contacts import selectors, services
+from contacts import csvfiles, selectors, services
 from contacts.models import (
     Contact,
     ContactImport,
@@ -623,14 +622,8 @@ class ImportReportApi(APIView):
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY})
     def get(self, request, import_id: str):
-        contact_import = get_for_account(ContactImport, request.account, import_id)
-        if not contact_import.report:
-            raise Http404
-        return FileResponse(
-            contact_import.report.open("rb"),
-            as_attachment=True,
-            filename=f"import-report-{contact_import.public_id}.csv",
-            content_type="text/csv",
+        return csvfiles.import_report_download(
+            get_for_account(ContactImport, request.account, import_id)
         )
 
 

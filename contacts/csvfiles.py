@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 
 from contacts.phones import phone_check
 
@@ -90,6 +91,19 @@ class CsvInspection:
     headers: list[str]
     preview: list[list[str]]
     delimiter: str
+
+
+def import_report_download(contact_import) -> FileResponse:
+    """The finished import's report of rows not imported, as a download (pages and API alike);
+    404 until the import has written it."""
+    if not contact_import.report:
+        raise Http404
+    return FileResponse(
+        contact_import.report.open("rb"),
+        as_attachment=True,
+        filename=f"import-report-{contact_import.public_id}.csv",
+        content_type="text/csv",
+    )
 
 
 def _file_error(message: str) -> ValidationError:

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import (
     FileResponse,
-    Http404,
     HttpRequest,
     HttpResponse,
     QueryDict,
@@ -20,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from contacts import selectors, services
+from contacts import csvfiles, selectors, services
 from contacts.csvfiles import csv_stream
 from contacts.forms import (
     BulkListForm,
@@ -733,14 +732,8 @@ def import_progress(request: HttpRequest, import_id: str) -> HttpResponse:
 @require_GET
 @account_required
 def import_report(request: HttpRequest, import_id: str) -> FileResponse:
-    contact_import = get_for_account(ContactImport, request.account, import_id)
-    if not contact_import.report:
-        raise Http404
-    return FileResponse(
-        contact_import.report.open("rb"),
-        as_attachment=True,
-        filename=f"import-report-{contact_import.public_id}.csv",
-        content_type="text/csv",
+    return csvfiles.import_report_download(
+        get_for_account(ContactImport, request.account, import_id)
     )
 
 
