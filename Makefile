@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+EMULATOR_PORT ?= 8010
 
-.PHONY: run test bench lint format install migrate seed clean
+.PHONY: run test chromium bench lint format install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,19 +24,29 @@ node_modules/.installed: package.json package-lock.json
 install: $(VENV)/.installed node_modules/.installed
 	@mkdir -p var
 
-migrate: install
-	$(BIN)/python manage.py migrate --noinput
-
-seed: migrate
-	$(BIN)/python manage.py seed_demo
-
+# PostgreSQL and Redis: the embedded ones (smsapp/embedded.py, data under var/) unless
+# DATABASE_URL / REDIS_URL name servers; they run as long as the command does.
 run: export DEBUG ?= 1
-run: seed
-	@$(BIN)/python manage.py demo_banner --port $(PORT)
-	PORT=$(PORT) $(BIN)/honcho start
+run: export APP_PORT := $(PORT)
+run: export EMULATOR_PORT := $(EMULATOR_PORT)
+run: install
+	@$(BIN)/python -m smsapp.embedded -- sh -c '\
+	  $(BIN)/python manage.py migrate --noinput && \
+	  $(BIN)/python manage.py seed_demo && \
+	  $(BIN)/python manage.py demo_banner && \
+	  exec $(BIN)/honcho start'
 
-test: install
+# Each run starts a PostgreSQL and a Redis of its own (tests/settings.py) unless DATABASE_URL /
+# REDIS_URL name servers. The browser tests drive Debian's Chromium: installed here when missing.
+test: install chromium
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+chromium:
+	@test -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is missing: the browser tests will be skipped (apt-get install chromium)"; fi; }
 
 bench: install
 	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && apt-get install -y -qq wrk >/dev/null; } || echo "wrk is missing: the load benchmarks will say so"

@@ -1,4 +1,4 @@
-"""Writing many rows at once: PostgreSQL COPY when we run on it, `bulk_create` otherwise.
+"""Writing many rows at once, with PostgreSQL's COPY.
 
 MACHINE.md measured COPY through psycopg 3's `write_row` at about ten times `bulk_create`; the
 import, consent and timeline writes of large jobs all come through here. Callers pass every
@@ -12,9 +12,8 @@ import os
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, models
-from django.db.models import BooleanField, F, Q
+from django.db.models import BooleanField, F
 
-SQLITE_BATCH = 500
 _BASE32 = b"abcdefghijklmnopqrstuvwxyz234567"
 # 256 is a multiple of 32, so every byte maps to a base32 character with equal odds.
 _BYTE_TO_BASE32 = bytes(_BASE32[b % 32] for b in range(256))
@@ -55,16 +54,9 @@ class AnyOf(models.Expression):
         return f"{sql} = ANY(%s::{field.cast_db_type(connection)}[])", [*params, values]
 
 
-def any_of(column: str, values: Iterable):
+def any_of(column: str, values: Iterable) -> AnyOf:
     """A filter for `column in values` that stays cheap with thousands of values."""
-    values = list(values)
-    if is_postgresql():
-        return AnyOf(column, values)
-    return Q(**{f"{column}__in": values})
-
-
-def is_postgresql() -> bool:
-    return connection.vendor == "postgresql"
+    return AnyOf(column, values)
 
 
 def ids_reserve(model: type[models.Model], count: int) -> list[int]:
@@ -100,31 +92,27 @@ def rows_insert(
 ) -> list[int]:
     """Insert rows (tuples in the order of `fields`, attnames such as "account_id").
 
-    Returns the new ids in row order (an empty list with `return_ids=False`, which on
-    PostgreSQL lets the table's identity column number the rows).
+    Returns the new ids in row order (an empty list with `return_ids=False`, which lets the
+    table's identity column number the rows).
     """
     if not rows:
         return []
     json_positions = [
         i for i, name in enumerate(fields) if isinstance(_field(model, name), models.JSONField)
     ]
-    if is_postgresql():
-        ids = ids_reserve(model, len(rows)) if return_ids else []
-        columns = [*(["id"] if return_ids else []), *(_field(model, n).column for n in fields)]
+    ids = ids_reserve(model, len(rows)) if return_ids else []
+    columns = [*(["id"] if return_ids else []), *(_field(model, n).column for n in fields)]
 
-        def prepared():
-            for position, row in enumerate(rows):
-                if json_positions:
-                    row = list(row)
-                    for i in json_positions:
-                        row[i] = json.dumps(row[i])
-                yield (ids[position], *row) if return_ids else row
+    def prepared():
+        for position, row in enumerate(rows):
+            if json_positions:
+                row = list(row)
+                for i in json_positions:
+                    row[i] = json.dumps(row[i])
+            yield (ids[position], *row) if return_ids else row
 
-        _copy(model, columns, prepared())
-        return ids
-    objects = [model(**dict(zip(fields, row, strict=True))) for row in rows]
-    model._default_manager.bulk_create(objects, batch_size=SQLITE_BATCH)
-    return [obj.pk for obj in objects] if return_ids else []
+    _copy(model, columns, prepared())
+    return ids
 
 
 def _field(model: type[models.Model], attname: str) -> models.Field:

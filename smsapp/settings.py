@@ -1,7 +1,8 @@
 """smsapp settings: everything is declared here and chosen by environment variables.
 
-With no environment at all the app runs on its embedded default (SQLite and a filesystem Celery
-transport under var/, the Twilio emulator on 127.0.0.1:8010). README.md lists every setting.
+With no environment at all the app runs on its embedded default: the PostgreSQL and Redis that
+`make run` starts under var/ (smsapp/embedded.py), the Twilio emulator on 127.0.0.1:8010.
+README.md lists every setting.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+
+from smsapp import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -31,15 +34,19 @@ SECRET_KEY = env_secret("SECRET_KEY") or "django-insecure-dev-key-for-make-run-o
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# The ports `make run` serves the app and the Twilio emulator on (`make run PORT=...`); the
+# defaults of the public URLs below follow them.
+APP_PORT = env.int("APP_PORT", default=8000)
+EMULATOR_PORT = env.int("EMULATOR_PORT", default=8010)
 # The public URL Twilio posts to; webhook signatures are computed against it, so it must be the
 # URL Twilio sees, not the one a proxy forwards to.
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=f"http://127.0.0.1:{APP_PORT}").rstrip("/")
 # The default host short links are served on when a number has no branded link domain.
-PUBLIC_LINK_DOMAIN = env.str("PUBLIC_LINK_DOMAIN", default="127.0.0.1:8000")
-# Short links' scheme: runserver (`make run`) speaks plain HTTP on the embedded default host.
+PUBLIC_LINK_DOMAIN = env.str("PUBLIC_LINK_DOMAIN", default=f"127.0.0.1:{APP_PORT}")
+# Short links' scheme: runserver (`make run`) speaks plain HTTP on this machine's own address.
+_LOCAL_LINK_HOST = PUBLIC_LINK_DOMAIN.rsplit(":", 1)[0] in ("127.0.0.1", "localhost", "[::1]")
 PUBLIC_LINK_SCHEME = env.str(
-    "PUBLIC_LINK_SCHEME",
-    default="http" if DEBUG and PUBLIC_LINK_DOMAIN == "127.0.0.1:8000" else "https",
+    "PUBLIC_LINK_SCHEME", default="http" if DEBUG and _LOCAL_LINK_HOST else "https"
 )
 
 INSTALLED_APPS = [
@@ -110,36 +117,20 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'smsapp.sqlite3'}"),
-}
+# Unset: the embedded PostgreSQL `make run` keeps under var/postgres (smsapp/embedded.py).
+DATABASES = {"default": env.db_url("DATABASE_URL", default=embedded.default_database_url())}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 # The short-link redirect runs its one statement as a server-side prepared statement; turn
 # off behind a connection pooler in transaction mode that can't keep them (PgBouncer < 1.21).
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite is the single-machine default; WAL and a busy timeout let web, worker and beat
-    # share it.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
-    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env.str("REDIS_URL", default="")
-
-if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-    }
-else:
-    # Shared between web and worker processes, so it must not be per-process memory.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
-        }
-    }
+# Celery's broker, the cache and the rate limiter. Unset: the embedded Redis `make run` keeps
+# under var/redis.
+REDIS_URL = env.str("REDIS_URL", default=embedded.default_redis_url())
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -230,22 +221,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-# Celery. Redis when REDIS_URL is set; otherwise kombu's filesystem transport under var/, which
-# needs no server, so `make run` works on a bare machine.
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
-else:
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(VAR_DIR / "broker" / "out"),
-        "data_folder_out": str(VAR_DIR / "broker" / "out"),
-        "processed_folder": str(VAR_DIR / "broker" / "processed"),
-        "store_processed": False,
-    }
-    # The transport lists these folders on its first poll; a fresh clone has none yet.
-    for _folder in ("out", "processed"):
-        (VAR_DIR / "broker" / _folder).mkdir(parents=True, exist_ok=True)
+CELERY_BROKER_URL = embedded.broker_url(REDIS_URL)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -271,7 +248,9 @@ if TWILIO_ACCOUNT_SID:
 else:
     TWILIO_ACCOUNT_SID = "AC" + "0" * 31 + "1"
     TWILIO_AUTH_TOKEN = "emulator-auth-token-0000000000001"  # noqa: S105 - emulator only
-    TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="") or "http://127.0.0.1:8010"
+    TWILIO_API_BASE_URL = (
+        env.str("TWILIO_API_BASE_URL", default="") or f"http://127.0.0.1:{EMULATOR_PORT}"
+    )
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 
 # Dispatch: a row claimed this long ago with no Message SID is presumed stranded by a dead
@@ -310,8 +289,9 @@ CELERY_BEAT_SCHEDULE = {
     "workflow-steps-due": {"task": "workflows.tasks.workflow_steps_due_task", "schedule": 10.0},
 }
 
-# Tests that need PostgreSQL and Redis fail instead of skipping when this is set (CI sets it).
-SMSAPP_REQUIRE_SERVICES = env.bool("SMSAPP_REQUIRE_SERVICES", default=False)
+# Browser tests (Chromium) and the segment calculator's differential test (Node.js) fail
+# instead of skipping when what they drive is missing (CI sets it).
+SMSAPP_REQUIRE_BROWSER = env.bool("SMSAPP_REQUIRE_BROWSER", default=False)
 
 LOGGING = {
     "version": 1,
@@ -319,4 +299,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # The SDK logs every request it makes at INFO, a line per text sent.
+    "loggers": {"twilio.http_client": {"level": "WARNING"}},
 }

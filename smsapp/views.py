@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -194,6 +195,12 @@ def broker_is_reachable() -> bool:
     except Exception:  # noqa: BLE001 - any failure means "not reachable", reported below
         logger.warning("broker unreachable", exc_info=True)
         return False
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (the API's JSON, the admin)."""
+    return redirect(static("img/favicon.svg"), permanent=True)
 
 
 @require_GET

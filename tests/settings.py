@@ -1,9 +1,42 @@
-"""Test settings: the real settings with fast hashing and tasks run in-process by default.
+"""Test settings: the real settings on a PostgreSQL and Redis of the run's own, fast hashing, and
+tasks run in-process by default.
 
-Tests that need a real worker start one themselves (see tests/conftest.py).
+pytest imports this module first, in its main process and in each xdist worker. In the main
+process, with no DATABASE_URL or REDIS_URL named, it starts the run's own embedded servers
+(smsapp/embedded.py) and puts their URLs in the environment, which the workers inherit; they
+stop, and their folder is deleted, when the run ends. Each xdist worker takes a Redis database
+of its own, emptied before every test (tests/conftest.py). Tests that need a real worker start
+one themselves (see tests/conftest.py).
 """
 
-from smsapp.settings import *  # noqa: F403
+import atexit
+import os
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+from smsapp import embedded
+
+_engine = embedded.services_start(disposable=True)
+os.environ.update(_engine.environ)
+atexit.register(_engine.stop)
+
+
+def _worker_redis_url(url: str) -> str:
+    """The same Redis, database 1 + the xdist worker's number (gw0 -> 1): workers' locks, rate
+    limiters and queues never meet, and database 0 is left to whoever else uses the server."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    db = 1 + int(worker.removeprefix("gw") or 0)
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = urlencode({**parse_qs(parts.query), "db": [str(db)]}, doseq=True)
+        return f"unix://{parts.path}?{query}"
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+os.environ["REDIS_URL"] = _worker_redis_url(
+    os.environ.get("REDIS_URL") or embedded.default_redis_url()
+)
+
+from smsapp.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
@@ -13,7 +46,6 @@ SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 AXES_ENABLED = True
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # WhiteNoise indexes every static file whenever a test client builds the middleware chain;

@@ -1,7 +1,7 @@
 """Triggers that feed OutboundEvent and OptOutEvent (see analytics/models.py for why).
 
-PostgreSQL: statement-level triggers with transition tables, one event row per (message, old
-status, new status) per statement. SQLite (the embedded default): row-level triggers.
+Statement-level triggers with transition tables: one event row per (message, old status, new
+status) per statement.
 Only campaign and workflow texts count (test sends and one-to-one replies don't), and only
 personal opt-outs (a keyword or a carrier's error), the ones a message can cause.
 
@@ -70,55 +70,6 @@ DROP FUNCTION IF EXISTS analytics_outbound_updated();
 DROP FUNCTION IF EXISTS analytics_opt_out_recorded();
 """
 
-# Django stores SQLite datetimes as UTC text "YYYY-MM-DD HH:MM:SS.ffffff".
-SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
-SQLITE_UP = [
-    f"""CREATE TRIGGER analytics_outbound_inserted AFTER INSERT ON {OUTBOUND}
-    WHEN NEW.message_id IS NOT NULL AND NEW.kind IN {COUNTED_KINDS}
-    BEGIN
-        INSERT INTO {EVENTS} (message_id, old_status, new_status, count, occurred_at)
-        VALUES (NEW.message_id, '', NEW.status, 1, NEW.created_at);
-    END""",
-    f"""CREATE TRIGGER analytics_outbound_updated AFTER UPDATE OF status ON {OUTBOUND}
-    WHEN NEW.message_id IS NOT NULL AND NEW.kind IN {COUNTED_KINDS}
-        AND OLD.status IS NOT NEW.status
-    BEGIN
-        INSERT INTO {EVENTS} (message_id, old_status, new_status, count, occurred_at)
-        VALUES (NEW.message_id, OLD.status, NEW.status, 1, CASE
-            WHEN NEW.status_updated_at IS NOT OLD.status_updated_at THEN NEW.status_updated_at
-            ELSE {SQLITE_NOW} END);
-    END""",
-    f"""CREATE TRIGGER analytics_opt_out_recorded AFTER INSERT ON {LEDGER}
-    WHEN NEW.new_status = 'unsubscribed' AND NEW.source IN {PERSONAL_SOURCES}
-    BEGIN
-        INSERT INTO {OPT_OUTS} (ledger_entry_id, account_id, contact_id, phone_e164, occurred_at)
-        VALUES (NEW.id, NEW.account_id, NEW.contact_id, NEW.phone_e164, NEW.occurred_at);
-    END""",
-]
-SQLITE_DOWN = [
-    "DROP TRIGGER IF EXISTS analytics_outbound_inserted",
-    "DROP TRIGGER IF EXISTS analytics_outbound_updated",
-    "DROP TRIGGER IF EXISTS analytics_opt_out_recorded",
-]
-
-
-def up(apps, schema_editor):
-    connection = schema_editor.connection
-    if connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL_UP)
-    elif connection.vendor == "sqlite":
-        for statement in SQLITE_UP:
-            schema_editor.execute(statement)
-
-
-def down(apps, schema_editor):
-    connection = schema_editor.connection
-    if connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL_DOWN)
-    elif connection.vendor == "sqlite":
-        for statement in SQLITE_DOWN:
-            schema_editor.execute(statement)
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -127,4 +78,4 @@ class Migration(migrations.Migration):
         ("consent", "0002_ledger_append_only_and_defaults"),
     ]
 
-    operations = [migrations.RunPython(up, down)]
+    operations = [migrations.RunSQL(POSTGRESQL_UP, POSTGRESQL_DOWN)]

@@ -25,29 +25,6 @@ POSTGRESQL_DOWN = f"""
 DROP TRIGGER IF EXISTS analytics_reply_received ON {INBOUND};
 DROP FUNCTION IF EXISTS analytics_reply_received();
 """
-SQLITE_UP = f"""CREATE TRIGGER analytics_reply_received AFTER INSERT ON {INBOUND}
-    WHEN NEW.keyword_kind NOT IN {NOT_REPLIES}
-    BEGIN
-        INSERT INTO {REPLIES} (account_id, message_sid, from_phone, to_phone, occurred_at)
-        VALUES (NEW.account_id, NEW.message_sid, NEW.from_phone, NEW.to_phone, NEW.received_at);
-    END"""
-SQLITE_DOWN = "DROP TRIGGER IF EXISTS analytics_reply_received"
-
-
-def up(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL_UP)
-    elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_UP)
-
-
-def down(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(POSTGRESQL_DOWN)
-    elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_DOWN)
 
 
 class Migration(migrations.Migration):
@@ -56,4 +33,4 @@ class Migration(migrations.Migration):
         ("messaging", "0004_short_links_and_clicks"),
     ]
 
-    operations = [migrations.RunPython(up, down)]
+    operations = [migrations.RunSQL(POSTGRESQL_UP, POSTGRESQL_DOWN)]

@@ -93,8 +93,6 @@ def _status_totals(message_id: int) -> tuple[Counter, list[OutboundEvent]]:
             for name, n in status_counters(status).items():
                 totals[name] += n * count
         else:
-            if isinstance(occurred_at, str):  # SQLite hands back text in a UNION
-                occurred_at = dt.datetime.fromisoformat(occurred_at).replace(tzinfo=dt.UTC)
             pending.append(
                 OutboundEvent(
                     message_id=message_id,

@@ -17,7 +17,6 @@ there for the next run, and nothing was counted twice.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -132,24 +131,8 @@ def messages_info(message_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
     }
 
 
-def _id_in(column: str) -> str:
-    """`column` is one of a list of ids: an array parameter on PostgreSQL, placeholders else
-    (pair with `_id_params`)."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)"
-    return f"{column} IN (SELECT value FROM json_each(%s))"  # noqa: S608
-
-
-def _id_params(ids: list[int]) -> list:
-    if connection.vendor == "postgresql":
-        return [list(ids)]
-    return [json.dumps(list(ids))]
-
-
 def rollup_lock(*, wait: bool) -> bool:
-    """Take the rollup lock for the current transaction (PostgreSQL; SQLite has one writer)."""
-    if connection.vendor != "postgresql":
-        return True
+    """Take the rollup lock for the current transaction."""
     with connection.cursor() as cursor:
         if wait:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
@@ -347,8 +330,8 @@ def rollups_apply(*, limit: int = APPLY_BATCH) -> int:
                 # than the update itself.
                 cursor.execute(
                     f"UPDATE {LinkClick._meta.db_table} SET rolled_up = %s WHERE "  # noqa: S608
-                    + _id_in("id"),
-                    [True, *_id_params([c[0] for c in clicks])],
+                    + "id = ANY(%s)",
+                    [True, [c[0] for c in clicks]],
                 )
     return len(events) + len(clicks) + len(opt_out_events) + len(reply_events)
 
@@ -361,8 +344,8 @@ def _clicks_add(deltas: Deltas, clicks: list[tuple]) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT DISTINCT outbound_id FROM {LinkClick._meta.db_table} "  # noqa: S608
-                "WHERE is_bot = %s AND rolled_up = %s AND " + _id_in("outbound_id"),
-                [False, True, *_id_params(human_outbound)],
+                "WHERE is_bot = %s AND rolled_up = %s AND outbound_id = ANY(%s)",
+                [False, True, list(human_outbound)],
             )
             clicked_before = {row[0] for row in cursor.fetchall()}
     for _, message_id, outbound_id, clicked_at, is_bot in clicks:

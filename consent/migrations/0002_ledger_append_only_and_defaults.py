@@ -1,4 +1,4 @@
-"""The ledger refuses updates at the database (PostgreSQL), and accounts that existed before
+"""The ledger refuses updates at the database, and accounts that existed before
 consent did get its defaults."""
 
 from django.db import migrations
@@ -21,16 +21,6 @@ DROP = """
 DROP TRIGGER IF EXISTS consent_ledger_append_only ON consent_consentledgerentry;
 DROP FUNCTION IF EXISTS consent_ledger_append_only();
 """
-
-
-def trigger_create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(TRIGGER)
-
-
-def trigger_drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
 
 
 def defaults_create(apps, schema_editor):
@@ -72,6 +62,6 @@ class Migration(migrations.Migration):
     dependencies = [("consent", "0001_initial")]
 
     operations = [
-        migrations.RunPython(trigger_create, trigger_drop, elidable=False),
+        migrations.RunSQL(TRIGGER, DROP, elidable=False),
         migrations.RunPython(defaults_create, migrations.RunPython.noop, elidable=False),
     ]

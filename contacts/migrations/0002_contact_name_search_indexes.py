@@ -1,5 +1,5 @@
 """PostgreSQL indexes for the index page's name search (`istartswith`, which Django writes as
-UPPER(col::text) LIKE UPPER(...)). SQLite, the single-machine default, goes without them."""
+UPPER(col::text) LIKE UPPER(...))."""
 
 from django.db import migrations
 
@@ -10,8 +10,6 @@ INDEXES = {
 
 
 def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for name, expression in INDEXES.items():
         schema_editor.execute(
             f"CREATE INDEX IF NOT EXISTS {name} ON contacts_contact (account_id, {expression})"
@@ -19,8 +17,6 @@ def create(apps, schema_editor):
 
 
 def drop(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     for name in INDEXES:
         schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 

@@ -163,18 +163,10 @@ def contact_property_update(
 def contact_property_delete(*, account: Account, prop: ContactProperty) -> None:
     """Remove the definition and every contact's value for it, so a new property with the same
     key starts empty."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE contacts_contact SET properties = properties - %s "
-                "WHERE account_id = %s AND properties ? %s",
-                [prop.key, account.pk, prop.key],
-            )
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE contacts_contact SET properties = json_remove(properties, %s) "
-                "WHERE account_id = %s AND json_type(properties, %s) IS NOT NULL",
-                [f'$."{prop.key}"', account.pk, f'$."{prop.key}"'],
-            )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE contacts_contact SET properties = properties - %s "
+            "WHERE account_id = %s AND properties ? %s",
+            [prop.key, account.pk, prop.key],
+        )
     ContactProperty.objects.filter(pk=prop.pk, account=account).delete()

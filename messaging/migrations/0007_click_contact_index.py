@@ -1,29 +1,13 @@
 """An index of clicks by contact, built without blocking the short-link redirect.
 
-On PostgreSQL the index is built CONCURRENTLY: a plain CREATE INDEX would hold every click's
-INSERT for as long as it takes to index the whole click table. SQLite (the embedded default)
-builds it the ordinary way.
+The index is built CONCURRENTLY: a plain CREATE INDEX would hold every click's INSERT for as
+long as it takes to index the whole click table.
 """
 
+from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
 INDEX = models.Index(fields=["contact", "-clicked_at"], name="click_contact")
-
-
-def create(apps, schema_editor):
-    model = apps.get_model("messaging", "LinkClick")
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.add_index(model, INDEX, concurrently=True)
-    else:
-        schema_editor.add_index(model, INDEX)
-
-
-def drop(apps, schema_editor):
-    model = apps.get_model("messaging", "LinkClick")
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.remove_index(model, INDEX, concurrently=True)
-    else:
-        schema_editor.remove_index(model, INDEX)
 
 
 class Migration(migrations.Migration):
@@ -35,9 +19,4 @@ class Migration(migrations.Migration):
         ("smsapp", "0001_initial"),
     ]
 
-    operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[migrations.AddIndex(model_name="linkclick", index=INDEX)],
-            database_operations=[migrations.RunPython(create, drop)],
-        )
-    ]
+    operations = [AddIndexConcurrently(model_name="linkclick", index=INDEX)]

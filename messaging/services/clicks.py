@@ -2,8 +2,8 @@
 
 The redirect's whole database work is a single round trip: find the recipient's outbound row,
 the link at that position of its message and what the UTM parameters need, check that the host
-is one of ours for that account, and append the click, all in one statement (PostgreSQL's
-data-modifying CTE; SQLite, the embedded default, takes two). Rolling clicks up into analytics
+is one of ours for that account, and append the click, all in one statement (a
+data-modifying CTE). Rolling clicks up into analytics
 is the worker's job (analytics.services.rollups).
 """
 
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.utils import timezone
 
 from messaging.models import LinkClick, MessageLink, OutboundMessage, SendingSettings, SmsMessage
@@ -31,44 +30,30 @@ class ClickTarget:
     utm_source: str
 
 
-def _target_sql() -> str:
+@lru_cache(maxsize=1)
+def _recording_sql() -> str:
+    """Find the link, check the host, append the click, in one statement (typed parameters,
+    as a prepared statement needs)."""
     outbound = OutboundMessage._meta.db_table
     link = MessageLink._meta.db_table
     message = SmsMessage._meta.db_table
     sending = SendingSettings._meta.db_table
     number = PhoneNumber._meta.db_table
-    return (
+    target = (
         "SELECT o.id AS outbound_id, o.account_id, o.message_id, o.contact_id, l.url, "  # noqa: S608
         "m.name, m.public_id, s.utm_source "
-        f"FROM {outbound} o JOIN {link} l ON l.message_id = o.message_id AND l.position = %s "
+        f"FROM {outbound} o JOIN {link} l ON l.message_id = o.message_id "
+        "AND l.position = %s::smallint "
         f"JOIN {message} m ON m.id = o.message_id "
         f"LEFT JOIN {sending} s ON s.account_id = o.account_id "
-        "WHERE o.id = %s AND (%s = %s OR EXISTS (SELECT 1 FROM "
-        f"{number} p WHERE p.account_id = o.account_id AND lower(p.link_domain) = %s "
+        "WHERE o.id = %s::bigint AND (%s::text = %s::text OR EXISTS (SELECT 1 FROM "
+        f"{number} p WHERE p.account_id = o.account_id AND lower(p.link_domain) = %s::text "
         "AND p.link_domain_verified))"
     )
-
-
-def _insert_columns() -> str:
     return (
+        f"WITH target AS ({target}), clicked AS ("  # noqa: S608
         f"INSERT INTO {LinkClick._meta.db_table} (account_id, message_id, outbound_id, "
         "contact_id, position, clicked_at, user_agent, is_bot, rolled_up) "
-    )
-
-
-@lru_cache(maxsize=1)
-def _recording_sql() -> str:
-    """PostgreSQL: find the link, check the host, append the click, in one statement (typed
-    parameters, as a prepared statement needs)."""
-    target = (
-        _target_sql()
-        .replace("l.position = %s", "l.position = %s::smallint")
-        .replace("o.id = %s", "o.id = %s::bigint")
-        .replace("(%s = %s OR", "(%s::text = %s::text OR")
-        .replace("lower(p.link_domain) = %s", "lower(p.link_domain) = %s::text")
-    )
-    return (
-        f"WITH target AS ({target}), clicked AS ({_insert_columns()}"  # noqa: S608
         "SELECT account_id, message_id, outbound_id, contact_id, %s::smallint, "
         "%s::timestamptz, %s::text, %s::boolean, %s::boolean FROM target) "
         "SELECT url, name, public_id, utm_source, "
@@ -90,22 +75,10 @@ def link_click_record(
     now = timezone.now()
     target_params = [position, outbound_id, host, default, host]
     click_params = [position, now, user_agent, is_bot, False]
-    if connection.vendor == "postgresql":
-        # Prepared once per connection: planning these joins on every tap costs PostgreSQL
-        # five times more than running them (smsapp.db).
-        _, found = prepared_execute(_recording_sql(), target_params + click_params, fetch=True)
-        row = found[:4] if found else None
-    else:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_target_sql(), target_params)
-            found = cursor.fetchone()
-            row = None
-            if found:
-                cursor.execute(
-                    _insert_columns() + "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    [found[1], found[2], found[0], found[3], *click_params],
-                )
-                row = found[4:8]
+    # Prepared once per connection: planning these joins on every tap costs PostgreSQL five
+    # times more than running them (smsapp.db).
+    _, found = prepared_execute(_recording_sql(), target_params + click_params, fetch=True)
+    row = found[:4] if found else None
     if row is None:
         return None
     url, name, public_id, utm_source = row

@@ -46,7 +46,7 @@ def status_callback_record(
 ) -> bool:
     """Append one callback; False when this (sid, status) was seen before.
 
-    One prepared statement and one round trip, in autocommit (smsapp.db). On PostgreSQL the
+    One prepared statement and one round trip, in autocommit (smsapp.db). The
     CTE sets `synchronous_commit` for this statement's own transaction: the commit record is written
     while the setting is still in force (it is reset only after the commit), so the callback
     is answered without waiting for the WAL flush, and nothing else this connection writes is
@@ -54,24 +54,14 @@ def status_callback_record(
     """
     table = StatusCallback._meta.db_table
     params = [message_sid, status, error_code, account_sid, timezone.now(), False]
-    if connection.vendor == "postgresql":
-        rowcount, _ = prepared_execute(
-            "WITH durability AS (SELECT set_config('synchronous_commit', 'off', true)) "  # noqa: S608
-            f"INSERT INTO {table} (message_sid, status, error_code, account_sid, "
-            "received_at, applied) SELECT %s::text, %s::text, %s::integer, %s::text, "
-            "%s::timestamptz, %s::boolean FROM durability "
-            "ON CONFLICT (message_sid, status) DO NOTHING",
-            params,
-        )
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (message_sid, status, error_code, account_sid, "  # noqa: S608
-                "received_at, applied) VALUES (%s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (message_sid, status) DO NOTHING",
-                params,
-            )
-            rowcount = cursor.rowcount
+    rowcount, _ = prepared_execute(
+        "WITH durability AS (SELECT set_config('synchronous_commit', 'off', true)) "  # noqa: S608
+        f"INSERT INTO {table} (message_sid, status, error_code, account_sid, "
+        "received_at, applied) SELECT %s::text, %s::text, %s::integer, %s::text, "
+        "%s::timestamptz, %s::boolean FROM durability "
+        "ON CONFLICT (message_sid, status) DO NOTHING",
+        params,
+    )
     new = rowcount == 1
     if new:
         _apply_soon()
@@ -107,23 +97,12 @@ def _statuses_move(
 ) -> list[tuple[str, int | None]]:
     """Move each (SID, status, error code) forward; the (SID, error code) of rows that moved.
 
-    On PostgreSQL one statement moves the whole batch: fewer round trips, and the analytics
+    One statement moves the whole batch: fewer round trips, and the analytics
     change feed (a statement trigger, see analytics/models.py) writes a handful of rows for it
     instead of one per callback.
     """
     if not moves:
         return []
-    if connection.vendor != "postgresql":
-        moved = []
-        for sid, status, code in moves:
-            changes: dict = {"status": status, "status_updated_at": now}
-            if code:
-                changes["error_code"] = code
-            if OutboundMessage.objects.filter(
-                twilio_sid=sid, status__in=_lower_ranked(status)
-            ).update(**changes):
-                moved.append((sid, code))
-        return moved
     table = OutboundMessage._meta.db_table
     rank_of = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in STATUS_RANK.items())
     values = ", ".join(["(%s, %s, %s::integer, %s::integer)"] * len(moves))

@@ -111,14 +111,11 @@ def claim_due(
     table = OutboundMessage._meta.db_table
     # A paused or cancelled message's rows wait; a scheduled one's start when they fall due.
     messages = SmsMessage._meta.db_table
-    postgresql = connection.vendor == "postgresql"
-    lock = " FOR UPDATE SKIP LOCKED" if postgresql else ""
-    materialized = " MATERIALIZED" if postgresql else ""
     sql = (
-        f"WITH due AS{materialized} (SELECT id FROM {table} WHERE sender_id = %s "  # noqa: S608
+        f"WITH due AS MATERIALIZED (SELECT id FROM {table} WHERE sender_id = %s "  # noqa: S608
         f"AND status = %s AND due_at <= %s AND (message_id IS NULL OR message_id IN "
         f"(SELECT id FROM {messages} WHERE status IN ('sending', 'scheduled'))) "
-        f"ORDER BY due_at LIMIT %s{lock}) "
+        f"ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED) "
         f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1 "
         f"WHERE id IN (SELECT id FROM due) AND status = %s RETURNING id"
     )
@@ -404,12 +401,6 @@ def _record(results: list[tuple[OutboundMessage, object]], *, windows: SendWindo
 def _sids_write(created: list[tuple[int, str, str]], *, now: dt.datetime) -> None:
     """Write (row id, SID, status) for rows that have no SID yet (a racing reconciler may have
     adopted one already)."""
-    if connection.vendor != "postgresql":
-        for row_id, sid, status in created:
-            OutboundMessage.objects.filter(id=row_id, twilio_sid__isnull=True).update(
-                twilio_sid=sid, status=status, sent_at=now, status_updated_at=now
-            )
-        return
     table = OutboundMessage._meta.db_table
     values = ", ".join(["(%s::bigint, %s, %s)"] * len(created))
     with connection.cursor() as cursor:

@@ -1,9 +1,9 @@
 """Fan-out: one outbound message per recipient, written in bulk, exactly once.
 
 The audience is read in keyset batches; each recipient's body is rendered and counted, its phone
-chosen, its due time computed (schedule, time zone, quiet hours). Rows are written with COPY into
-a temporary table and moved with `INSERT ... ON CONFLICT DO NOTHING` on PostgreSQL, or with
-`bulk_create(ignore_conflicts=True)` on SQLite, so re-running a fan-out creates nothing new.
+chosen, its due time computed (schedule, time zone, quiet hours). Rows are COPYed into the
+table; a batch that meets rows already there (a fan-out run again) goes through a temporary
+table and `INSERT ... ON CONFLICT DO NOTHING`, so re-running a fan-out creates nothing new.
 No Celery task and no INSERT per recipient.
 
 Links become short links here (issue 7): the message's links are stored once (MessageLink) and
@@ -25,6 +25,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from contacts import bulk
 from messaging import links, segments, shortlinks, tokens
 from messaging.models import MessageLink, OutboundMessage, OutboundStatus, SmsMessage
 from messaging.schedule import next_allowed, recipient_zone
@@ -212,38 +213,12 @@ def rows_write(rows: list[tuple], *, with_ids: bool = False) -> int:
     if not rows:
         return 0
     columns = ("id", *COLUMNS) if with_ids else COLUMNS
-    message_id = rows[0][columns.index("message_id")]
-    if connection.vendor == "postgresql":
-        return _rows_copy(rows, columns)
-    objects = [OutboundMessage(**dict(zip(columns, row, strict=True))) for row in rows]
-    before = OutboundMessage.objects.filter(message_id=message_id).count()
-    OutboundMessage.objects.bulk_create(objects, batch_size=1000, ignore_conflicts=True)
-    return OutboundMessage.objects.filter(message_id=message_id).count() - before
+    return _rows_copy(rows, columns)
 
 
 def ids_reserve(count: int) -> list[int]:
     """`count` fresh outbound ids, taken from the table's own sequence so no writer collides."""
-    table = OutboundMessage._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [table, count],
-            )
-            return [row[0] for row in cursor.fetchall()]
-        # SQLite (AUTOINCREMENT): move the table's counter on; writing first takes the lock.
-        cursor.execute(
-            "UPDATE sqlite_sequence SET seq = seq + %s WHERE name = %s RETURNING seq",
-            [count, table],
-        )
-        found = cursor.fetchone()
-        if found is None:
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) + %s FROM {table}", [count])  # noqa: S608
-            top = cursor.fetchone()[0]
-            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, top])
-        else:
-            top = found[0]
-        return list(range(top - count + 1, top + 1))
+    return bulk.ids_reserve(OutboundMessage, count)
 
 
 def _rows_copy(rows: list[tuple], columns_written: tuple[str, ...]) -> int:
@@ -320,7 +295,7 @@ def read_ahead(batches: Iterable[list[Recipient]]) -> Iterator[list[Recipient]]:
     Inside a transaction (tests) the batches are read in line: another connection wouldn't
     see what the transaction has not committed.
     """
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if connection.in_atomic_block:
         yield from batches
         return
     ready: queue.Queue = queue.Queue(maxsize=1)

@@ -39,7 +39,7 @@ def test_a_click_on_an_older_text_is_the_newest_line_of_the_timeline(sending, em
     assert latest.link_url == f"/analytics/messages/{older.public_id}/"
 
 
-def test_a_contacts_clicks_are_found_through_an_index(sending, postgresql):
+def test_a_contacts_clicks_are_found_through_an_index(sending):
     """Deleting a contact clears its clicks' contact, and the timeline reads them, by index."""
     table = LinkClick._meta.db_table
     with connection.cursor() as cursor:

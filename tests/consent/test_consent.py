@@ -252,7 +252,7 @@ def test_ledger_entries_refuse_changes_in_python(tenant, ada, marketing):
         entry.delete()
 
 
-def test_ledger_entries_refuse_updates_in_postgresql(postgresql, tenant, ada, marketing):
+def test_ledger_entries_refuse_updates_in_postgresql(tenant, ada, marketing):
     services.contact_opt_in(
         account=tenant.account,
         contact=ada,

@@ -330,9 +330,7 @@ def test_sweeper_requeues_stranded_imports(tenant, django_capture_on_commit_call
     assert Contact.objects.count() == 1
 
 
-def test_postgresql_imports_through_copy(
-    postgresql, tenant, monkeypatch, django_capture_on_commit_callbacks
-):
+def test_postgresql_imports_through_copy(tenant, monkeypatch, django_capture_on_commit_callbacks):
     copied = []
     original = bulk._copy
 

@@ -41,10 +41,8 @@ def reload_until(page, predicate, *, timeout: float = 15.0):
 
 
 def test_send_now_watch_outcomes_answer_a_reply_and_schedule_by_time_zone(
-    postgresql, page, live_server, settings, sending, emulator
+    page, live_server, settings, sending, emulator
 ):
-    # PostgreSQL: the emulator's callbacks write while the send is still being written, which
-    # the in-memory SQLite test database answers with "table is locked".
     # Early afternoon in New York tomorrow, inside quiet hours wherever the recipients are (the
     # day ahead keeps the browser's session cookie in its future).
     now = dt.datetime.now(dt.UTC)

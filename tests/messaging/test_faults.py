@@ -6,93 +6,52 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 from celery import Celery
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
+from smsapp import embedded
+from tests.conftest import database_url, daytime_zone
 from twilio_emulator.testing import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPIENTS = 5000
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def redis_server(tmp_path):
-    """A Redis of the test's own, so it can be restarted without touching anyone else's."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if settings.SMSAPP_REQUIRE_SERVICES:
-            pytest.fail("redis-server is needed for the fault tests")
-        pytest.skip("redis-server is not installed")
-    port = free_port()
+def redis_server():
+    """A Redis of the test's own, so it can be restarted without touching anyone else's (in
+    a short folder: a Unix socket's path is at most 107 bytes)."""
+    folder = Path(tempfile.mkdtemp(prefix="redis-"))
+    server = {"process": embedded.redis_start(folder), "url": embedded.redis_url(folder)}
 
-    def start():
-        process = subprocess.Popen(
-            [
-                binary,
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(tmp_path),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        wait_until(lambda: _pings(port), timeout=10)
-        return process
+    def restart():
+        server["process"].kill()
+        server["process"].wait()
+        server["process"] = embedded.redis_start(folder)
 
-    server = {"process": start(), "url": f"redis://127.0.0.1:{port}/0"}
-    server["restart"] = lambda: (
-        server["process"].kill(),
-        server["process"].wait(),
-        time.sleep(0.5),
-        server.update(process=start()),
-    )
+    server["restart"] = restart
     yield server
     server["process"].kill()
     server["process"].wait()
-
-
-def _pings(port: int) -> bool:
-    import redis
-
-    try:
-        return redis.Redis(port=port, socket_connect_timeout=0.2).ping()
-    except redis.RedisError:
-        return False
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def worker(emulator, redis_url: str, **env) -> subprocess.Popen:
-    database = connection.settings_dict
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "smsapp.settings",
-        "DATABASE_URL": (
-            f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
-            f"{database['PORT'] or 5432}/{database['NAME']}"
-        ),
+        "DATABASE_URL": database_url(),
         "REDIS_URL": redis_url,
         "TWILIO_API_BASE_URL": emulator.url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
@@ -120,12 +79,17 @@ def worker(emulator, redis_url: str, **env) -> subprocess.Popen:
 
 
 def enqueue(redis_url: str, task: str, *args) -> None:
-    app = Celery(broker=redis_url)
+    app = Celery(broker=embedded.broker_url(redis_url))
     app.send_task(task, args=args)
     app.close()
 
 
 def outbound_batch(sending, count: int) -> SmsMessage:
+    """`count` texts due now. The worker processes run on the real clock, so the recipients are
+    where it is about noon: area code 208 spans two zones, so each text goes by the account's
+    zone (messaging.schedule.recipient_zone), chosen from the clock."""
+    sending.account.time_zone = daytime_zone()
+    sending.account.save(update_fields=["time_zone"])
     message = sending.message(status=SmsMessage.Status.SENDING)
     now = timezone.now()
     OutboundMessage.objects.bulk_create(
@@ -135,7 +99,7 @@ def outbound_batch(sending, count: int) -> SmsMessage:
                 message=message,
                 sender=sending.sender,
                 # 2000-6999: clear of the emulator's special endings (0429, 0500, 1610...).
-                to_phone=f"+1646555{n + 2000:04d}",
+                to_phone=f"+1208555{n + 2000:04d}",
                 body=f"Flash sale #{n}. Reply STOP to opt out",
                 segments=1,
                 encoding="GSM-7",
@@ -158,7 +122,7 @@ def assert_each_sent_exactly_once(emulator, message: SmsMessage) -> None:
 
 
 def test_a_worker_killed_mid_dispatch_loses_nothing_and_sends_nothing_twice(
-    postgresql, sending, emulator, redis_server
+    sending, emulator, redis_server
 ):
     message = outbound_batch(sending, RECIPIENTS)
     first = worker(emulator, redis_server["url"])
@@ -192,7 +156,7 @@ def test_a_worker_killed_mid_dispatch_loses_nothing_and_sends_nothing_twice(
 
 
 def test_redis_restarted_during_a_send_neither_stops_it_nor_duplicates(
-    postgresql, sending, emulator, redis_server
+    sending, emulator, redis_server
 ):
     message = outbound_batch(sending, RECIPIENTS)
     process = worker(emulator, redis_server["url"])
@@ -216,7 +180,7 @@ def test_redis_restarted_during_a_send_neither_stops_it_nor_duplicates(
 
 
 def test_a_stop_arriving_during_a_send_stops_every_later_text_to_that_phone(
-    postgresql, sending, emulator, redis_server
+    sending, emulator, redis_server
 ):
     from tests.messaging.test_webhooks import INBOUND_URL, signed_post
 

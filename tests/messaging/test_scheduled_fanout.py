@@ -172,9 +172,7 @@ def test_the_review_writes_nothing_and_a_send_takes_the_links_as_last_edited(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_outside_a_transaction_the_audience_is_read_ahead_on_its_own_connection(
-    postgresql, sending
-):
+def test_outside_a_transaction_the_audience_is_read_ahead_on_its_own_connection(sending):
     """The fan-out task's path: the next batch is read by another thread while this one is
     written; every recipient is written once, and a stop leaves no reader behind."""
     import threading

@@ -167,8 +167,8 @@ def _calculator(question: Callable[[], T]) -> T:
     try:
         return question()
     except _CalculatorUnavailable as unavailable:
-        if settings.SMSAPP_REQUIRE_SERVICES:  # CI: a missing oracle is a failure, not a skip
-            pytest.fail(f"{unavailable}; SMSAPP_REQUIRE_SERVICES requires it")
+        if settings.SMSAPP_REQUIRE_BROWSER:  # CI: a missing oracle is a failure, not a skip
+            pytest.fail(f"{unavailable}; SMSAPP_REQUIRE_BROWSER requires it")
         pytest.skip(str(unavailable))
 
 

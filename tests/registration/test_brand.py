@@ -217,8 +217,6 @@ def test_a_submission_that_loses_the_claim_does_nothing(setup_flow, twilio_emula
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_submissions_create_one_brand(tenant, twilio_emulator):
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL; SQLite serialises them anyway")
     from tests.registration.conftest import SetupFlow
 
     flow = SetupFlow(tenant, twilio_emulator)

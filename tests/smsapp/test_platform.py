@@ -17,6 +17,7 @@ import yaml
 from django.urls import reverse
 from kombu import pools as kombu_pools
 
+from smsapp import embedded
 from smsapp.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,8 +68,8 @@ def test_celery_loads_the_intended_configuration():
     # A misspelt CELERY_* setting would silently leave the default in place.
     from django.conf import settings
 
-    expected_broker = settings.REDIS_URL or "filesystem://"
-    assert conf.broker_url == expected_broker
+    assert conf.broker_url == embedded.broker_url(settings.REDIS_URL)
+    assert conf.broker_url.startswith(("redis://", "rediss://", "redis+socket://"))
 
 
 def production_env(**extra) -> dict:
@@ -166,15 +167,23 @@ def ci_run_with(tmp_path: Path, *present: str) -> list[str]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     log = tmp_path / "calls.log"
-    for name in ("apt-get", "make", "pg_isready", "redis-cli", *present):
+    for name in ("apt-get", "make", *present):
         stub = bin_dir / name
-        stub.write_text(f'#!/bin/sh\necho "{name} $*" >> "{log}"\n')
+        # make says whether it was handed a database or Redis URL: CI must take the
+        # newcomer's path, with neither.
+        urls = " urls=${DATABASE_URL-}${REDIS_URL-}" if name == "make" else ""
+        stub.write_text(f'#!/bin/sh\necho "{name} $*{urls}" >> "{log}"\n')
         stub.chmod(0o755)
     for tool in ("dirname", "ls", "sh"):
         (bin_dir / tool).symlink_to(shutil.which(tool))
     result = subprocess.run(
         ["/bin/bash", str(ROOT / ".ci" / "run")],
-        env={"PATH": str(bin_dir), "HOME": str(tmp_path)},
+        env={
+            "PATH": str(bin_dir),
+            "HOME": str(tmp_path),
+            "DATABASE_URL": "postgres://someone-else@127.0.0.1/theirs",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -183,14 +192,78 @@ def ci_run_with(tmp_path: Path, *present: str) -> list[str]:
     return [line for line in log.read_text().splitlines() if line.startswith(("apt-get", "make"))]
 
 
-def test_ci_installs_node_and_chromium_when_missing(tmp_path):
+def test_ci_installs_node_when_missing_and_runs_the_newcomers_make_test(tmp_path):
     calls = ci_run_with(tmp_path)
     installs = [c for c in calls if c.startswith("apt-get install")]
     assert len(installs) == 1
-    assert {"chromium", "nodejs", "npm"} <= set(installs[0].split())
-    assert calls[-2:] == ["make lint", "make test"]
+    assert {"nodejs", "npm"} <= set(installs[0].split())
+    # With no URL set, whatever the machine's environment held: the embedded engine.
+    assert calls[-2:] == ["make lint urls=", "make test urls="]
 
 
-def test_ci_installs_nothing_when_node_and_chromium_are_there(tmp_path):
-    calls = ci_run_with(tmp_path, "chromium", "node", "npm")
-    assert calls == ["make lint", "make test"]
+def test_ci_installs_nothing_when_node_is_there(tmp_path):
+    calls = ci_run_with(tmp_path, "node", "npm")
+    assert calls == ["make lint urls=", "make test urls="]
+
+
+def test_make_run_on_other_ports_builds_its_urls_and_banner_on_them():
+    """`make run PORT=8123 EMULATOR_PORT=8133`: webhooks and short links point at the port the
+    app really serves, over http (runserver), and the banner names both ports."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "PUBLIC_", "TWILIO_", "DEBUG", "APP_PORT", "EMULATOR_"))
+    }
+    env.update(DJANGO_SETTINGS_MODULE="smsapp.settings", DEBUG="1")
+    env.update(APP_PORT="8123", EMULATOR_PORT="8133")
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.PUBLIC_BASE_URL, s.PUBLIC_LINK_DOMAIN, s.PUBLIC_LINK_SCHEME, "
+        "s.TWILIO_API_BASE_URL)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--verbosity=0", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
+    assert shown == [
+        "http://127.0.0.1:8123",
+        "127.0.0.1:8123",
+        "http",
+        "http://127.0.0.1:8133",
+    ]
+    banner = subprocess.run(
+        [sys.executable, "manage.py", "demo_banner"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "http://127.0.0.1:8123/" in banner
+    assert "http://127.0.0.1:8133/_emulator/messages" in banner
+
+
+def test_procfile_wires_the_emulator_to_the_apps_own_port():
+    """honcho gives every process a PORT of its own (5000, 5100, ...): the emulator must post
+    inbound texts to APP_PORT, where runserver listens, never to its own PORT."""
+    procfile = dict(
+        line.split(": ", 1)
+        for line in (ROOT / "Procfile").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert "127.0.0.1:${APP_PORT:-8000}" in procfile["web"]
+    assert "--inbound-url http://127.0.0.1:${APP_PORT:-8000}/" in procfile["emulator"]
+    assert "${PORT" not in "".join(procfile.values())
+
+
+def test_favicon_is_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")
+    assert (ROOT / "static" / "img" / "favicon.svg").exists()

@@ -111,8 +111,6 @@ def test_skipped_texts_do_not_count(flows, django_capture_on_commit_callbacks):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_the_5000th_send_only_one(flows):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
     seed(flows, day=4_999, month=4_999)
     request = limits.QuotaRequest(
         flows.user.pk, flows.sending.sender.pk, TODAY, TODAY.replace(day=1)

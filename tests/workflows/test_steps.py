@@ -108,8 +108,6 @@ def test_a_claimed_enrollment_is_skipped_by_a_second_worker(
 ):
     """SKIP LOCKED: while one worker holds an enrollment, another neither waits for it nor runs
     it; once the first lets go without finishing (a crash), the next sweep runs it."""
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
     workflow = flows.workflow(steps=[flows.send_step()], enabled=False)
     maya = flows.contact("Maya")
     services.workflow_toggle(account=flows.account, workflow=workflow, enabled=True)
