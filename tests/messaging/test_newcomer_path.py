@@ -21,7 +21,7 @@ from django.conf import settings
 from django.test import Client
 
 from consent.models import ConsentState, ConsentStatus
-from messaging.models import SmsMessage
+from messaging.models import OutboundMessage, SmsMessage
 from tests.conftest import database_url, daytime_zone
 from twilio_emulator.testing import wait_until
 
@@ -125,7 +125,11 @@ def test_a_campaign_goes_out_and_a_stop_comes_back_under_make_runs_wiring(sendin
         ours = [m for m in messages if m["to"] in phones]
         return len(ours) == 3 and all(m["status"] == "delivered" for m in ours)
 
-    wait_until(delivered_at_emulator, timeout=90, interval=0.2)
+    try:
+        wait_until(delivered_at_emulator, timeout=90, interval=0.2)
+    except AssertionError:
+        rows = list(OutboundMessage.objects.filter(message=sale).values())
+        raise AssertionError(f"{rows}\n{log.read_text()[-4000:]}") from None
     callbacks_done = time.monotonic()
     results = f"{app}/analytics/messages/{sale.public_id}/"
 
