@@ -11,12 +11,12 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.rest import IsAccountMember
+from accounts.tenancy import get_for_account
 from analytics import selectors
 from analytics.views import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS
 from messaging.models import SmsMessage
 from messaging.selectors import SEND_METHODS, campaigns, message_owners
-from smsapp.rest import IsAccountMember
-from smsapp.tenancy import get_for_account
 
 
 def _message(request, message_id: str) -> SmsMessage:

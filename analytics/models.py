@@ -22,7 +22,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from smsapp.models import Account
+from accounts.models import Account
 
 COUNTERS = (
     "recipients",

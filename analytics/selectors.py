@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.urls import reverse
 
+from accounts.models import Account
 from analytics.models import (
     COUNTERS,
     MessageDayStats,
@@ -30,7 +31,6 @@ from contacts.selectors import TimelineItem
 from messaging.models import LinkClick, OutboundMessage, OutboundStatus, SmsMessage
 from messaging.selectors import SEND_METHODS
 from messaging.services.audience import NOT_SENT_REASONS
-from smsapp.models import Account
 
 # A message's time series is hourly while its activity spans up to this many hours.
 HOURLY_SPAN_LIMIT = 72

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.tenancy import account_required, get_for_account
 from analytics import selectors
 from analytics.selectors import SERIES_LABELS
 from contacts.csvfiles import csv_stream
@@ -20,7 +21,6 @@ from messaging.models import SmsMessage
 from messaging.selectors import SEND_METHODS, message_owners
 from messaging.selectors import campaigns as campaigns_of
 from messaging.services import message_actions
-from smsapp.tenancy import account_required, get_for_account
 
 DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 731

@@ -361,9 +361,9 @@ def run() -> bool:
     _setup()
     from django.db import connection
 
+    from accounts.models import Account, Membership, Role, User
     from messaging.models import SendingSettings
     from registration.models import PhoneNumber
-    from smsapp.models import Account, Membership, Role, User
 
     account = Account.objects.create(name="analytics bench")
     owner = User.objects.create_user(email=f"bench{account.pk}@example.com")

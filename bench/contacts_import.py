@@ -157,14 +157,14 @@ def child() -> bool:
     from django.db import connection
     from django.utils import timezone
 
+    from accounts.ids import new_public_id
+    from accounts.models import Account, User
     from consent import selectors as consent_selectors
     from contacts import selectors, services
     from contacts.bulk import _copy, _field, ids_reserve, public_ids_new
     from contacts.models import Contact, ContactImport
     from contacts.phones import phone_check
     from contacts.services.imports import CONTACT_COLUMNS, INSERT_FIELDS
-    from smsapp.ids import new_public_id
-    from smsapp.models import Account, User
 
     settings.MEDIA_ROOT = Path(settings.VAR_DIR) / "bench-media"
     call_command("migrate", verbosity=0)
@@ -175,7 +175,7 @@ def child() -> bool:
     data = text.encode()
 
     def fresh_account(name: str) -> Account:
-        from smsapp.services import account_create
+        from accounts.services import account_create
 
         return account_create(name=name, owner=user)
 

@@ -146,11 +146,11 @@ def _measure(url: str) -> bool:
     import redis
     from django.conf import settings
 
+    from accounts.models import Account
     from messaging.models import OutboundMessage, SmsMessage
     from messaging.ratelimit import SenderRateLimiter, slot_spacing
     from messaging.services import dispatch
     from registration.models import PhoneNumber
-    from smsapp.models import Account
 
     account = Account.objects.create(name="bench dispatch")
     sender = PhoneNumber.objects.create(

@@ -116,13 +116,13 @@ def _raw_copy_seconds(rows: list[tuple]) -> float:
 
 
 def _one_size(count: int) -> bool:
+    from accounts.models import Account
     from consent import services as consent_services
     from consent.models import SubscriptionType
     from contacts import services as contact_services
     from messaging.models import OutboundMessage, SmsMessage
     from messaging.services import audience, fanout
     from registration.models import PhoneNumber
-    from smsapp.models import Account
 
     account = Account.objects.create(name=f"bench {count}")
     consent_services.account_defaults_ensure(account=account)
@@ -220,7 +220,7 @@ def _account_drop(account) -> None:
 
 def run(sizes=SIZES) -> bool:
     django_setup()
-    from smsapp.models import Account
+    from accounts.models import Account
 
     for leftover in Account.objects.filter(name__startswith="bench "):
         _account_drop(leftover)  # from a run that was interrupted

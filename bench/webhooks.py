@@ -95,10 +95,10 @@ def run() -> bool:
         print("  wrk is not installed (apt-get install wrk): skipped")
         return False
     django_setup()
+    from accounts.models import Account
     from messaging.models import StatusCallback
     from messaging.services.delivery import status_callbacks_apply
     from registration.models import PhoneNumber
-    from smsapp.models import Account
 
     account = Account.objects.create(name="webhook bench")
     sender = PhoneNumber.objects.create(

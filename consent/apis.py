@@ -8,12 +8,12 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.tenancy import get_for_account
 from consent import selectors, services
 from consent.models import ConsentSource, ConsentState, SubscriptionType
 from consent.views import request_ip
 from contacts.apis import name_nested_serializers, paginated, service_errors
 from contacts.models import Contact
-from smsapp.tenancy import get_for_account
 
 
 class SubscriptionTypeListApi(APIView):

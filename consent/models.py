@@ -7,9 +7,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from accounts.ids import PublicIdField
+from accounts.models import Account
 from contacts.models import Contact, JobStatus
-from smsapp.ids import PublicIdField
-from smsapp.models import Account
 
 
 class SubscriptionType(models.Model):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
+from accounts.models import Account
 from consent.models import (
     ConsentBulkChange,
     ConsentLedgerEntry,
@@ -23,7 +24,6 @@ from consent.models import (
 )
 from contacts.models import Contact, Engagement, EngagementKind
 from contacts.selectors import TimelineItem, timeline_after_q
-from smsapp.models import Account
 
 CHUNK = 5000
 

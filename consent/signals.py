@@ -1,6 +1,6 @@
 """Accounts get their consent defaults the moment they exist.
 
-A signal, not a call in `smsapp.services.account_create`, because dependencies point one way:
+A signal, not a call in `accounts.services.account_create`, because dependencies point one way:
 smsapp can't import consent. The receiver holds no rule of its own; it calls the service.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from smsapp.models import Account
+from accounts.models import Account
 
 
 @receiver(post_save, sender=Account, dispatch_uid="consent_account_defaults")

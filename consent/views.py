@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.tenancy import account_required, get_for_account
 from consent import selectors, services
 from consent.forms import (
     BulkConsentForm,
@@ -25,7 +26,6 @@ from consent.models import ConsentBulkChange, KeywordRule, SubscriptionType
 from contacts.csvfiles import csv_stream
 from contacts.forms import form_errors_from
 from contacts.models import Contact, Engagement, EngagementKind
-from smsapp.tenancy import account_required, get_for_account
 
 
 def _ip_or_none(value: str) -> str | None:

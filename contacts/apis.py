@@ -17,6 +17,9 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
+from accounts.rest import CreatedCursorPagination
+from accounts.tenancy import get_for_account
 from contacts import csvfiles, selectors, services
 from contacts.models import (
     Contact,
@@ -29,9 +32,6 @@ from contacts.models import (
     PropertyType,
 )
 from contacts.services.imports import contact_import_create_and_start
-from smsapp.models import User
-from smsapp.rest import CreatedCursorPagination
-from smsapp.tenancy import get_for_account
 
 MAX_IDS = 10_000
 

@@ -20,7 +20,7 @@ _BYTE_TO_BASE32 = bytes(_BASE32[b % 32] for b in range(256))
 
 
 def public_ids_new(prefix: str, count: int) -> list[str]:
-    """`count` ids in the format of smsapp.ids.new_public_id (prefix + 20 base32 characters,
+    """`count` ids in the format of accounts.ids.new_public_id (prefix + 20 base32 characters,
     100 random bits), made in one go: base64.b32encode per id costs more than the COPY."""
     raw = os.urandom(20 * count).translate(_BYTE_TO_BASE32).decode()
     return [f"{prefix}_{raw[i : i + 20]}" for i in range(0, 20 * count, 20)]

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from accounts.models import Account, User
 from contacts import services
 from contacts.models import Contact, ContactList, ContactProperty
-from smsapp.models import Account, User
 
 DEMO_DOMAIN = "demo-contacts.test"
 FIRST = [

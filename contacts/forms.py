@@ -5,9 +5,10 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
+from accounts.models import Account
+from accounts.timezones import time_zone_choices
 from contacts.models import ContactProperty, DuplicatePolicy, ListKind, PropertyType
 from contacts.selectors import OPS, PHONE_FIELDS, TEXT_FIELDS
-from smsapp.models import TIME_ZONE_CHOICES, Account
 
 MAX_RULE_ROWS = 8
 
@@ -46,7 +47,7 @@ class ContactForm(forms.Form):
     email = forms.CharField(max_length=254, required=False)
     phone = forms.CharField(max_length=64, required=False)
     mobile_phone = forms.CharField(max_length=64, required=False)
-    time_zone = forms.ChoiceField(choices=[("", "—")] + TIME_ZONE_CHOICES, required=False)
+    time_zone = forms.ChoiceField(choices=[("", "—"), *time_zone_choices()], required=False)
     company_name = forms.CharField(max_length=200, required=False)
     marketing_contact = forms.BooleanField(required=False, initial=True)
     owner = forms.ChoiceField(required=False)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import OpClass
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Upper
 from django.utils import timezone
 
+from accounts.ids import PublicIdField
+from accounts.models import Account
+from accounts.timezones import time_zone_validate
 from contacts.phones import PhoneIssue
-from smsapp.ids import PublicIdField
-from smsapp.models import TIME_ZONE_CHOICES, Account
 
 
 class Contact(models.Model):
@@ -38,7 +42,7 @@ class Contact(models.Model):
     # Set by delivery errors (30003/30005/30006: unreachable, unknown or landline destination).
     phone_unreachable = models.BooleanField(default=False)
     mobile_phone_unreachable = models.BooleanField(default=False)
-    time_zone = models.CharField(max_length=64, blank=True, choices=TIME_ZONE_CHOICES)
+    time_zone = models.CharField(max_length=64, blank=True, validators=[time_zone_validate])
     company_name = models.CharField(max_length=200, blank=True)
     marketing_contact = models.BooleanField(default=True)
     owner = models.ForeignKey(
@@ -52,8 +56,8 @@ class Contact(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["account", "-created_at", "-id"], name="contact_account_created"),
-            # Pattern opclasses (PostgreSQL; ignored elsewhere) let these serve both equality and
-            # the index's prefix search: the database collation isn't "C".
+            # Pattern opclasses let these serve both equality and the index's prefix search: the
+            # database collation isn't "C".
             models.Index(
                 fields=["account", "phone_e164"],
                 name="contact_account_phone",
@@ -68,6 +72,18 @@ class Contact(models.Model):
                 fields=["account", "email"],
                 name="contact_account_email",
                 opclasses=["int8_ops", "varchar_pattern_ops"],
+            ),
+            # The index page's name search (`istartswith`, which Django writes as
+            # UPPER(column::text) LIKE UPPER(...)).
+            models.Index(
+                F("account"),
+                OpClass(Upper("first_name"), name="text_pattern_ops"),
+                name="contact_first_name_prefix",
+            ),
+            models.Index(
+                F("account"),
+                OpClass(Upper("last_name"), name="text_pattern_ops"),
+                name="contact_last_name_prefix",
             ),
         ]
 

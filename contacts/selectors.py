@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from accounts.models import Account
 from contacts.models import (
     Contact,
     ContactImport,
@@ -23,7 +24,6 @@ from contacts.models import (
     PhoneReformat,
     PropertyType,
 )
-from smsapp.models import Account
 
 PAGE_SIZE = 50
 MAX_CONDITIONS = 20

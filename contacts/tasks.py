@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from accounts.models import Account
 from contacts import services
 from contacts.models import ContactImport, PhoneReformat
-from smsapp.models import Account
 
 
 @shared_task(acks_late=True, time_limit=1800, soft_time_limit=1740)

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.tenancy import account_required, get_for_account
 from contacts import csvfiles, selectors, services
 from contacts.csvfiles import csv_stream
 from contacts.forms import (
@@ -46,7 +47,6 @@ from contacts.models import (
 )
 from contacts.services.imports import contact_import_preview, import_targets
 from contacts.services.reformat import phone_reformat_proposals
-from smsapp.tenancy import account_required, get_for_account
 
 PREVIEW_LIMIT = 200
 EXPORT_HEADER = [

@@ -8,10 +8,10 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
+from accounts.models import Account
 from messaging import selectors
 from messaging.models import MessageProperty
 from messaging.services.test_sends import MAX_TEST_RECIPIENTS
-from smsapp.models import Account
 
 PROPERTY_PREFIX = "prop_"
 

@@ -9,8 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from smsapp.ids import PublicIdField
-from smsapp.models import Account
+from accounts.ids import PublicIdField
+from accounts.models import Account
 
 BODY_MAX_LENGTH = 1600
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from django.db.models import Count, DateTimeField, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
+from accounts.models import Account, Membership, User
 from consent import selectors as consent_selectors
 from contacts import selectors as contact_selectors
 from contacts.models import Contact
 from messaging import links, segments, tokens
 from messaging.models import Campaign, MessageProperty, SmsMessage, TestPhone
 from registration.models import PhoneNumber
-from smsapp.models import Account, Membership, User
 
 # The tabs of the messages list -> the statuses they hold (archived is its own tab).
 LIST_TABS: dict[str, tuple[str, ...]] = {

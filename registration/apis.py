@@ -13,6 +13,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.rest import CanSetupSms, CreatedCursorPagination
+from accounts.tenancy import get_for_account
 from registration import selectors, services
 from registration.areacodes import area_codes_search
 from registration.eligibility import DESTINATION_NOTICE, MESSAGE_CATEGORIES, SENDING_COUNTRIES
@@ -25,8 +27,6 @@ from registration.validation import (
     business_validate,
     use_case_validate,
 )
-from smsapp.rest import CanSetupSms, CreatedCursorPagination
-from smsapp.tenancy import get_for_account
 
 
 class RegistrationConflict(exceptions.APIException):

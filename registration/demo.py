@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from accounts.models import Account
 from registration.models import PhoneNumber
-from smsapp.models import Account
 
 DEMO_NUMBER_PREFIX = "+1415555"
 # Usable for a demo, but well under a registered brand's rates.

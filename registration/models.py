@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from smsapp.ids import PublicIdField
-from smsapp.models import Account
+from accounts.ids import PublicIdField
+from accounts.models import Account
 
 
 class TwilioSubaccount(models.Model):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
+from accounts.models import Account, User
 from registration.models import (
     BrandRegistration,
     PhoneNumber,
@@ -14,7 +15,6 @@ from registration.models import (
     RegistrationStatus,
     UseCaseRegistration,
 )
-from smsapp.models import Account, User
 
 
 @dataclass(frozen=True)

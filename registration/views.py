@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Membership
+from accounts.tenancy import account_required, get_for_account
 from registration import selectors, services
 from registration.areacodes import area_code_pick, us_area_codes
 from registration.eligibility import DESTINATION_NOTICE, EligibilityResult
@@ -29,8 +31,6 @@ from registration.services.brand import ELIGIBILITY_LOCKED
 from registration.services.use_case import use_case_business_names
 from registration.throughput import TRUST_SCORE_TIERS, throughput_for
 from registration.validation import BUSINESS_STEPS, business_validate, use_case_validate
-from smsapp.models import Membership
-from smsapp.tenancy import account_required, get_for_account
 
 STEP_ORDER = list(BUSINESS_STEPS)
 STEP_TITLES = {step: form.title for step, form in BUSINESS_STEP_FORMS.items()}

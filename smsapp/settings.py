@@ -57,18 +57,20 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
-    "smsapp",
+    "accounts",
     "contacts",
     "consent",
     "registration",
     "messaging",
     "analytics",
     "workflows",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -81,7 +83,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "smsapp.tenancy.AccountMiddleware",
+    "accounts.tenancy.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -90,7 +92,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "smsapp.urls"
 WSGI_APPLICATION = "smsapp.wsgi.application"
-AUTH_USER_MODEL = "smsapp.User"
+AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -111,7 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "smsapp.navigation.navigation",
+                "accounts.navigation.navigation",
             ],
         },
     },
@@ -198,13 +200,13 @@ AXES_VERBOSE = False
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "smsapp.rest.ApiTokenAuthentication",
+        "accounts.rest.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["smsapp.rest.IsAccountMember"],
-    "DEFAULT_PAGINATION_CLASS": "smsapp.rest.CreatedCursorPagination",
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.rest.IsAccountMember"],
+    "DEFAULT_PAGINATION_CLASS": "accounts.rest.CreatedCursorPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "smsapp.rest.exception_handler",
+    "EXCEPTION_HANDLER": "accounts.rest.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,

@@ -5,10 +5,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts import apis, views
+from accounts.rest import api_not_found
 from messaging.shortlinks import CODE_LENGTH
 from messaging.views.shortlinks import short_link_redirect
-from smsapp import apis, views
-from smsapp.rest import api_not_found
 
 api_v1 = [
     path("me", apis.MeApi.as_view(), name="me"),

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
-from smsapp.models import Account, Membership, Role, User
+from accounts.models import Account, Membership, Role, User
 from tests.factories import AccountFactory, MembershipFactory, UserFactory
 
 PASSWORD = "password-123"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import factory
 
-from smsapp.models import Account, Membership, Role, User
+from accounts.models import Account, Membership, Role, User
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -10,9 +10,9 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.rest import CreatedCursorPagination, IsAccountMember
+from accounts.tenancy import get_for_account
 from messaging.apis import api_validation_error
-from smsapp.rest import CreatedCursorPagination, IsAccountMember
-from smsapp.tenancy import get_for_account
 from workflows import selectors, services
 from workflows.models import LogEvent, TriggerType, Workflow
 from workflows.records import REGISTRY

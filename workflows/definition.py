@@ -27,6 +27,7 @@ from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 
+from accounts.models import Account
 from consent import selectors as consent_selectors
 from consent.models import KeywordKind
 from contacts import selectors as contact_selectors
@@ -34,7 +35,6 @@ from contacts.models import ListKind
 from messaging import links, tokens
 from messaging.models import BODY_MAX_LENGTH
 from registration.models import PhoneNumber
-from smsapp.models import Account
 from workflows import selectors
 from workflows.models import TriggerType
 from workflows.records import REGISTRY, RecordType

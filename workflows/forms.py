@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from django import forms
 
+from accounts.models import Account
 from contacts import selectors as contact_selectors
 from contacts.models import ListKind
 from registration.models import PhoneNumber
-from smsapp.models import Account
 from workflows import definition, selectors
 from workflows.models import DAILY_SEND_LIMIT, MONTHLY_SEND_LIMIT, TriggerType
 from workflows.records import REGISTRY

@@ -14,8 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from smsapp.ids import PublicIdField
-from smsapp.models import Account
+from accounts.ids import PublicIdField
+from accounts.models import Account
 
 # The ceilings the issue sets; an account may only lower them.
 DAILY_SEND_LIMIT = 5_000

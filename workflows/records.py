@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
+from accounts.models import Account
 from contacts import selectors as contact_selectors
 from contacts.models import Contact, PropertyType
 from contacts.phones import phone_check
-from smsapp.models import Account
 from workflows.models import TriggerType
 
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from accounts.models import Account, User
 from messaging.models import OutboundStatus
 from registration import selectors as registration_selectors
 from registration.models import PhoneNumber, RegistrationStatus
-from smsapp.models import Account, User
 from workflows.models import (
     Enrollment,
     EnrollmentStatus,

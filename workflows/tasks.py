@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from smsapp.models import Account
+from accounts.models import Account
 from workflows.services import enroll, run
 
 

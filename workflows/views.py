@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from smsapp.tenancy import account_required, get_for_account
+from accounts.tenancy import account_required, get_for_account
 from workflows import definition, selectors, services
 from workflows.forms import STEP_FORMS, LimitsForm, SendSmsForm, WorkflowForm
 from workflows.models import LogEvent, Workflow

@@ -1,4 +1,4 @@
-"""Triggers that feed OutboundEvent and OptOutEvent (see analytics/models.py for why).
+"""Triggers that feed OutboundEvent, OptOutEvent and ReplyEvent (see analytics/models.py for why).
 
 Statement-level triggers with transition tables: one event row per (message, old status, new
 status) per statement.
@@ -9,6 +9,9 @@ An event's time is the application's own: the row's `created_at` for a new text,
 `status_updated_at` when the statement that changed the status also set it (every status change
 in messaging does), else the database's clock. So the rollup buckets a delivery at the moment
 the drift check would recompute it from the row.
+
+Every text stored in the inbound table that isn't an opt-out, opt-in or help keyword is a reply,
+recorded in the same transaction as the text itself, whichever code path stored it.
 """
 
 from django.db import migrations
@@ -21,6 +24,9 @@ EVENTS = "analytics_outboundevent"
 OPT_OUTS = "analytics_optoutevent"
 COUNTED_KINDS = "('campaign', 'workflow')"
 PERSONAL_SOURCES = "('keyword', 'carrier')"
+INBOUND = "messaging_inboundmessage"
+REPLIES = "analytics_replyevent"
+NOT_REPLIES = "('opt_out', 'opt_in', 'help')"
 
 POSTGRESQL_UP = f"""
 CREATE FUNCTION analytics_outbound_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -59,6 +65,16 @@ END $$;
 CREATE TRIGGER analytics_opt_out_recorded AFTER INSERT ON {LEDGER}
     FOR EACH ROW WHEN (NEW.new_status = 'unsubscribed' AND NEW.source IN {PERSONAL_SOURCES})
     EXECUTE FUNCTION analytics_opt_out_recorded();
+
+CREATE FUNCTION analytics_reply_received() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {REPLIES} (account_id, message_sid, from_phone, to_phone, occurred_at)
+    VALUES (NEW.account_id, NEW.message_sid, NEW.from_phone, NEW.to_phone, NEW.received_at);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER analytics_reply_received AFTER INSERT ON {INBOUND}
+    FOR EACH ROW WHEN (NEW.keyword_kind NOT IN {NOT_REPLIES})
+    EXECUTE FUNCTION analytics_reply_received();
 """
 
 POSTGRESQL_DOWN = f"""
@@ -68,14 +84,16 @@ DROP TRIGGER IF EXISTS analytics_opt_out_recorded ON {LEDGER};
 DROP FUNCTION IF EXISTS analytics_outbound_inserted();
 DROP FUNCTION IF EXISTS analytics_outbound_updated();
 DROP FUNCTION IF EXISTS analytics_opt_out_recorded();
+DROP TRIGGER IF EXISTS analytics_reply_received ON {INBOUND};
+DROP FUNCTION IF EXISTS analytics_reply_received();
 """
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("analytics", "0001_initial"),
-        ("messaging", "0004_short_links_and_clicks"),
-        ("consent", "0002_ledger_append_only_and_defaults"),
+        ("messaging", "0001_initial"),
+        ("consent", "0001_initial"),
     ]
 
     operations = [migrations.RunSQL(POSTGRESQL_UP, POSTGRESQL_DOWN)]

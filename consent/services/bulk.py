@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone
 
+from accounts.models import Account, User
 from consent.models import (
     BulkAction,
     ConsentBulkChange,
@@ -25,7 +26,6 @@ from consent.models import (
 from consent.services.consent import consent_bulk_set
 from contacts import selectors as contact_selectors
 from contacts.models import Contact, JobStatus
-from smsapp.models import Account, User
 
 logger = logging.getLogger(__name__)
 

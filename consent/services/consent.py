@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import dateformat, timezone
 
+from accounts.models import Account, User
 from consent.models import (
     PERSONAL_OPT_OUT_SOURCES,
     ConsentLedgerEntry,
@@ -29,7 +30,6 @@ from consent.models import (
 )
 from contacts.bulk import any_of, public_ids_new, rows_insert
 from contacts.models import Contact
-from smsapp.models import Account, User
 
 CHUNK = 5000
 

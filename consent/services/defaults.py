@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.models import Account
 from consent.models import KeywordKind, KeywordRule, SubscriptionType
-from smsapp.models import Account
 
 DEFAULT_SUBSCRIPTION_TYPE = "Marketing SMS"
 DEFAULT_KEYWORDS = {

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from accounts.models import Account
 from consent.models import (
     ConsentSource,
     ConsentState,
@@ -25,7 +26,6 @@ from consent.services.defaults import (
 )
 from contacts import services as contact_services
 from contacts.models import Contact, Engagement, EngagementKind
-from smsapp.models import Account
 
 _EDGE_NOISE = re.compile(r"^[\W_]+|[\W_]+$")
 _WORDS = re.compile(r"[^\W_]+")

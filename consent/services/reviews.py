@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.models import Account, User
 from consent.models import ReplyReview
 from contacts.models import Engagement, EngagementKind
-from smsapp.models import Account, User
 
 
 @transaction.atomic

@@ -11,11 +11,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import Account, User
 from contacts.models import Contact, ContactProperty
 from contacts.phones import PhoneIssue, phone_check
 from contacts.services.properties import property_values_clean
 from contacts.signals import announce, contacts_changed, contacts_created
-from smsapp.models import Account, User
 
 CONTACT_FIELDS = (
     "first_name",

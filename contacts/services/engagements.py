@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Account
 from contacts.bulk import public_ids_new, rows_insert
 from contacts.models import Contact, Engagement, EngagementKind
-from smsapp.models import Account
 
 SUMMARY_MAX = 300
 # Consent changes reach the timeline from the consent ledger; they are never copied here.

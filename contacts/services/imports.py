@@ -29,6 +29,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Account, User
 from contacts.bulk import any_of, public_ids_new, rows_insert
 from contacts.csvfiles import (
     MAX_ROWS,
@@ -52,7 +53,6 @@ from contacts.selectors import contact_import_last_mapping, header_key
 from contacts.services.lists import contact_list_add, contact_list_create
 from contacts.services.properties import property_value_clean
 from contacts.signals import announce, contacts_changed, contacts_created
-from smsapp.models import Account, User
 
 logger = logging.getLogger(__name__)
 

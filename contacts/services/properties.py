@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.text import slugify
 
+from accounts.models import Account
 from contacts.models import ContactProperty, PropertyType
-from smsapp.models import Account
 
 # Keys a property can't take: they are contact fields (tokens read both from one namespace).
 RESERVED_KEYS = frozenset(

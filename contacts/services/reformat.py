@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Account, User
 from contacts.models import (
     Contact,
     ContactList,
@@ -25,7 +26,6 @@ from contacts.models import (
 from contacts.phones import PhoneIssue, phone_repair
 from contacts.selectors import contact_list_members, contacts_iter_ids
 from contacts.services.engagements import EngagementDraft, engagements_record
-from smsapp.models import Account, User
 
 logger = logging.getLogger(__name__)
 

@@ -15,13 +15,13 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.rest import CreatedCursorPagination, IsAccountMember
+from accounts.tenancy import get_for_account
 from consent import selectors as consent_selectors
 from messaging import selectors
 from messaging.apis import api_validation_error
 from messaging.models import BODY_MAX_LENGTH, SmsMessage
 from messaging.services import allotment, compose, test_sends
-from smsapp.rest import CreatedCursorPagination, IsAccountMember
-from smsapp.tenancy import get_for_account
 
 
 class AllotmentExceededSerializer(serializers.Serializer):

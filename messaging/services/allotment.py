@@ -19,9 +19,9 @@ from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
+from accounts.models import Account, User
 from messaging.models import OutboundMessage, OutboundStatus, SegmentPurchase
 from messaging.services.settings import sending_settings
-from smsapp.models import Account, User
 
 
 @dataclass(frozen=True)

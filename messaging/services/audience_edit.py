@@ -10,10 +10,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import Account
 from contacts.models import Contact, ContactList
 from messaging.models import SmsMessage
 from registration.models import PhoneNumber
-from smsapp.models import Account
 
 
 def contacts_from_text(*, account: Account, text: str) -> tuple[list[Contact], list[str]]:

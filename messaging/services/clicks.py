@@ -15,9 +15,9 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.db import prepared_execute
 from messaging.models import LinkClick, MessageLink, OutboundMessage, SendingSettings, SmsMessage
 from registration.models import PhoneNumber
-from smsapp.db import prepared_execute
 
 USER_AGENT_MAX = 300
 
@@ -76,7 +76,7 @@ def link_click_record(
     target_params = [position, outbound_id, host, default, host]
     click_params = [position, now, user_agent, is_bot, False]
     # Prepared once per connection: planning these joins on every tap costs PostgreSQL five
-    # times more than running them (smsapp.db).
+    # times more than running them (accounts.db).
     _, found = prepared_execute(_recording_sql(), target_params + click_params, fetch=True)
     row = found[:4] if found else None
     if row is None:

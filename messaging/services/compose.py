@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts.models import Account, User
 from consent import selectors as consent_selectors
 from consent.models import KeywordKind, SubscriptionType
 from messaging import selectors, tokens
@@ -35,7 +36,6 @@ from messaging.models import (
 )
 from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
-from smsapp.models import Account, User
 
 NAME_MAX_LENGTH = 200
 PROPERTY_TEXT_MAX_LENGTH = 500

@@ -8,11 +8,11 @@ from itertools import chain
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from accounts.models import Account
 from consent.models import KeywordKind
 from contacts.models import Contact
 from messaging.models import InboundMessage, OutboundMessage, OutboundStatus
 from registration.models import PhoneNumber
-from smsapp.models import Account
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.db import prepared_execute
 from messaging.models import STATUS_RANK, OutboundMessage, OutboundStatus, StatusCallback
 from messaging.services import outcomes
-from smsapp.db import prepared_execute
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def status_callback_record(
 ) -> bool:
     """Append one callback; False when this (sid, status) was seen before.
 
-    One prepared statement and one round trip, in autocommit (smsapp.db). The
+    One prepared statement and one round trip, in autocommit (accounts.db). The
     CTE sets `synchronous_commit` for this statement's own transaction: the commit record is written
     while the setting is still in force (it is reset only after the commit), so the callback
     is answered without waiting for the WAL flush, and nothing else this connection writes is

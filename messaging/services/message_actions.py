@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.models import Account, User
 from messaging.models import SmsMessage
 from messaging.services.compose import message_create
-from smsapp.models import Account, User
 
 # A message still going out can't lose its rows under the dispatcher's feet.
 DELETABLE = (SmsMessage.Status.DRAFT, SmsMessage.Status.SENT, SmsMessage.Status.CANCELLED)

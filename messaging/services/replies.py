@@ -12,13 +12,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import Account
 from consent.models import ConsentState, ConsentStatus
 from messaging import segments, twilio_gateway
 from messaging.models import OutboundMessage, OutboundStatus
 from messaging.ratelimit import SenderRateLimiter, next_carrier_day
 from messaging.services.dispatch import credentials_for
 from registration.models import PhoneNumber
-from smsapp.models import Account
 
 logger = logging.getLogger(__name__)
 

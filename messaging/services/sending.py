@@ -16,12 +16,12 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from accounts.models import Account, User
 from messaging import links, segments, shortlinks
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
 from messaging.schedule import TimeZoneSource, recipient_zone
 from messaging.services import allotment, audience, compose
 from messaging.services.settings import sending_settings
-from smsapp.models import Account, User
 
 # Up to this many recipients the review is counted while the page loads; above it, the worker
 # counts every recipient (exactly, as fan-out would write them) and the page follows along.

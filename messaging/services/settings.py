@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from accounts.models import Account
 from messaging.models import SendingSettings
-from smsapp.models import Account
 
 
 def sending_settings(account: Account) -> SendingSettings:

@@ -31,6 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import Account, User
 from consent.models import ConsentState, ConsentStatus
 from contacts.models import Contact
 from messaging import links, segments, selectors, shortlinks, tokens
@@ -48,7 +49,6 @@ from messaging.services.clicks import ClickTarget
 from messaging.services.fanout import ids_reserve
 from messaging.services.replies import reply_send
 from registration.models import PhoneNumber
-from smsapp.models import Account, User
 
 CODE_LIFETIME = dt.timedelta(minutes=10)
 CODE_RESEND_INTERVAL = dt.timedelta(seconds=30)

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Account
+from accounts.tenancy import account_required, get_for_account
 from messaging import links, selectors, tokens
 from messaging.forms import (
     PROPERTY_PREFIX,
@@ -24,8 +26,6 @@ from messaging.forms import (
 )
 from messaging.models import BODY_MAX_LENGTH, SmsMessage
 from messaging.services import allotment, compose, test_sends
-from smsapp.models import Account
-from smsapp.tenancy import account_required, get_for_account
 
 LIST_PAGE_SIZE = 50
 # What the toolbar offers; any other character can be typed or pasted.

@@ -9,12 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.tenancy import account_required, get_for_account
 from contacts.models import Contact
 from messaging.models import BODY_MAX_LENGTH, OutboundMessage, OutboundStatus
 from messaging.services import conversations
 from messaging.services.replies import reply_send
 from registration.models import PhoneNumber
-from smsapp.tenancy import account_required, get_for_account
 
 
 class ReplyForm(forms.Form):

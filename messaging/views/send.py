@@ -12,13 +12,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.tenancy import account_required, get_for_account
 from contacts.models import ContactList
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
 from messaging.schedule import recipient_zone
 from messaging.services import allotment, audience, sending
 from messaging.services.audience_edit import contacts_from_text, message_audience_set
 from registration.models import PhoneNumber
-from smsapp.tenancy import account_required, get_for_account
 
 
 class SendForm(forms.Form):

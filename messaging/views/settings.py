@@ -9,12 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.tenancy import account_required, get_for_account
 from messaging import selectors
 from messaging.forms import MessagePropertyForm, SendingRulesForm
 from messaging.models import MessageProperty
 from messaging.services import allotment, compose
 from messaging.services.settings import sending_settings
-from smsapp.tenancy import account_required, get_for_account
 
 
 def _service_errors_to_form(form, exc: ValidationError) -> None:

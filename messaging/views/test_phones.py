@@ -9,11 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.tenancy import account_required, get_for_account
 from messaging import selectors
 from messaging.forms import TestPhoneForm, TestPhoneVerifyForm
 from messaging.models import TestPhone
 from messaging.services import test_sends
-from smsapp.tenancy import account_required, get_for_account
 
 
 def _back(request: HttpRequest) -> HttpResponse:

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import Account, User
 from registration import catalog
 from registration.eligibility import EligibilityResult, eligibility_check
 from registration.models import (
@@ -46,7 +47,6 @@ from registration.services.common import (
 from registration.services.use_case import use_case_return_to_draft
 from registration.throughput import throughput_for
 from registration.validation import BUSINESS_FIELDS, business_validate
-from smsapp.models import Account, User
 
 Kind = RegistrationEvent.Kind
 

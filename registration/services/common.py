@@ -17,10 +17,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import Account, User
+
 # registration may import exactly one module of messaging: the Twilio gateway (DESIGN.md).
 from messaging import twilio_gateway as gateway
 from registration.models import RegistrationEvent, TwilioSubaccount
-from smsapp.models import Account, User
 
 logger = logging.getLogger("registration")
 

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Account, User
 from registration.models import PhoneNumber, RegistrationEvent
 from registration.services.common import RegistrationError, event_record
-from smsapp.models import Account, User
 
 Kind = RegistrationEvent.Kind
 

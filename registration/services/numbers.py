@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import Account, Membership, User
 from registration.areacodes import area_code_get
 from registration.eligibility import NON_US_SENDER_REASON, sender_number_is_us
 from registration.models import (
@@ -33,7 +34,6 @@ from registration.services.common import (
 )
 from registration.throughput import throughput_for
 from registration.validation import phone_e164
-from smsapp.models import Account, Membership, User
 
 Kind = RegistrationEvent.Kind
 

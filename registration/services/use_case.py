@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import Account, User
 from registration.models import (
     SUBMITTABLE,
     BrandRegistration,
@@ -44,7 +45,6 @@ from registration.validation import (
     message_flow,
     use_case_validate,
 )
-from smsapp.models import Account, User
 
 Kind = RegistrationEvent.Kind
 

@@ -123,7 +123,7 @@ def test_the_analyze_tab_filters_by_send_method_and_user_from_rollups(
 
 
 def test_the_overview_api_filters_by_send_method_and_user(three_methods, tenant):
-    from smsapp.services import api_token_create
+    from accounts.services import api_token_create
     from tests.conftest import client_for
 
     _, token = api_token_create(account=tenant.account, user=tenant.vera, name="t")

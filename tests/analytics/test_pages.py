@@ -11,11 +11,11 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from accounts.services import api_token_create
 from analytics.models import MessageStats
 from analytics.services import rollups
 from contacts.models import Contact
 from messaging.models import LinkClick, OutboundMessage, SmsMessage
-from smsapp.services import api_token_create
 from tests.analytics.helpers import NOON_NEW_YORK, campaign_with_results
 from tests.conftest import client_for
 

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
+from accounts.models import Account
 from consent import selectors, services
 from consent.models import ConsentLedgerEntry
 from contacts import services as contact_services
-from smsapp.models import Account
 
 
 def test_deleting_an_account_takes_its_consent_data_with_it(tenant):

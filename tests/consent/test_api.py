@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.test import Client
 
+from accounts.services import api_token_create
 from consent import selectors
 from consent.models import ConsentLedgerEntry
 from contacts import services as contact_services
-from smsapp.services import api_token_create
 
 
 def api(tenant, user=None, account=None) -> Client:

@@ -6,10 +6,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.services import api_token_create
 from consent import selectors
 from consent.models import ConsentLedgerEntry
 from contacts import services as contact_services
-from smsapp.services import api_token_create
 
 PROXY = "10.0.0.5"
 

@@ -7,10 +7,10 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from accounts.services import api_token_create
 from consent import selectors, services
 from consent.models import ConsentLedgerEntry, ConsentState
 from contacts import services as contact_services
-from smsapp.services import api_token_create
 
 PHONE = "+12125550123"
 MOBILE = "+16465550199"

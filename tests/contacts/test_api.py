@@ -8,9 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from accounts.services import api_token_create
 from contacts import services
 from contacts.models import Contact, ContactImport, ContactList
-from smsapp.services import api_token_create
 
 
 @pytest.fixture(autouse=True)

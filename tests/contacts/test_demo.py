@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django.core.management import call_command
 
+from accounts.models import Account
 from consent.models import ConsentLedgerEntry, ConsentStatus
 from contacts.models import Contact
-from smsapp.demo import DEMO_ACCOUNT
-from smsapp.models import Account
+from demo.constants import DEMO_ACCOUNT
 
 
 def test_seed_demo_adds_contacts_with_consent_once(db):

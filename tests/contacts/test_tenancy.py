@@ -13,6 +13,7 @@ from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from accounts.services import api_token_create
 from consent import api_urls as consent_api_urls
 from consent import selectors as consent_selectors
 from consent import services as consent_services
@@ -22,7 +23,6 @@ from contacts import api_urls as contact_api_urls
 from contacts import services
 from contacts import urls as contact_urls
 from contacts.models import JobStatus, PhoneReformat
-from smsapp.services import api_token_create
 from tests.conftest import client_for
 
 ROUTES = [
@@ -85,7 +85,7 @@ def snapshot() -> dict:
     state = {}
     models = [
         m
-        for app in ("smsapp", "contacts", "consent")
+        for app in ("accounts", "contacts", "consent")
         for m in apps.get_app_config(app).get_models()
     ]
     for model in models:

@@ -9,10 +9,10 @@ import pytest
 import time_machine
 from django.test import Client
 
+from accounts.models import User
 from messaging.models import OutboundMessage, SegmentPurchase
 from messaging.services import allotment
 from messaging.services.settings import sending_settings
-from smsapp.models import User
 
 pytestmark = pytest.mark.django_db
 

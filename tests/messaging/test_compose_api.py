@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from accounts.services import api_token_create
 from contacts.models import Contact
 from messaging import segments
 from messaging.models import OutboundMessage, SmsMessage, TestPhone
 from messaging.services import compose
 from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
-from smsapp.services import api_token_create
 from tests.messaging.test_test_sends import emulated_texts, emulator  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db

@@ -360,7 +360,7 @@ def test_account_admins_set_quiet_hours_and_the_cap_inside_the_legal_window(
 ):
     import datetime as dt
 
-    from smsapp.models import Membership
+    from accounts.models import Membership
 
     url = reverse("messaging:sending_rules")
     assert bob_client.get(url).status_code == 403

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from accounts.models import Membership
+from accounts.services import api_token_create
 from registration.models import BrandRegistration, PhoneNumber, UseCaseRegistration
-from smsapp.models import Membership
-from smsapp.services import api_token_create
 from tests.registration.conftest import BUSINESS, USE_CASE
 
 pytestmark = pytest.mark.django_db

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.services import api_token_create
 from registration import services
 from registration.eligibility import (
     DESTINATION_NOTICE,
@@ -14,7 +15,6 @@ from registration.eligibility import (
     sender_number_is_us,
 )
 from registration.models import BrandRegistration, RegistrationEvent
-from smsapp.services import api_token_create
 from tests.registration.conftest import BUSINESS, ELIGIBLE
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from accounts.models import Membership
 from registration import services
 from registration.models import BrandRegistration, PhoneNumber, UseCaseRegistration
-from smsapp.models import Membership
 from tests.conftest import client_for
 from tests.registration.conftest import BUSINESS, USE_CASE
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from accounts.services import api_token_create
 from contacts import services as contact_services
-from smsapp.services import api_token_create
 from workflows.models import Workflow
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from smsapp.models import Account
+from accounts.models import Account
 from workflows import definition
 from workflows.models import (
     Enrollment,

@@ -18,7 +18,7 @@ from functools import reduce
 from django.db import transaction
 from django.db.models import Q
 
-from smsapp.models import Account
+from accounts.models import Account
 from workflows import selectors
 from workflows.models import SendCount, SendPeriod
 

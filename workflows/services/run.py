@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import Account, User
 from consent import selectors as consent_selectors
 from consent.models import ConsentState, ConsentStatus
 from messaging import segments, tokens
@@ -34,7 +35,6 @@ from messaging.schedule import local_time_in_zone, next_allowed, recipient_zone
 from messaging.services import fanout
 from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
-from smsapp.models import Account, User
 from workflows import definition, selectors
 from workflows.models import (
     ActionMessage,

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from smsapp.models import Account, User
+from accounts.models import Account, User
 from workflows import definition
 from workflows.models import (
     DAILY_SEND_LIMIT,

@@ -1,0 +1,170 @@
+"""REST API plumbing shared by every app: token auth, account permissions, errors, pagination.
+
+DRF imports these classes while it loads its views, so this module must not import
+`rest_framework.views` (API views live in each app's `apis.py`).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions, permissions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.pagination import CursorPagination
+
+from accounts.models import ApiToken, Membership, token_digest
+from accounts.tenancy import membership_for_session
+
+
+class ApiTokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer <token>`; the token names both the user and the account."""
+
+    keywords = (b"bearer", b"token")
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() not in self.keywords:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+        raw = header[1].decode(errors="replace")
+        token = (
+            ApiToken.objects.select_related("user", "account")
+            .filter(key_hash=token_digest(raw), user__is_active=True)
+            .first()
+        )
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid API token.")
+        membership = (
+            Membership.objects.select_related("account")
+            .filter(account=token.account, user=token.user)
+            .first()
+        )
+        if membership is None:
+            raise exceptions.AuthenticationFailed("This token's user left the account.")
+        # Update at most once a minute: a token used in a hot loop must not write every call.
+        now = timezone.now()
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        request._request.membership = membership
+        request._request.account = membership.account
+        return (token.user, token)
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.rest.ApiTokenAuthentication"
+    name = "apiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer"}
+
+
+def request_membership(request) -> Membership | None:
+    membership = getattr(request._request, "membership", None)
+    if membership is None and request.user and request.user.is_authenticated:
+        membership = membership_for_session(request._request)
+        request._request.membership = membership
+        request._request.account = membership.account if membership else None
+    return membership
+
+
+class IsAccountMember(permissions.BasePermission):
+    """Signed in and a member of the request's account; viewers may only read."""
+
+    message = "Viewers can't change anything."
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        membership = request_membership(request)
+        if membership is None:
+            raise exceptions.PermissionDenied("You are not a member of any account.")
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return membership.can_edit
+
+
+class IsSuperAdmin(IsAccountMember):
+    message = "Only super admins can do this."
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and request_membership(request).is_super_admin
+
+
+class CanSetupSms(permissions.BasePermission):
+    """Super admins and members granted the SMS-setup permission, whatever their role: a
+    viewer granted it may set SMS up (as on the pages, `account_required(sms_setup=True)`),
+    so this does not inherit IsAccountMember's read-only rule for viewers."""
+
+    message = "You need the SMS setup permission."
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        membership = request_membership(request)
+        if membership is None:
+            raise exceptions.PermissionDenied("You are not a member of any account.")
+        return membership.may_setup_sms
+
+
+class CreatedCursorPagination(CursorPagination):
+    """Cursor pagination, newest first; stable under inserts, cheap at any depth."""
+
+    ordering = ("-created_at", "-pk")
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    """The last /api/v1/ route: a path no API view matches gets the API's JSON error, not the
+    pages' HTML 404 (for any method, signed in or not: there is nothing there to protect)."""
+    return JsonResponse(
+        {
+            "error": {
+                "code": "not_found",
+                "message": f"No API route at {request.path}.",
+                "fields": {},
+            }
+        },
+        status=404,
+    )
+
+
+def exception_handler(exc, context):
+    """Every API error as `{"error": {"code", "message", "fields"}}`."""
+    from rest_framework.views import exception_handler as drf_exception_handler  # see module doc
+
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("Not found.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    fields: dict = {}
+    if isinstance(exc, exceptions.ValidationError):
+        code = "invalid"
+        message = "Some fields are not valid."
+        detail = exc.detail
+        if isinstance(detail, dict):
+            for name, errors in detail.items():
+                messages = errors if isinstance(errors, list) else [errors]
+                if name == "non_field_errors":
+                    message = " ".join(str(m) for m in messages)
+                else:
+                    fields[name] = (
+                        [str(m) for m in messages] if isinstance(errors, list) else errors
+                    )
+        else:
+            message = " ".join(str(m) for m in (detail if isinstance(detail, list) else [detail]))
+    else:
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        code = codes if isinstance(codes, str) else "error"
+        message = str(getattr(exc, "detail", exc))
+    response.data = {"error": {"code": code, "message": message, "fields": fields}}
+    return response
