@@ -504,8 +504,9 @@ class ImportOutputSerializer(serializers.Serializer):
     headers = serializers.ListField(child=serializers.CharField())
     mapping = serializers.DictField()
     duplicate_policy = serializers.CharField()
-    total_rows = serializers.IntegerField()
-    processed_rows = serializers.IntegerField()
+    # The API's names from before the job columns were shared (accounts.jobs).
+    total_rows = serializers.IntegerField(source="total")
+    processed_rows = serializers.IntegerField(source="processed")
     percent = serializers.IntegerField()
     created_count = serializers.IntegerField()
     updated_count = serializers.IntegerField()

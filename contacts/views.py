@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.jobs import JobStatus
 from accounts.tenancy import account_required, get_for_account
 from contacts import csvfiles, selectors, services
 from contacts.csvfiles import csv_stream
@@ -41,7 +42,6 @@ from contacts.models import (
     ContactList,
     ContactProperty,
     EngagementKind,
-    JobStatus,
     ListKind,
     PhoneReformat,
 )

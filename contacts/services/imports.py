@@ -29,6 +29,14 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.jobs import (
+    JobStatus,
+    job_claim,
+    job_fail,
+    job_finish,
+    job_heartbeat,
+    jobs_requeue_stranded,
+)
 from accounts.models import Account, User
 from contacts.bulk import any_of, public_ids_new, rows_insert
 from contacts.csvfiles import (
@@ -45,7 +53,6 @@ from contacts.models import (
     ContactList,
     ContactProperty,
     DuplicatePolicy,
-    JobStatus,
     ListKind,
 )
 from contacts.phones import phone_check
@@ -58,7 +65,6 @@ logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 5000
 LOOKUP_CHUNK = 5000
-STALE_AFTER = datetime.timedelta(minutes=10)
 
 CORE_TARGETS = {
     "first_name": "First name",
@@ -432,11 +438,7 @@ class Report:
 
 def contact_import_run(*, account: Account, contact_import: ContactImport) -> None:
     """Run a queued import (see the module docstring). Safe to call twice."""
-    now = timezone.now()
-    claimed = ContactImport.objects.filter(
-        pk=contact_import.pk, account=account, status=JobStatus.QUEUED
-    ).update(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now)
-    if not claimed:
+    if not job_claim(ContactImport.objects.filter(pk=contact_import.pk, account=account)):
         return
     contact_import = ContactImport.objects.select_related("account", "created_by").get(
         pk=contact_import.pk, account=account
@@ -444,24 +446,14 @@ def contact_import_run(*, account: Account, contact_import: ContactImport) -> No
     try:
         _run(account, contact_import)
     except ValidationError as exc:
-        _fail(contact_import, " ".join(exc.messages))
+        job_fail(contact_import, " ".join(exc.messages))
     except Exception:
         logger.exception("import %s failed", contact_import.public_id)
-        _fail(
+        job_fail(
             contact_import,
             "The import stopped because of an internal error, and nothing was saved. Try again; "
             "if it happens again, contact support with the import id.",
         )
-
-
-def _fail(contact_import: ContactImport, message: str) -> None:
-    ContactImport.objects.filter(pk=contact_import.pk).update(
-        status=JobStatus.FAILED, error=message, finished_at=timezone.now()
-    )
-
-
-def _progress(contact_import: ContactImport, **fields) -> None:
-    ContactImport.objects.filter(pk=contact_import.pk).update(heartbeat_at=timezone.now(), **fields)
 
 
 def _run(account: Account, contact_import: ContactImport) -> None:
@@ -489,11 +481,11 @@ def _run(account: Account, contact_import: ContactImport) -> None:
                     f"The file has {total:,} rows; the limit is {MAX_ROWS:,}. Split it into "
                     "smaller files."
                 )
-            _progress(contact_import, total_rows=total)
+            job_heartbeat(contact_import, total=total)
             for line, cells in csv_rows(fileobj, delimiter=contact_import.delimiter):
                 processed += 1
                 if processed % PROGRESS_EVERY == 0:
-                    _progress(contact_import, processed_rows=processed)
+                    job_heartbeat(contact_import, processed=processed)
                 try:
                     row = reader.read(line, cells)
                 except RowRejected as exc:
@@ -516,7 +508,7 @@ def _run(account: Account, contact_import: ContactImport) -> None:
                 f"The file can't be read as CSV after line {processed + 1}: {exc}. An unclosed "
                 'quote (") is the usual cause.'
             ) from None
-    _progress(contact_import, processed_rows=processed, status=JobStatus.SAVING)
+    job_heartbeat(contact_import, processed=processed, status=JobStatus.SAVING)
     with transaction.atomic():
         _save(account, contact_import, good, report)
 
@@ -675,8 +667,8 @@ def _save(
         ContentFile(report.buffer.getvalue().encode("utf-8-sig")),
         save=False,
     )
-    ContactImport.objects.filter(pk=contact_import.pk).update(
-        status=JobStatus.DONE,
+    job_finish(
+        contact_import,
         report=contact_import.report.name,
         created_count=len(outcome.created),
         updated_count=len(outcome.updated),
@@ -684,8 +676,6 @@ def _save(
         rejected_count=report.rejected,
         subscribed_count=subscribed,
         rejection_reasons=reasons,
-        finished_at=timezone.now(),
-        heartbeat_at=timezone.now(),
     )
 
 
@@ -759,19 +749,7 @@ def _consent_record(
 
 
 def contact_imports_sweep() -> int:
-    """Requeue imports a crash stranded: queued but never claimed, or running without a
-    heartbeat for STALE_AFTER. Returns how many were requeued."""
+    """Requeue imports a crash stranded (accounts.jobs). Returns how many were requeued."""
     from contacts.tasks import contact_import_run_task
 
-    cutoff = timezone.now() - STALE_AFTER
-    stale = ContactImport.objects.filter(
-        status__in=[JobStatus.RUNNING, JobStatus.SAVING], heartbeat_at__lt=cutoff
-    ).values_list("pk", "account_id")
-    queued = ContactImport.objects.filter(status=JobStatus.QUEUED, created_at__lt=cutoff)
-    requeue = list(stale) + list(queued.values_list("pk", "account_id"))
-    for pk, account_id in requeue:
-        ContactImport.objects.filter(pk=pk).update(status=JobStatus.QUEUED)
-        transaction.on_commit(
-            lambda pk=pk, account_id=account_id: contact_import_run_task.delay(account_id, pk)
-        )
-    return len(requeue)
+    return jobs_requeue_stranded(ContactImport, task_for=lambda _: contact_import_run_task)

@@ -4,7 +4,6 @@ can be reverted."""
 
 from __future__ import annotations
 
-import datetime
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,12 +12,19 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.jobs import (
+    JobStatus,
+    job_claim,
+    job_fail,
+    job_finish,
+    job_heartbeat,
+    jobs_requeue_stranded,
+)
 from accounts.models import Account, User
 from contacts.models import (
     Contact,
     ContactList,
     EngagementKind,
-    JobStatus,
     PhoneField,
     PhoneReformat,
     PhoneReformatChange,
@@ -30,7 +36,6 @@ from contacts.services.engagements import EngagementDraft, engagements_record
 logger = logging.getLogger(__name__)
 
 BATCH = 1000
-STALE_AFTER = datetime.timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -159,20 +164,13 @@ def phone_reformat_start(
     return reformat
 
 
-def _claim(account: Account, reformat: PhoneReformat, dst: str) -> PhoneReformat | None:
-    """Take a queued run (dst RUNNING) or revert (dst REVERTING): a finished reformat that is
+def _claim(account: Account, reformat: PhoneReformat, to: str) -> PhoneReformat | None:
+    """Take a queued run (to RUNNING) or revert (to REVERTING): a finished reformat that is
     queued again is waiting for its revert."""
-    now = timezone.now()
-    fields = {"status": dst, "heartbeat_at": now, "processed": 0}
-    if dst == JobStatus.RUNNING:
-        fields["started_at"] = now
     claimable = PhoneReformat.objects.filter(
-        pk=reformat.pk,
-        account=account,
-        status=JobStatus.QUEUED,
-        finished_at__isnull=dst == JobStatus.RUNNING,
+        pk=reformat.pk, account=account, finished_at__isnull=to == JobStatus.RUNNING
     )
-    if not claimable.update(**fields):
+    if not job_claim(claimable, to=to, processed=0):
         return None
     return PhoneReformat.objects.select_related("created_by", "contact_list").get(
         pk=reformat.pk, account=account
@@ -187,11 +185,10 @@ def phone_reformat_run(*, account: Account, reformat: PhoneReformat) -> None:
         _run(account, reformat)
     except Exception:
         logger.exception("reformat %s failed", reformat.public_id)
-        PhoneReformat.objects.filter(pk=reformat.pk).update(
-            status=JobStatus.FAILED,
-            error="The reformat stopped because of an internal error. The batches already done "
-            "are in its change log and can be reverted.",
-            finished_at=timezone.now(),
+        job_fail(
+            reformat,
+            "The reformat stopped because of an internal error. The batches already done are in "
+            "its change log and can be reverted.",
         )
 
 
@@ -207,7 +204,7 @@ def _run(account: Account, reformat: PhoneReformat) -> None:
         )
     members = contact_list_members(reformat.contact_list)
     total = members.count()
-    PhoneReformat.objects.filter(pk=reformat.pk).update(total=total)
+    job_heartbeat(reformat, total=total)
     region = account.default_region or "US"
     counts = {"processed": 0, "changed": 0, "unfixable": 0, "subscribed": 0}
     for ids in contacts_iter_ids(members, batch=BATCH):
@@ -277,16 +274,14 @@ def _run(account: Account, reformat: PhoneReformat) -> None:
             if subscription_type is not None and eligible:
                 counts["subscribed"] += _subscribe(account, reformat, subscription_type, eligible)
             counts["processed"] += len(ids)
-            PhoneReformat.objects.filter(pk=reformat.pk).update(
+            job_heartbeat(
+                reformat,
                 processed=counts["processed"],
                 changed_count=counts["changed"],
                 unfixable_count=counts["unfixable"],
                 subscribed_count=counts["subscribed"],
-                heartbeat_at=timezone.now(),
             )
-    PhoneReformat.objects.filter(pk=reformat.pk).update(
-        status=JobStatus.DONE, finished_at=timezone.now()
-    )
+    job_finish(reformat)
 
 
 def _subscribe(account, reformat, subscription_type, pairs) -> int:
@@ -332,7 +327,7 @@ def phone_reformat_revert_run(*, account: Account, reformat: PhoneReformat) -> N
     if reformat is None:
         return
     changes = PhoneReformatChange.objects.filter(reformat=reformat, reverted=False)
-    PhoneReformat.objects.filter(pk=reformat.pk).update(total=changes.count())
+    job_heartbeat(reformat, total=changes.count())
     reverted = conflicts = processed = 0
     last = 0
     while True:
@@ -386,30 +381,24 @@ def phone_reformat_revert_run(*, account: Account, reformat: PhoneReformat) -> N
             engagements_record(account=account, drafts=drafts)
             reverted += len(done)
             processed += len(batch)
-            PhoneReformat.objects.filter(pk=reformat.pk).update(
+            job_heartbeat(
+                reformat,
                 processed=processed,
                 reverted_count=reverted,
                 revert_conflicts=conflicts,
-                heartbeat_at=timezone.now(),
             )
-    PhoneReformat.objects.filter(pk=reformat.pk).update(
-        status=JobStatus.REVERTED, reverted_at=timezone.now()
-    )
+    # finished_at stays the run's: the revert is a second life of the same job.
+    job_heartbeat(reformat, status=JobStatus.REVERTED, reverted_at=timezone.now())
 
 
 def phone_reformats_sweep() -> int:
+    """Requeue runs and reverts a crash stranded (accounts.jobs); a finished reformat in the
+    queue is waiting for its revert."""
     from contacts.tasks import phone_reformat_revert_task, phone_reformat_run_task
 
-    cutoff = timezone.now() - STALE_AFTER
-    count = 0
-    for reformat in PhoneReformat.objects.filter(
-        status__in=[JobStatus.RUNNING, JobStatus.REVERTING], heartbeat_at__lt=cutoff
-    ) | PhoneReformat.objects.filter(status=JobStatus.QUEUED, created_at__lt=cutoff):
-        reverting = reformat.finished_at is not None
-        PhoneReformat.objects.filter(pk=reformat.pk).update(status=JobStatus.QUEUED)
-        task = phone_reformat_revert_task if reverting else phone_reformat_run_task
-        transaction.on_commit(
-            lambda task=task, pk=reformat.pk, a=reformat.account_id: task.delay(a, pk)
-        )
-        count += 1
-    return count
+    return jobs_requeue_stranded(
+        PhoneReformat,
+        task_for=lambda reformat: (
+            phone_reformat_revert_task if reformat.finished_at else phone_reformat_run_task
+        ),
+    )

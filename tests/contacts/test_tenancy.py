@@ -13,6 +13,7 @@ from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from accounts.jobs import JobStatus
 from accounts.services import api_token_create
 from consent import api_urls as consent_api_urls
 from consent import selectors as consent_selectors
@@ -22,7 +23,7 @@ from consent.models import ConsentBulkChange
 from contacts import api_urls as contact_api_urls
 from contacts import services
 from contacts import urls as contact_urls
-from contacts.models import JobStatus, PhoneReformat
+from contacts.models import PhoneReformat
 from tests.conftest import client_for
 
 ROUTES = [
