@@ -27,7 +27,7 @@ from analytics.services.rollups import NOT_DELIVERED_STATUSES, NOT_SENT_STATUSES
 from analytics.twilio_errors import error_meaning
 from contacts import selectors as contact_selectors
 from contacts.models import Contact, EngagementKind
-from contacts.selectors import TimelineItem
+from contacts.timeline import TimelineItem
 from messaging.models import LinkClick, OutboundMessage, OutboundStatus, SmsMessage
 from messaging.selectors import SEND_METHODS
 from messaging.services.audience import NOT_SENT_REASONS

@@ -13,10 +13,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.exports import csv_stream
 from accounts.tenancy import account_required, get_for_account
 from analytics import selectors
 from analytics.selectors import SERIES_LABELS
-from contacts.csvfiles import csv_stream
 from messaging.models import SmsMessage
 from messaging.selectors import SEND_METHODS, message_owners
 from messaging.selectors import campaigns as campaigns_of

@@ -157,11 +157,11 @@ def child() -> bool:
     from django.db import connection
     from django.utils import timezone
 
+    from accounts.bulk import _copy, _field, ids_reserve, public_ids_new
     from accounts.ids import new_public_id
     from accounts.models import Account, User
     from consent import selectors as consent_selectors
     from contacts import selectors, services
-    from contacts.bulk import _copy, _field, ids_reserve, public_ids_new
     from contacts.models import Contact, ContactImport
     from contacts.phones import phone_check
     from contacts.services.imports import CONTACT_COLUMNS, INSERT_FIELDS

@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.exports import csv_stream
+from accounts.forms import form_errors_from
 from accounts.tenancy import account_required, get_for_account
 from consent import selectors, services
 from consent.forms import (
@@ -23,8 +25,6 @@ from consent.forms import (
     SubscriptionTypeForm,
 )
 from consent.models import ConsentBulkChange, KeywordRule, SubscriptionType
-from contacts.csvfiles import csv_stream
-from contacts.forms import form_errors_from
 from contacts.models import Contact, Engagement, EngagementKind
 
 

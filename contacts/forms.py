@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from accounts.models import Account
 from accounts.timezones import time_zone_choices
@@ -11,20 +10,6 @@ from contacts.models import ContactProperty, DuplicatePolicy, ListKind, Property
 from contacts.selectors import OPS, PHONE_FIELDS, TEXT_FIELDS
 
 MAX_RULE_ROWS = 8
-
-
-def form_errors_from(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on the field it names, else on top."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, errors in exc.message_dict.items():
-        target = name if name in form.fields else None
-        if target is None and name.startswith("properties."):
-            key = "property_" + name.split(".", 1)[1]
-            target = key if key in form.fields else None
-        messages = [m if target or name == "__all__" else f"{name}: {m}" for m in errors]
-        form.add_error(target, messages)
 
 
 def property_form_field(prop: ContactProperty) -> forms.Field:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import dateformat, timezone
 
+from accounts.bulk import any_of, public_ids_new, rows_insert
 from accounts.models import Account, User
 from consent.models import (
     PERSONAL_OPT_OUT_SOURCES,
@@ -28,7 +29,6 @@ from consent.models import (
     KeywordRule,
     SubscriptionType,
 )
-from contacts.bulk import any_of, public_ids_new, rows_insert
 from contacts.models import Contact
 
 CHUNK = 5000

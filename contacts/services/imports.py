@@ -29,6 +29,8 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.bulk import any_of, public_ids_new, rows_insert
+from accounts.exports import SafeCsvWriter
 from accounts.jobs import (
     JobStatus,
     job_claim,
@@ -38,10 +40,8 @@ from accounts.jobs import (
     jobs_requeue_stranded,
 )
 from accounts.models import Account, User
-from contacts.bulk import any_of, public_ids_new, rows_insert
 from contacts.csvfiles import (
     MAX_ROWS,
-    SafeCsvWriter,
     cell_is_formula,
     csv_inspect,
     csv_row_count,
@@ -60,6 +60,7 @@ from contacts.selectors import contact_import_last_mapping, header_key
 from contacts.services.lists import contact_list_add, contact_list_create
 from contacts.services.properties import property_value_clean
 from contacts.signals import announce, contacts_changed, contacts_created
+from contacts.subscriptions import AttestedBy, subscription_type_exists, subscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -267,13 +268,8 @@ def contact_import_start(
     ):
         errors["add_to_list"] = ["Contacts can only be added to one of your static lists."]
     if consent_subscription_type_id:
-        from consent import selectors as consent_selectors  # consent depends on contacts
-
-        if (
-            consent_selectors.subscription_type_get(
-                account=account, public_id=consent_subscription_type_id
-            )
-            is None
+        if not subscription_type_exists(
+            account=account, subscription_type_id=consent_subscription_type_id
         ):
             errors["consent_subscription_type"] = ["That subscription type doesn't exist."]
         if not consent_confirmed:
@@ -719,33 +715,23 @@ def _update_existing(
 def _consent_record(
     account: Account, contact_import: ContactImport, outcome: _Outcome, by_phone: dict[str, int]
 ) -> int:
-    from consent import selectors as consent_selectors
-    from consent import services as consent_services
-    from consent.models import ConsentSource, ConsentState
-
-    subscription_type = consent_selectors.subscription_type_get(
-        account=account, public_id=contact_import.consent_subscription_type_id
-    )
-    if subscription_type is None:
-        raise ValidationError("The subscription type chosen for consent was deleted.")
+    """Subscribe the file's SMS phones to the attested type (consent writes the ledger)."""
     pairs: list[tuple[int, str]] = []
     for pk, row in outcome.created + outcome.updated:
         pairs.extend((pk, phone) for phone in row.sms_phones())
     for pk, row in outcome.skipped:
         # The contact kept its own values: only phones it already has are attested.
         pairs.extend((pk, phone) for phone in row.sms_phones() if by_phone.get(phone) == pk)
-    result = consent_services.consent_bulk_set(
+    return subscriptions().attested_subscribe(
         account=account,
-        subscription_type=subscription_type,
+        subscription_type_id=contact_import.consent_subscription_type_id,
         pairs=pairs,
-        status=ConsentState.SUBSCRIBED,
-        source=ConsentSource.IMPORT,
+        attested_by=AttestedBy.IMPORT,
         actor=contact_import.created_by,
         evidence=contact_import.consent_source,
         data={"import": contact_import.public_id, "file": contact_import.original_filename},
         new_contact_ids={pk for pk, _ in outcome.created},
     )
-    return result.changed
 
 
 def contact_imports_sweep() -> int:

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.bulk import rows_insert
 from accounts.models import Account, User
-from contacts.bulk import rows_insert
 from contacts.models import Contact, ContactList, ContactListMembership, ListKind
 from contacts.selectors import rules_validate
 from contacts.signals import announce, contacts_added_to_list

@@ -32,6 +32,7 @@ from contacts.models import (
 from contacts.phones import PhoneIssue, phone_repair
 from contacts.selectors import contact_list_members, contacts_iter_ids
 from contacts.services.engagements import EngagementDraft, engagements_record
+from contacts.subscriptions import AttestedBy, subscription_type_exists, subscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -130,10 +131,8 @@ def phone_reformat_start(
         raise ValueError("The list belongs to another account.")
     errors: dict[str, str] = {}
     if subscribe_eligible:
-        from consent import selectors as consent_selectors
-
-        if not subscription_type_id or not consent_selectors.subscription_type_get(
-            account=account, public_id=subscription_type_id
+        if not subscription_type_id or not subscription_type_exists(
+            account=account, subscription_type_id=subscription_type_id
         ):
             errors["subscription_type"] = "Choose the subscription type to subscribe them to."
         if not consent_confirmed:
@@ -195,13 +194,10 @@ def phone_reformat_run(*, account: Account, reformat: PhoneReformat) -> None:
 def _run(account: Account, reformat: PhoneReformat) -> None:
     if reformat.contact_list is None:
         raise ValueError("The list was deleted.")
-    subscription_type = None
-    if reformat.subscription_type_id:
-        from consent import selectors as consent_selectors
-
-        subscription_type = consent_selectors.subscription_type_get(
-            account=account, public_id=reformat.subscription_type_id
-        )
+    # A type deleted since the start subscribes nobody.
+    subscribe = bool(reformat.subscription_type_id) and subscription_type_exists(
+        account=account, subscription_type_id=reformat.subscription_type_id
+    )
     members = contact_list_members(reformat.contact_list)
     total = members.count()
     job_heartbeat(reformat, total=total)
@@ -271,8 +267,8 @@ def _run(account: Account, reformat: PhoneReformat) -> None:
             PhoneReformatChange.objects.bulk_create(changes, batch_size=1000)
             engagements_record(account=account, drafts=drafts)
             counts["changed"] += len(changes)
-            if subscription_type is not None and eligible:
-                counts["subscribed"] += _subscribe(account, reformat, subscription_type, eligible)
+            if subscribe and eligible:
+                counts["subscribed"] += _subscribe(account, reformat, eligible)
             counts["processed"] += len(ids)
             job_heartbeat(
                 reformat,
@@ -284,21 +280,17 @@ def _run(account: Account, reformat: PhoneReformat) -> None:
     job_finish(reformat)
 
 
-def _subscribe(account, reformat, subscription_type, pairs) -> int:
-    from consent import services as consent_services
-    from consent.models import ConsentSource, ConsentState
-
-    result = consent_services.consent_bulk_set(
+def _subscribe(account: Account, reformat: PhoneReformat, pairs: list[tuple[int, str]]) -> int:
+    """Subscribe the phones that became valid, as the user attested (consent writes the ledger)."""
+    return subscriptions().attested_subscribe(
         account=account,
-        subscription_type=subscription_type,
+        subscription_type_id=reformat.subscription_type_id,
         pairs=pairs,
-        status=ConsentState.SUBSCRIBED,
-        source=ConsentSource.BULK,
+        attested_by=AttestedBy.REFORMAT,
         actor=reformat.created_by,
         evidence=reformat.consent_evidence,
         data={"reformat": reformat.public_id},
     )
-    return result.changed
 
 
 @transaction.atomic

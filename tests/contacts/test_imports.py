@@ -12,10 +12,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import bulk, exports
 from accounts.jobs import JobStatus
 from consent import selectors as consent_selectors
 from consent.models import ConsentLedgerEntry, ConsentStatus
-from contacts import bulk, csvfiles, services
+from contacts import csvfiles, services
 from contacts.models import Contact, ContactImport, ContactListMembership
 from contacts.services import imports as import_services
 
@@ -445,4 +446,4 @@ def test_formulas_in_phone_columns_are_refused(tenant, django_capture_on_commit_
     ],
 )
 def test_exported_cells_are_neutralised(value, written):
-    assert csvfiles.cell_neutralise(value) == written
+    assert exports.cell_neutralise(value) == written

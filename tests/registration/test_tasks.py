@@ -1,11 +1,10 @@
-"""The periodic poller task, and the demo account's number."""
+"""The periodic poller task."""
 
 from __future__ import annotations
 
 import pytest
 
-from registration.demo import demo_number_ensure
-from registration.models import BrandRegistration, PhoneNumber
+from registration.models import BrandRegistration
 from registration.tasks import registration_status_poll_task
 from tests.registration.conftest import review_control
 
@@ -32,13 +31,3 @@ def test_the_poll_task_survives_an_unreachable_twilio(setup_flow, twilio_emulato
     result = registration_status_poll_task.delay().get()
     assert result["errors"] == 1
     assert BrandRegistration.objects.get().status == "in_review"
-
-
-def test_the_demo_number_is_active_and_made_once(tenant):
-    number = demo_number_ensure(tenant.account)
-    assert number.is_demo and number.status == PhoneNumber.Status.ACTIVE
-    assert number.e164.startswith("+1415555") and number.sms_capable
-    assert number.messages_per_second == 10
-    assert demo_number_ensure(tenant.account).pk == number.pk
-    other = demo_number_ensure(tenant.other_account)
-    assert other.e164 != number.e164

@@ -1,0 +1,85 @@
+"""Subscriptions as contacts speaks of them, answered by consent.
+
+Consent sits above contacts (its rows point at contacts), yet contacts' pages and jobs speak of
+subscriptions: the filter language has "subscription:<id>" conditions, the index shows who is
+subscribed, and a CSV import or a phone reformat may carry the user's statement that the
+contacts consented, which the consent ledger must record in the same transaction as the
+contacts. Contacts asks through `subscriptions()`; consent answers, having registered itself at
+start-up (consent/apps.py), so contacts never imports consent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
+
+if TYPE_CHECKING:
+    from accounts.models import Account, User
+
+
+@dataclass(frozen=True)
+class SubscriptionChoice:
+    """A subscription type, as forms and filters offer it."""
+
+    public_id: str
+    name: str
+    is_default: bool = False
+
+
+class AttestedBy(StrEnum):
+    """The contacts job whose user attested the consent (the ledger records how it came)."""
+
+    IMPORT = "import"
+    REFORMAT = "reformat"
+
+
+class Subscriptions(Protocol):
+    def types(self, *, account: Account) -> list[SubscriptionChoice]:
+        """The account's subscription types, the default first."""
+
+    def contacts_in_state_q(self, *, account: Account, subscription_type_id: str, state: str) -> Q:
+        """A Q over Contact for the filter language: "subscribed", "unsubscribed" or
+        "not_specified" for the type."""
+
+    def subscribed_contact_ids(
+        self, *, account: Account, subscription_type_id: str, contact_ids: Iterable[int]
+    ) -> set[int]:
+        """Which of the contacts are subscribed to the type on some phone."""
+
+    def attested_subscribe(
+        self,
+        *,
+        account: Account,
+        subscription_type_id: str,
+        pairs: list[tuple[int, str]],
+        attested_by: AttestedBy,
+        actor: User | None,
+        evidence: str,
+        data: dict,
+        new_contact_ids: set[int] | None = None,
+    ) -> int:
+        """Subscribe (contact id, phone) pairs the user attested consent for, in the caller's
+        transaction; returns how many changed. ValidationError when the type is gone."""
+
+
+_registered: Subscriptions | None = None
+
+
+def subscriptions_register(provider: Subscriptions) -> None:
+    global _registered
+    _registered = provider
+
+
+def subscriptions() -> Subscriptions:
+    if _registered is None:
+        raise ImproperlyConfigured("No app answers for subscriptions: is consent installed?")
+    return _registered
+
+
+def subscription_type_exists(*, account: Account, subscription_type_id: str) -> bool:
+    return any(t.public_id == subscription_type_id for t in subscriptions().types(account=account))
