@@ -36,6 +36,9 @@ from messaging.services.audience import NOT_SENT_REASONS
 HOURLY_SPAN_LIMIT = 72
 MAX_SERIES_DAYS = 400
 MAX_COMPARE = 6
+# The Analyze tab's date range (page and API): the last 30 days unless asked, two years at most.
+DEFAULT_RANGE_DAYS = 30
+MAX_RANGE_DAYS = 731
 
 
 def _zero() -> dict[str, int]:

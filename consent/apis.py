@@ -8,11 +8,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.client_ip import request_ip
 from accounts.rest import name_nested_serializers, paginated
 from accounts.tenancy import get_for_account
 from consent import selectors, services
 from consent.models import ConsentSource, ConsentState, SubscriptionType
-from consent.views import request_ip
 from contacts.models import Contact
 
 

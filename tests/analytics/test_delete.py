@@ -41,7 +41,7 @@ def test_deleting_a_message_deletes_its_texts_in_one_statement_and_its_analytics
     )
     SmsMessage.objects.filter(pk=message.pk).update(status=SmsMessage.Status.SENT)
 
-    url = reverse("analytics:message_delete", args=[message.public_id])
+    url = reverse("messaging:delete_with_results", args=[message.public_id])
     with CaptureQueriesContext(connection) as queries:
         response = bob_client.post(url, {"confirm_name": message.name})
     assert response.status_code == 302

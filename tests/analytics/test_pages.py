@@ -122,7 +122,7 @@ def test_recipients_csv_is_filtered_and_formula_safe(results, alice_client):
 
 def test_clone_archive_and_delete(results, bob_client):
     message, _, _ = results
-    response = bob_client.post(reverse("analytics:message_clone", args=[message.public_id]))
+    response = bob_client.post(reverse("messaging:clone", args=[message.public_id]))
     copy = SmsMessage.objects.exclude(pk=message.pk).get()
     assert response.url == reverse("messaging:compose", args=[copy.public_id])
     assert (copy.status, copy.body, copy.name) == ("draft", message.body, "Spring sale (copy)")
@@ -135,7 +135,7 @@ def test_clone_archive_and_delete(results, bob_client):
     assert message.archived_at is not None
     assert MessageStats.objects.filter(message=message).exists()  # archived keeps results
 
-    delete_url = reverse("analytics:message_delete", args=[message.public_id])
+    delete_url = reverse("messaging:delete_with_results", args=[message.public_id])
     assert b"Delete for good" in bob_client.get(delete_url).content
     bob_client.post(delete_url, {"confirm_name": "wrong"})
     assert SmsMessage.objects.filter(pk=message.pk).exists()
@@ -148,11 +148,8 @@ def test_clone_archive_and_delete(results, bob_client):
 
 def test_viewers_cannot_clone_or_delete(results, vera_client):
     message, _, _ = results
-    assert (
-        vera_client.post(reverse("analytics:message_clone", args=[message.public_id])).status_code
-        == 403
-    )
-    delete_url = reverse("analytics:message_delete", args=[message.public_id])
+    assert vera_client.post(reverse("messaging:clone", args=[message.public_id])).status_code == 403
+    delete_url = reverse("messaging:delete_with_results", args=[message.public_id])
     assert vera_client.post(delete_url, {"confirm_name": message.name}).status_code == 403
     assert SmsMessage.objects.count() == 1
 
