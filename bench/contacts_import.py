@@ -164,7 +164,7 @@ def child() -> bool:
     from contacts import selectors, services
     from contacts.models import Contact, ContactImport
     from contacts.phones import phone_check
-    from contacts.services.imports import CONTACT_COLUMNS, INSERT_FIELDS
+    from contacts.services.import_save import CONTACT_COLUMNS, INSERT_FIELDS
 
     settings.MEDIA_ROOT = Path(settings.VAR_DIR) / "bench-media"
     call_command("migrate", verbosity=0)

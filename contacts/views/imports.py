@@ -15,7 +15,8 @@ from contacts import csvfiles, selectors, services
 from contacts.forms import ImportOptionsForm, ImportUploadForm
 from contacts.models import ContactImport, ContactList, ListKind
 from contacts.phones import PhoneIssue
-from contacts.services.imports import contact_import_preview, import_targets
+from contacts.services.import_mapping import import_targets
+from contacts.services.imports import contact_import_preview
 from contacts.subscriptions import subscriptions
 
 
