@@ -12,14 +12,7 @@ class AnalyticsConfig(AppConfig):
         from contacts.models import EngagementKind
         from contacts.timeline import timeline_lines_register, timeline_source_register
 
-        timeline_source_register(
-            kinds={
-                EngagementKind.SMS_SENT,
-                EngagementKind.SMS_DELIVERED,
-                EngagementKind.SMS_CLICKED,
-            },
-            read=selectors.sms_timeline,
-        )
+        timeline_source_register(kinds=selectors.SMS_TIMELINE_KINDS, read=selectors.sms_timeline)
         timeline_lines_register(
             kind=EngagementKind.SMS_REPLY, complete=selectors.timeline_replies_linked
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -37,6 +37,18 @@ from contacts.subscriptions import AttestedBy, subscription_type_exists, subscri
 logger = logging.getLogger(__name__)
 
 BATCH = 1000
+# What a reformat (or its revert) writes on a contact.
+PHONE_COLUMNS = [
+    "phone_raw",
+    "phone_e164",
+    "phone_region",
+    "phone_sms_invalid_reason",
+    "mobile_phone_raw",
+    "mobile_phone_e164",
+    "mobile_phone_region",
+    "mobile_phone_sms_invalid_reason",
+    "updated_at",
+]
 
 
 @dataclass(frozen=True)
@@ -191,7 +203,66 @@ def phone_reformat_run(*, account: Account, reformat: PhoneReformat) -> None:
         )
 
 
+@dataclass
+class _BatchChanges:
+    """What the reformat does to one batch of contacts, to write in the batch's transaction."""
+
+    contacts: list[Contact] = field(default_factory=list)
+    changes: list[PhoneReformatChange] = field(default_factory=list)
+    drafts: list[EngagementDraft] = field(default_factory=list)
+    # (contact id, phone) of phones that became valid for SMS: those a user may subscribe.
+    eligible: list[tuple[int, str]] = field(default_factory=list)
+    unfixable: int = 0
+
+
+def _batch_changes(reformat: PhoneReformat, contacts: list[Contact], region: str) -> _BatchChanges:
+    """Apply the proposals to the contacts (in memory) and log each change."""
+    batch = _BatchChanges()
+    for contact in contacts:
+        proposals = contact_proposals(contact, region)
+        batch.unfixable += sum(not proposal.fixable for proposal in proposals)
+        applied = [proposal for proposal in proposals if proposal.changes]
+        for proposal in applied:
+            prefix = proposal.field
+            setattr(contact, f"{prefix}_raw", proposal.new_raw)
+            setattr(contact, f"{prefix}_e164", proposal.new_e164)
+            setattr(contact, f"{prefix}_region", proposal.new_region)
+            setattr(contact, f"{prefix}_sms_invalid_reason", proposal.new_reason)
+            batch.changes.append(
+                PhoneReformatChange(
+                    reformat=reformat,
+                    contact=contact,
+                    field=prefix,
+                    old_raw=proposal.old_raw,
+                    old_e164=proposal.old_e164,
+                    old_region=proposal.old_region,
+                    old_reason=proposal.old_reason,
+                    new_raw=proposal.new_raw,
+                    new_e164=proposal.new_e164,
+                    new_region=proposal.new_region,
+                    new_reason=proposal.new_reason,
+                )
+            )
+            batch.drafts.append(
+                EngagementDraft(
+                    contact_id=contact.pk,
+                    kind=EngagementKind.PHONE_REFORMAT,
+                    summary=f"{proposal.field_label} reformatted: {proposal.old_raw} → "
+                    f"{proposal.new_raw}",
+                    data={"reformat": reformat.public_id, "field": prefix},
+                )
+            )
+            if proposal.becomes_eligible:
+                batch.eligible.append((contact.pk, proposal.new_e164))
+        if applied:
+            contact.updated_at = timezone.now()
+            batch.contacts.append(contact)
+    return batch
+
+
 def _run(account: Account, reformat: PhoneReformat) -> None:
+    """Reformat the list's contacts a batch per transaction, so progress shows and a crash
+    keeps the batches done (their change log can be reverted)."""
     if reformat.contact_list is None:
         raise ValueError("The list was deleted.")
     # A type deleted since the start subscribes nobody.
@@ -199,76 +270,20 @@ def _run(account: Account, reformat: PhoneReformat) -> None:
         account=account, subscription_type_id=reformat.subscription_type_id
     )
     members = contact_list_members(reformat.contact_list)
-    total = members.count()
-    job_heartbeat(reformat, total=total)
+    job_heartbeat(reformat, total=members.count())
     region = account.default_region or "US"
     counts = {"processed": 0, "changed": 0, "unfixable": 0, "subscribed": 0}
     for ids in contacts_iter_ids(members, batch=BATCH):
         with transaction.atomic():
             contacts = list(Contact.objects.select_for_update().filter(account=account, pk__in=ids))
-            changes, drafts, eligible = [], [], []
-            for contact in contacts:
-                touched = False
-                for proposal in contact_proposals(contact, region):
-                    if not proposal.fixable:
-                        counts["unfixable"] += 1
-                    if not proposal.changes:
-                        continue
-                    touched = True
-                    prefix = proposal.field
-                    setattr(contact, f"{prefix}_raw", proposal.new_raw)
-                    setattr(contact, f"{prefix}_e164", proposal.new_e164)
-                    setattr(contact, f"{prefix}_region", proposal.new_region)
-                    setattr(contact, f"{prefix}_sms_invalid_reason", proposal.new_reason)
-                    changes.append(
-                        PhoneReformatChange(
-                            reformat=reformat,
-                            contact=contact,
-                            field=prefix,
-                            old_raw=proposal.old_raw,
-                            old_e164=proposal.old_e164,
-                            old_region=proposal.old_region,
-                            old_reason=proposal.old_reason,
-                            new_raw=proposal.new_raw,
-                            new_e164=proposal.new_e164,
-                            new_region=proposal.new_region,
-                            new_reason=proposal.new_reason,
-                        )
-                    )
-                    drafts.append(
-                        EngagementDraft(
-                            contact_id=contact.pk,
-                            kind=EngagementKind.PHONE_REFORMAT,
-                            summary=f"{proposal.field_label} reformatted: {proposal.old_raw} → "
-                            f"{proposal.new_raw}",
-                            data={"reformat": reformat.public_id, "field": prefix},
-                        )
-                    )
-                    if proposal.becomes_eligible:
-                        eligible.append((contact.pk, proposal.new_e164))
-                if touched:
-                    contact.updated_at = timezone.now()
-            changed_contacts = [c for c in contacts if any(ch.contact is c for ch in changes)]
-            Contact.objects.bulk_update(
-                changed_contacts,
-                [
-                    "phone_raw",
-                    "phone_e164",
-                    "phone_region",
-                    "phone_sms_invalid_reason",
-                    "mobile_phone_raw",
-                    "mobile_phone_e164",
-                    "mobile_phone_region",
-                    "mobile_phone_sms_invalid_reason",
-                    "updated_at",
-                ],
-                batch_size=500,
-            )
-            PhoneReformatChange.objects.bulk_create(changes, batch_size=1000)
-            engagements_record(account=account, drafts=drafts)
-            counts["changed"] += len(changes)
-            if subscribe and eligible:
-                counts["subscribed"] += _subscribe(account, reformat, eligible)
+            batch = _batch_changes(reformat, contacts, region)
+            Contact.objects.bulk_update(batch.contacts, PHONE_COLUMNS, batch_size=500)
+            PhoneReformatChange.objects.bulk_create(batch.changes, batch_size=1000)
+            engagements_record(account=account, drafts=batch.drafts)
+            if subscribe and batch.eligible:
+                counts["subscribed"] += _subscribe(account, reformat, batch.eligible)
+            counts["changed"] += len(batch.changes)
+            counts["unfixable"] += batch.unfixable
             counts["processed"] += len(ids)
             job_heartbeat(
                 reformat,
@@ -354,21 +369,7 @@ def phone_reformat_revert_run(*, account: Account, reformat: PhoneReformat) -> N
                         data={"reformat": reformat.public_id, "field": prefix, "revert": True},
                     )
                 )
-            Contact.objects.bulk_update(
-                list(contacts.values()),
-                [
-                    "phone_raw",
-                    "phone_e164",
-                    "phone_region",
-                    "phone_sms_invalid_reason",
-                    "mobile_phone_raw",
-                    "mobile_phone_e164",
-                    "mobile_phone_region",
-                    "mobile_phone_sms_invalid_reason",
-                    "updated_at",
-                ],
-                batch_size=500,
-            )
+            Contact.objects.bulk_update(list(contacts.values()), PHONE_COLUMNS, batch_size=500)
             PhoneReformatChange.objects.filter(pk__in=done).update(reverted=True)
             engagements_record(account=account, drafts=drafts)
             reverted += len(done)
