@@ -10,7 +10,7 @@ from the same run:
   plain and with consent attested (status, ledger and timeline rows too) and a list;
 - the contact index at 200,000 contacts: first page, a deep keyset page, searches, filters.
 
-Goal (issue #3): the whole 100,000-row import in under 30 s on a 2-core machine.
+Goal: the whole 100,000-row import in under 30 s on a 2-core machine.
 """
 
 from __future__ import annotations

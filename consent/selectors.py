@@ -12,7 +12,6 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Account
 from consent.models import (
-    ConsentBulkChange,
     ConsentLedgerEntry,
     ConsentSource,
     ConsentState,
@@ -333,7 +332,3 @@ def replies_reviewed(*, account: Account) -> QuerySet[ReplyReview]:
         .select_related("engagement", "engagement__contact")
         .order_by("-reviewed_at", "-id")
     )
-
-
-def consent_bulk_changes(*, account: Account) -> QuerySet[ConsentBulkChange]:
-    return ConsentBulkChange.objects.filter(account=account).order_by("-created_at")

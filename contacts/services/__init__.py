@@ -12,7 +12,6 @@ from contacts.services.contacts import (
     contact_phone_mark_invalid,
     contact_phone_mark_unreachable,
     contact_update,
-    contacts_delete,
 )
 from contacts.services.engagements import EngagementDraft, engagement_record, engagements_record
 from contacts.services.imports import (
@@ -62,7 +61,6 @@ __all__ = [
     "contact_property_delete",
     "contact_property_update",
     "contact_update",
-    "contacts_delete",
     "engagement_record",
     "engagements_record",
     "phone_reformat_revert",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -191,12 +190,6 @@ def contact_update(*, account: Account, contact: Contact, data: dict) -> Contact
 def contact_delete(*, account: Account, contact: Contact) -> None:
     """Delete a contact. Its consent ledger entries stay (unlinked) as proof of consent."""
     Contact.objects.filter(pk=contact.pk, account=account).delete()
-
-
-@transaction.atomic
-def contacts_delete(*, account: Account, contact_ids: Iterable[int]) -> int:
-    deleted, per_model = Contact.objects.filter(account=account, pk__in=list(contact_ids)).delete()
-    return per_model.get(Contact._meta.label, 0)
 
 
 @transaction.atomic
