@@ -1,4 +1,6 @@
-"""What the registration services share: errors, the audit log, the subaccount, leases.
+"""Provisioning at Twilio, shared by the registration services: the subaccount, the lease a
+submission holds while it calls Twilio, sids saved as they come; and the errors and audit log
+every step uses.
 
 Sending a registration to Twilio takes several calls. A submission first claims its row with a
 conditional UPDATE (draft/rejected -> submitted), which also takes the row's provisioning lease;
