@@ -92,8 +92,17 @@ class ConsentStatus(models.Model):
 class ConsentLedgerEntry(models.Model):
     """One change of consent, kept for good: who or what, when, how, and the evidence.
 
-    Rows are never updated or deleted by the application; on PostgreSQL a trigger refuses any
-    UPDATE except the one that unlinks a deleted contact (the entry stays, as proof).
+    Rows are never updated or deleted by the application. Two database triggers read the table:
+
+    - consent/migrations/0002_ledger_append_only.py refuses any UPDATE except the one that
+      unlinks a deleted contact (`contact_id` set to NULL, every other column unchanged): the
+      entry stays, as proof;
+    - analytics/migrations/0002_change_feed_triggers.py copies each new entry with `new_status`
+      "unsubscribed" and a `source` of keyword or carrier (PERSONAL_OPT_OUT_SOURCES) into
+      `analytics.OptOutEvent` (`id` as its ledger_entry_id, `account_id`, `contact_id`,
+      `phone_e164`, `occurred_at`), in the same transaction.
+
+    Renaming those columns, states or sources means changing the triggers with them.
     """
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
