@@ -15,7 +15,8 @@ from analytics.models import MessageDayStats, MessageHourStats, MessageStats, Op
 from analytics.services import rollups
 from messaging.models import LinkClick, MessageLink, OutboundMessage, SmsMessage
 from tests.analytics.helpers import NOON_NEW_YORK, campaign_with_results
-from workflows.models import LogEvent, LogOutcome, Workflow, WorkflowLog
+from tests.factories import WorkflowFactory, WorkflowLogFactory
+from workflows.models import LogEvent, LogOutcome
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +29,8 @@ def test_deleting_a_message_deletes_its_texts_in_one_statement_and_its_analytics
     assert MessageStats.objects.get(message=message).sent == 5
     assert OptOutAttribution.objects.filter(message=message).exists()
     # A workflow's log points at one of the texts (as it does for every automated text).
-    workflow = Workflow.objects.create(account=sending.account, name="Flow", trigger_type="x")
-    log = WorkflowLog.objects.create(
+    workflow = WorkflowFactory(account=sending.account, name="Flow", trigger_type="x")
+    log = WorkflowLogFactory(
         account=sending.account,
         workflow=workflow,
         record_type="contact",

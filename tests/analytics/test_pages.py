@@ -18,6 +18,7 @@ from contacts.models import Contact
 from messaging.models import LinkClick, OutboundMessage, SmsMessage
 from tests.analytics.helpers import NOON_NEW_YORK, campaign_with_results
 from tests.conftest import client_for
+from tests.factories import SmsMessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +158,7 @@ def test_viewers_cannot_clone_or_delete(results, vera_client):
 def test_compare_puts_messages_side_by_side(results, sending, alice_client, tenant):
     message, _, _ = results
     other = sending.message(name="Quiet one")
-    foreign = SmsMessage.objects.create(account=tenant.other_account, name="Not yours")
+    foreign = SmsMessageFactory(account=tenant.other_account, name="Not yours")
     response = alice_client.get(
         reverse("analytics:compare"),
         {"m": [message.public_id, other.public_id, foreign.public_id]},
