@@ -7,7 +7,8 @@ columns they share and the moves each of them makes.
    delivery of the task claims nothing and returns.
 3. Heartbeat: progress is written with `heartbeat_at` (`job_heartbeat`), so a stuck run can be
    told from a slow one.
-4. End: done (`job_finish`) or failed with a reason the user can read (`job_fail`).
+4. End: done (`job_finish`) or failed with a reason the user can read (`job_fail`); `job_run`
+   turns what the run raised into that reason.
 5. Sweep: beat requeues what a crash stranded (`jobs_requeue_stranded`): a job that stopped
    beating for STALE_AFTER, or one queued that long and never claimed. Runs are written so that
    running one again is safe.
@@ -16,14 +17,19 @@ columns they share and the moves each of them makes.
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
+
+logger = logging.getLogger(__name__)
 
 STALE_AFTER = datetime.timedelta(minutes=10)
 
@@ -76,6 +82,14 @@ class Job(models.Model):
         return min(99, int(self.processed * 100 / self.total))
 
 
+J = TypeVar("J", bound=Job)
+
+
+def job_get(model: type[J], account_id: int, job_id: int) -> J | None:
+    """The job a task names, looked up within its account (None once it is gone)."""
+    return model.objects.select_related("account").filter(account_id=account_id, pk=job_id).first()
+
+
 def job_claim(jobs: models.QuerySet, *, to: str = JobStatus.RUNNING, **fields) -> bool:
     """Take the queued job in `jobs` (a queryset of one, filtered by account): queued -> `to`,
     stamped with `fields`. False when it isn't queued (another delivery of the task took it)."""
@@ -101,6 +115,19 @@ def job_fail(job: Job, message: str) -> None:
     type(job).objects.filter(pk=job.pk).update(
         status=JobStatus.FAILED, error=message, finished_at=timezone.now()
     )
+
+
+def job_run(job: Job, run: Callable[[], None], *, internal_error: str) -> None:
+    """Run a claimed job's work. A ValidationError fails the job with its messages (something
+    the user can fix); any other exception is logged and fails it with `internal_error`, which
+    tells the user what became of the work done so far."""
+    try:
+        run()
+    except ValidationError as exc:
+        job_fail(job, " ".join(exc.messages))
+    except Exception:
+        logger.exception("%s %s failed", type(job).__name__, job.public_id)
+        job_fail(job, internal_error)
 
 
 def jobs_requeue_stranded(model: type[Job], *, task_for: Callable[[Job], object]) -> int:

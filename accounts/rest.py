@@ -75,20 +75,26 @@ def request_membership(request) -> Membership | None:
     return membership
 
 
+def signed_in_membership(request) -> Membership | None:
+    """The caller's membership; None when nobody is signed in, 403 for a user of no account."""
+    if not (request.user and request.user.is_authenticated):
+        return None
+    membership = request_membership(request)
+    if membership is None:
+        raise exceptions.PermissionDenied("You are not a member of any account.")
+    return membership
+
+
 class IsAccountMember(permissions.BasePermission):
     """Signed in and a member of the request's account; viewers may only read."""
 
     message = "Viewers can't change anything."
 
     def has_permission(self, request, view):
-        if not (request.user and request.user.is_authenticated):
-            return False
-        membership = request_membership(request)
+        membership = signed_in_membership(request)
         if membership is None:
-            raise exceptions.PermissionDenied("You are not a member of any account.")
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return membership.can_edit
+            return False
+        return request.method in permissions.SAFE_METHODS or membership.can_edit
 
 
 class CanSetupSms(permissions.BasePermission):
@@ -99,12 +105,8 @@ class CanSetupSms(permissions.BasePermission):
     message = "You need the SMS setup permission."
 
     def has_permission(self, request, view):
-        if not (request.user and request.user.is_authenticated):
-            return False
-        membership = request_membership(request)
-        if membership is None:
-            raise exceptions.PermissionDenied("You are not a member of any account.")
-        return membership.may_setup_sms
+        membership = signed_in_membership(request)
+        return membership is not None and membership.may_setup_sms
 
 
 class CreatedCursorPagination(CursorPagination):

@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from accounts.models import Account, User
+from accounts.models import Account
 from consent import selectors, services
 from consent.models import ConsentSource, ConsentState
-from contacts.subscriptions import AttestedBy, SubscriptionChoice
+from contacts.subscriptions import Attestation, AttestedBy, SubscriptionChoice
 
 # How the ledger names the consent a contacts job's user attested.
 LEDGER_SOURCE = {AttestedBy.IMPORT: ConsentSource.IMPORT, AttestedBy.REFORMAT: ConsentSource.BULK}
@@ -46,16 +46,12 @@ class ConsentSubscriptions:
         self,
         *,
         account: Account,
-        subscription_type_id: str,
+        attestation: Attestation,
         pairs: list[tuple[int, str]],
-        attested_by: AttestedBy,
-        actor: User | None,
-        evidence: str,
-        data: dict,
         new_contact_ids: set[int] | None = None,
     ) -> int:
         subscription_type = selectors.subscription_type_get(
-            account=account, public_id=subscription_type_id
+            account=account, public_id=attestation.subscription_type_id
         )
         if subscription_type is None:
             raise ValidationError("The subscription type chosen for consent was deleted.")
@@ -64,10 +60,10 @@ class ConsentSubscriptions:
             subscription_type=subscription_type,
             pairs=pairs,
             status=ConsentState.SUBSCRIBED,
-            source=LEDGER_SOURCE[attested_by],
-            actor=actor,
-            evidence=evidence,
-            data=data,
+            source=LEDGER_SOURCE[attestation.attested_by],
+            actor=attestation.actor,
+            evidence=attestation.evidence,
+            data=attestation.data,
             new_contact_ids=new_contact_ids or frozenset(),
         )
         return result.changed

@@ -29,7 +29,7 @@ from contacts.models import (
     ListKind,
     PropertyType,
 )
-from contacts.services.imports import contact_import_create_and_start
+from contacts.services.imports import contact_import_create_and_start, import_options_from
 
 MAX_IDS = 10_000
 
@@ -530,12 +530,8 @@ class ImportCreateApi(APIView):
             created_by=request.user,
             uploaded_file=data["file"],
             mapping=mapping,
-            duplicate_policy=data["duplicate_policy"],
             add_to_list=add_to_list,
-            new_list_name=data["new_list_name"],
-            consent_subscription_type_id=data["consent_subscription_type"],
-            consent_source=data["consent_source"],
-            consent_confirmed=data["consent_confirmed"],
+            **import_options_from(data),
         )
         contact_import.refresh_from_db()
         return Response(self.OutputSerializer(contact_import).data, status=status.HTTP_202_ACCEPTED)

@@ -6,7 +6,7 @@ from django import forms
 
 from accounts.models import Account
 from accounts.timezones import time_zone_choices
-from contacts.models import ContactProperty, DuplicatePolicy, ListKind, PropertyType
+from contacts.models import CONTACT_FIELDS, ContactProperty, DuplicatePolicy, ListKind, PropertyType
 from contacts.selectors import OPS, PHONE_FIELDS, TEXT_FIELDS
 
 MAX_RULE_ROWS = 8
@@ -50,7 +50,7 @@ class ContactForm(forms.Form):
             self.fields[f"property_{prop.key}"] = property_form_field(prop)
 
     def service_data(self) -> dict:
-        data = {name: self.cleaned_data[name] for name in self.fields if name in self._core()}
+        data = {name: self.cleaned_data[name] for name in self.fields if name in CONTACT_FIELDS}
         data["owner"] = self.owners.get(self.cleaned_data.get("owner") or "")
         values = {}
         for prop in self.properties:
@@ -58,19 +58,6 @@ class ContactForm(forms.Form):
             values[prop.key] = "" if value is None else str(value)
         data["properties"] = values
         return data
-
-    @staticmethod
-    def _core() -> set[str]:
-        return {
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "mobile_phone",
-            "time_zone",
-            "company_name",
-            "marketing_contact",
-        }
 
     def property_fields(self):
         return [self[f"property_{prop.key}"] for prop in self.properties]

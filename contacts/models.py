@@ -15,6 +15,24 @@ from accounts.models import Account
 from accounts.timezones import time_zone_validate
 from contacts.phones import PhoneIssue
 
+# The contact's own fields as forms, the API and the services name them (a phone as typed).
+CONTACT_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "mobile_phone",
+    "time_zone",
+    "company_name",
+    "marketing_contact",
+)
+# How a phone is stored: as typed, in E.164, its region and why it can't take SMS ("" if it can).
+PHONE_COLUMNS = tuple(
+    f"{prefix}_{part}"
+    for prefix in ("phone", "mobile_phone")
+    for part in ("raw", "e164", "region", "sms_invalid_reason")
+)
+
 
 class Contact(models.Model):
     """A person an account may text. Phones are kept as typed and in E.164, judged once."""

@@ -38,6 +38,18 @@ class AttestedBy(StrEnum):
     REFORMAT = "reformat"
 
 
+@dataclass(frozen=True)
+class Attestation:
+    """A user's statement, made on an import or a reformat, that the contacts consented to a
+    subscription type: who, on which job, with what evidence (`data` names the job)."""
+
+    subscription_type_id: str
+    attested_by: AttestedBy
+    actor: User | None
+    evidence: str
+    data: dict
+
+
 class Subscriptions(Protocol):
     def types(self, *, account: Account) -> list[SubscriptionChoice]:
         """The account's subscription types, the default first."""
@@ -55,16 +67,13 @@ class Subscriptions(Protocol):
         self,
         *,
         account: Account,
-        subscription_type_id: str,
+        attestation: Attestation,
         pairs: list[tuple[int, str]],
-        attested_by: AttestedBy,
-        actor: User | None,
-        evidence: str,
-        data: dict,
         new_contact_ids: set[int] | None = None,
     ) -> int:
-        """Subscribe (contact id, phone) pairs the user attested consent for, in the caller's
-        transaction; returns how many changed. ValidationError when the type is gone."""
+        """Subscribe (contact id, phone) pairs as attested, in the caller's transaction;
+        returns how many changed. `new_contact_ids`: contacts created in that transaction.
+        ValidationError when the subscription type is gone."""
 
 
 _registered: Subscriptions | None = None

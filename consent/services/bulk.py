@@ -7,13 +7,17 @@ batches unchanged (no new ledger rows).
 
 from __future__ import annotations
 
-import logging
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import QueryDict
 
-from accounts.jobs import job_claim, job_fail, job_finish, job_heartbeat, jobs_requeue_stranded
+from accounts.jobs import (
+    job_claim,
+    job_finish,
+    job_heartbeat,
+    job_run,
+    jobs_requeue_stranded,
+)
 from accounts.models import Account, User
 from consent.models import (
     BulkAction,
@@ -25,8 +29,6 @@ from consent.models import (
 from consent.services.consent import consent_bulk_set
 from contacts import selectors as contact_selectors
 from contacts.models import Contact
-
-logger = logging.getLogger(__name__)
 
 MAX_SELECTION = 10_000
 BATCH = 2000
@@ -103,17 +105,12 @@ def consent_bulk_change_run(*, account: Account, job: ConsentBulkChange) -> None
     job = ConsentBulkChange.objects.select_related("subscription_type", "created_by").get(
         pk=job.pk, account=account
     )
-    try:
-        _run(account, job)
-    except ValidationError as exc:
-        job_fail(job, " ".join(exc.messages))
-    except Exception:
-        logger.exception("bulk consent change %s failed", job.public_id)
-        job_fail(
-            job,
-            "The change stopped because of an internal error. The batches already done are in "
-            "the ledger; run it again to finish.",
-        )
+    job_run(
+        job,
+        lambda: _run(account, job),
+        internal_error="The change stopped because of an internal error. The batches already "
+        "done are in the ledger; run it again to finish.",
+    )
 
 
 def _run(account: Account, job: ConsentBulkChange) -> None:

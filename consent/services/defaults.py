@@ -9,39 +9,27 @@ from accounts.models import Account
 from consent.models import KeywordKind, KeywordRule, SubscriptionType
 
 DEFAULT_SUBSCRIPTION_TYPE = "Marketing SMS"
+# The opt-out words Twilio itself acts on (Advanced Opt-Out's defaults), and with them the opt-in
+# and help words it answers on long codes: we send no reply of our own to those there, or the
+# person would get two. Twilio's opt-out words are every account's too.
+TWILIO_OPT_OUT_KEYWORDS = (
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "OPTOUT",
+    "REVOKE",
+)
+TWILIO_STANDARD_KEYWORDS = frozenset(
+    {*TWILIO_OPT_OUT_KEYWORDS, "START", "YES", "UNSTOP", "HELP", "INFO"}
+)
 DEFAULT_KEYWORDS = {
-    KeywordKind.OPT_OUT: (
-        "STOP",
-        "STOPALL",
-        "UNSUBSCRIBE",
-        "CANCEL",
-        "END",
-        "QUIT",
-        "OPTOUT",
-        "REVOKE",
-    ),
+    KeywordKind.OPT_OUT: TWILIO_OPT_OUT_KEYWORDS,
     KeywordKind.OPT_IN: ("START", "YES", "UNSTOP", "SUBSCRIBE"),
     KeywordKind.HELP: ("HELP", "INFO"),
 }
-# The words Twilio itself acts on and answers on long codes (Advanced Opt-Out defaults). We send
-# no reply of our own to these there, or the person would get two.
-TWILIO_STANDARD_KEYWORDS = frozenset(
-    {
-        "STOP",
-        "STOPALL",
-        "UNSUBSCRIBE",
-        "CANCEL",
-        "END",
-        "QUIT",
-        "OPTOUT",
-        "REVOKE",
-        "START",
-        "YES",
-        "UNSTOP",
-        "HELP",
-        "INFO",
-    }
-)
 
 
 def default_reply(kind: str, account: Account) -> str:

@@ -5,7 +5,6 @@ submodules group the writes by topic.
 """
 
 from contacts.services.contacts import (
-    CONTACT_FIELDS,
     contact_create,
     contact_delete,
     contact_for_phone_get_or_create,
@@ -35,13 +34,13 @@ from contacts.services.properties import (
 )
 from contacts.services.reformat import (
     phone_reformat_revert,
+    phone_reformat_revert_run,
     phone_reformat_run,
     phone_reformat_start,
     phone_reformats_sweep,
 )
 
 __all__ = [
-    "CONTACT_FIELDS",
     "EngagementDraft",
     "contact_create",
     "contact_delete",
@@ -64,6 +63,7 @@ __all__ = [
     "engagement_record",
     "engagements_record",
     "phone_reformat_revert",
+    "phone_reformat_revert_run",
     "phone_reformat_run",
     "phone_reformat_start",
     "phone_reformats_sweep",

@@ -15,11 +15,11 @@ from django.utils import timezone
 from accounts.bulk import any_of, public_ids_new, rows_insert
 from accounts.jobs import job_finish
 from accounts.models import Account
-from contacts.models import Contact, ContactImport, ContactList, DuplicatePolicy
+from contacts.models import PHONE_COLUMNS, Contact, ContactImport, ContactList, DuplicatePolicy
 from contacts.services.import_rows import ImportRow, Report
 from contacts.services.lists import contact_list_add
 from contacts.signals import announce, contacts_changed, contacts_created
-from contacts.subscriptions import AttestedBy, subscriptions
+from contacts.subscriptions import Attestation, AttestedBy, subscriptions
 
 LOOKUP_CHUNK = 5000
 
@@ -51,21 +51,7 @@ def _existing_matches(account: Account, rows: list[ImportRow]) -> tuple[dict, di
     return by_phone, by_email
 
 
-CONTACT_COLUMNS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone_raw",
-    "phone_e164",
-    "phone_region",
-    "phone_sms_invalid_reason",
-    "mobile_phone_raw",
-    "mobile_phone_e164",
-    "mobile_phone_region",
-    "mobile_phone_sms_invalid_reason",
-    "time_zone",
-    "company_name",
-)
+CONTACT_COLUMNS = ("first_name", "last_name", "email", *PHONE_COLUMNS, "time_zone", "company_name")
 INSERT_FIELDS = (
     "account_id",
     "public_id",
@@ -269,13 +255,16 @@ def _consent_record(
     for pk, row in outcome.skipped:
         # The contact kept its own values: only phones it already has are attested.
         pairs.extend((pk, phone) for phone in row.sms_phones() if by_phone.get(phone) == pk)
-    return subscriptions().attested_subscribe(
-        account=account,
+    attestation = Attestation(
         subscription_type_id=contact_import.consent_subscription_type_id,
-        pairs=pairs,
         attested_by=AttestedBy.IMPORT,
         actor=contact_import.created_by,
         evidence=contact_import.consent_source,
         data={"import": contact_import.public_id, "file": contact_import.original_filename},
+    )
+    return subscriptions().attested_subscribe(
+        account=account,
+        attestation=attestation,
+        pairs=pairs,
         new_contact_ids={pk for pk, _ in outcome.created},
     )

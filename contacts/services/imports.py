@@ -15,12 +15,12 @@ The run, step by step:
 from __future__ import annotations
 
 import csv
-import logging
+from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.jobs import JobStatus, job_claim, job_fail, job_heartbeat, jobs_requeue_stranded
+from accounts.jobs import JobStatus, job_claim, job_heartbeat, job_run, jobs_requeue_stranded
 from accounts.models import Account, User
 from contacts.csvfiles import MAX_ROWS, csv_inspect, csv_row_count, csv_rows
 from contacts.models import ContactImport, ContactList, ContactProperty, DuplicatePolicy, ListKind
@@ -29,8 +29,6 @@ from contacts.services.import_rows import ImportRow, Report, RowReader, RowRejec
 from contacts.services.import_save import import_save
 from contacts.services.lists import contact_list_create
 from contacts.subscriptions import subscription_type_exists
-
-logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 5000
 
@@ -87,6 +85,18 @@ def contact_import_preview(contact_import: ContactImport) -> list[list[str]]:
             if len(rows) >= 5:
                 break
     return rows
+
+
+def import_options_from(data: Mapping) -> dict:
+    """contact_import_start's options from the mapping page's form or the API's input, which
+    name them alike (the list apart: the caller looks it up in the account)."""
+    return {
+        "duplicate_policy": data["duplicate_policy"],
+        "new_list_name": data["new_list_name"],
+        "consent_subscription_type_id": data["consent_subscription_type"],
+        "consent_source": data["consent_source"],
+        "consent_confirmed": data["consent_confirmed"],
+    }
 
 
 def _options_errors(
@@ -185,17 +195,12 @@ def contact_import_run(*, account: Account, contact_import: ContactImport) -> No
     contact_import = ContactImport.objects.select_related("account", "created_by").get(
         pk=contact_import.pk, account=account
     )
-    try:
-        _run(account, contact_import)
-    except ValidationError as exc:
-        job_fail(contact_import, " ".join(exc.messages))
-    except Exception:
-        logger.exception("import %s failed", contact_import.public_id)
-        job_fail(
-            contact_import,
-            "The import stopped because of an internal error, and nothing was saved. Try again; "
-            "if it happens again, contact support with the import id.",
-        )
+    job_run(
+        contact_import,
+        lambda: _run(account, contact_import),
+        internal_error="The import stopped because of an internal error, and nothing was saved. "
+        "Try again; if it happens again, contact support with the import id.",
+    )
 
 
 def _run(account: Account, contact_import: ContactImport) -> None:

@@ -4,7 +4,6 @@ can be reverted."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -15,13 +14,14 @@ from django.utils import timezone
 from accounts.jobs import (
     JobStatus,
     job_claim,
-    job_fail,
     job_finish,
     job_heartbeat,
+    job_run,
     jobs_requeue_stranded,
 )
 from accounts.models import Account, User
 from contacts.models import (
+    PHONE_COLUMNS,
     Contact,
     ContactList,
     EngagementKind,
@@ -32,23 +32,16 @@ from contacts.models import (
 from contacts.phones import PhoneIssue, phone_repair
 from contacts.selectors import contact_list_members, contacts_iter_ids
 from contacts.services.engagements import EngagementDraft, engagements_record
-from contacts.subscriptions import AttestedBy, subscription_type_exists, subscriptions
-
-logger = logging.getLogger(__name__)
+from contacts.subscriptions import (
+    Attestation,
+    AttestedBy,
+    subscription_type_exists,
+    subscriptions,
+)
 
 BATCH = 1000
 # What a reformat (or its revert) writes on a contact.
-PHONE_COLUMNS = [
-    "phone_raw",
-    "phone_e164",
-    "phone_region",
-    "phone_sms_invalid_reason",
-    "mobile_phone_raw",
-    "mobile_phone_e164",
-    "mobile_phone_region",
-    "mobile_phone_sms_invalid_reason",
-    "updated_at",
-]
+CHANGED_COLUMNS = [*PHONE_COLUMNS, "updated_at"]
 
 
 @dataclass(frozen=True)
@@ -192,15 +185,12 @@ def phone_reformat_run(*, account: Account, reformat: PhoneReformat) -> None:
     reformat = _claim(account, reformat, JobStatus.RUNNING)
     if reformat is None:
         return
-    try:
-        _run(account, reformat)
-    except Exception:
-        logger.exception("reformat %s failed", reformat.public_id)
-        job_fail(
-            reformat,
-            "The reformat stopped because of an internal error. The batches already done are in "
-            "its change log and can be reverted.",
-        )
+    job_run(
+        reformat,
+        lambda: _run(account, reformat),
+        internal_error="The reformat stopped because of an internal error. The batches already "
+        "done are in its change log and can be reverted.",
+    )
 
 
 @dataclass
@@ -277,7 +267,7 @@ def _run(account: Account, reformat: PhoneReformat) -> None:
         with transaction.atomic():
             contacts = list(Contact.objects.select_for_update().filter(account=account, pk__in=ids))
             batch = _batch_changes(reformat, contacts, region)
-            Contact.objects.bulk_update(batch.contacts, PHONE_COLUMNS, batch_size=500)
+            Contact.objects.bulk_update(batch.contacts, CHANGED_COLUMNS, batch_size=500)
             PhoneReformatChange.objects.bulk_create(batch.changes, batch_size=1000)
             engagements_record(account=account, drafts=batch.drafts)
             if subscribe and batch.eligible:
@@ -297,15 +287,14 @@ def _run(account: Account, reformat: PhoneReformat) -> None:
 
 def _subscribe(account: Account, reformat: PhoneReformat, pairs: list[tuple[int, str]]) -> int:
     """Subscribe the phones that became valid, as the user attested (consent writes the ledger)."""
-    return subscriptions().attested_subscribe(
-        account=account,
+    attestation = Attestation(
         subscription_type_id=reformat.subscription_type_id,
-        pairs=pairs,
         attested_by=AttestedBy.REFORMAT,
         actor=reformat.created_by,
         evidence=reformat.consent_evidence,
         data={"reformat": reformat.public_id},
     )
+    return subscriptions().attested_subscribe(account=account, attestation=attestation, pairs=pairs)
 
 
 @transaction.atomic
@@ -369,7 +358,7 @@ def phone_reformat_revert_run(*, account: Account, reformat: PhoneReformat) -> N
                         data={"reformat": reformat.public_id, "field": prefix, "revert": True},
                     )
                 )
-            Contact.objects.bulk_update(list(contacts.values()), PHONE_COLUMNS, batch_size=500)
+            Contact.objects.bulk_update(list(contacts.values()), CHANGED_COLUMNS, batch_size=500)
             PhoneReformatChange.objects.filter(pk__in=done).update(reverted=True)
             engagements_record(account=account, drafts=drafts)
             reverted += len(done)

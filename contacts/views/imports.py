@@ -16,7 +16,7 @@ from contacts.forms import ImportOptionsForm, ImportUploadForm
 from contacts.models import ContactImport, ContactList, ListKind
 from contacts.phones import PhoneIssue
 from contacts.services.import_mapping import import_targets
-from contacts.services.imports import contact_import_preview
+from contacts.services.imports import contact_import_preview, import_options_from
 from contacts.subscriptions import subscriptions
 
 
@@ -73,13 +73,9 @@ def import_map(request: HttpRequest, import_id: str) -> HttpResponse:
                     account=account,
                     contact_import=contact_import,
                     mapping=mapping,
-                    duplicate_policy=data["duplicate_policy"],
                     add_to_list=add_to_list,
-                    new_list_name=data["new_list_name"],
-                    consent_subscription_type_id=data["consent_subscription_type"],
-                    consent_source=data["consent_source"],
-                    consent_confirmed=data["consent_confirmed"],
                     started_by=request.user,
+                    **import_options_from(data),
                 )
             except ValidationError as exc:
                 form_errors_from(form, exc)
