@@ -90,13 +90,16 @@ def job_get(model: type[J], account_id: int, job_id: int) -> J | None:
     return model.objects.select_related("account").filter(account_id=account_id, pk=job_id).first()
 
 
-def job_claim(jobs: models.QuerySet, *, to: str = JobStatus.RUNNING, **fields) -> bool:
+def job_claim(jobs: models.QuerySet[J], *, to: str = JobStatus.RUNNING, **fields) -> J | None:
     """Take the queued job in `jobs` (a queryset of one, filtered by account): queued -> `to`,
-    stamped with `fields`. False when it isn't queued (another delivery of the task took it)."""
+    stamped with `fields`; the job as it now is. None when it isn't queued (another delivery
+    of the task took it)."""
     now = timezone.now()
     if to == JobStatus.RUNNING:
         fields.setdefault("started_at", now)
-    return bool(jobs.filter(status=JobStatus.QUEUED).update(status=to, heartbeat_at=now, **fields))
+    if not jobs.filter(status=JobStatus.QUEUED).update(status=to, heartbeat_at=now, **fields):
+        return None
+    return jobs.get()
 
 
 def job_heartbeat(job: Job, **fields) -> None:

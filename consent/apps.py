@@ -9,13 +9,13 @@ class ConsentConfig(AppConfig):
         """Connect the receivers, and answer for subscriptions on contacts' pages and jobs
         (contacts sits below consent and can't import it)."""
         from consent import panels, selectors, signals  # noqa: F401 - signals connects receivers
-        from consent.subscriptions import ConsentSubscriptions
+        from consent.subscriptions import CONSENT_SUBSCRIPTIONS
         from contacts.models import EngagementKind
         from contacts.panels import Place, panel_register
         from contacts.subscriptions import subscriptions_register
         from contacts.timeline import timeline_source_register
 
-        subscriptions_register(ConsentSubscriptions())
+        subscriptions_register(CONSENT_SUBSCRIPTIONS)
         timeline_source_register(
             kinds={EngagementKind.CONSENT_CHANGE}, read=selectors.consent_timeline
         )

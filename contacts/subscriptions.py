@@ -10,10 +10,10 @@ start-up (consent/apps.py), so contacts never imports consent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
@@ -50,30 +50,21 @@ class Attestation:
     data: dict
 
 
-class Subscriptions(Protocol):
-    def types(self, *, account: Account) -> list[SubscriptionChoice]:
-        """The account's subscription types, the default first."""
+@dataclass(frozen=True)
+class Subscriptions:
+    """What consent answers, each called with keyword arguments."""
 
-    def contacts_in_state_q(self, *, account: Account, subscription_type_id: str, state: str) -> Q:
-        """A Q over Contact for the filter language: "subscribed", "unsubscribed" or
-        "not_specified" for the type."""
-
-    def subscribed_contact_ids(
-        self, *, account: Account, subscription_type_id: str, contact_ids: Iterable[int]
-    ) -> set[int]:
-        """Which of the contacts are subscribed to the type on some phone."""
-
-    def attested_subscribe(
-        self,
-        *,
-        account: Account,
-        attestation: Attestation,
-        pairs: list[tuple[int, str]],
-        new_contact_ids: set[int] | None = None,
-    ) -> int:
-        """Subscribe (contact id, phone) pairs as attested, in the caller's transaction;
-        returns how many changed. `new_contact_ids`: contacts created in that transaction.
-        ValidationError when the subscription type is gone."""
+    # (account) -> the account's subscription types, the default first.
+    types: Callable[..., list[SubscriptionChoice]]
+    # (account, subscription_type_id, state) -> a Q over Contact for the filter language: the
+    # contacts "subscribed", "unsubscribed" or "not_specified" for the type.
+    contacts_in_state_q: Callable[..., Q]
+    # (account, subscription_type_id, contact_ids) -> those subscribed to it on some phone.
+    subscribed_contact_ids: Callable[..., set[int]]
+    # (account, attestation, pairs, new_contact_ids=None) -> how many (contact id, phone) pairs
+    # it subscribed, in the caller's transaction; `new_contact_ids` were created in it.
+    # ValidationError when the subscription type is gone.
+    attested_subscribe: Callable[..., int]
 
 
 _registered: Subscriptions | None = None

@@ -100,11 +100,10 @@ def _contacts(account: Account, job: ConsentBulkChange):
 
 
 def consent_bulk_change_run(*, account: Account, job: ConsentBulkChange) -> None:
-    if not job_claim(ConsentBulkChange.objects.filter(pk=job.pk, account=account)):
+    jobs = ConsentBulkChange.objects.filter(pk=job.pk, account=account)
+    job = job_claim(jobs.select_related("subscription_type", "created_by"))
+    if job is None:
         return
-    job = ConsentBulkChange.objects.select_related("subscription_type", "created_by").get(
-        pk=job.pk, account=account
-    )
     job_run(
         job,
         lambda: _run(account, job),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Account
+from accounts.names import unique_name_clean
 from consent.models import KeywordKind, KeywordRule, SubscriptionType
 
 DEFAULT_SUBSCRIPTION_TYPE = "Marketing SMS"
@@ -90,17 +90,10 @@ def account_defaults_ensure(*, account: Account) -> None:
 
 
 def _name_clean(account: Account, name: str, exclude: SubscriptionType | None = None) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": "Give the subscription type a name."})
-    if len(name) > 100:
-        raise ValidationError({"name": "At most 100 characters."})
-    others = SubscriptionType.objects.filter(account=account, name__iexact=name)
-    if exclude is not None:
-        others = others.exclude(pk=exclude.pk)
-    if others.exists():
-        raise ValidationError({"name": f"A subscription type named “{name}” already exists."})
-    return name
+    others = SubscriptionType.objects.filter(account=account).exclude(
+        pk=getattr(exclude, "pk", None)
+    )
+    return unique_name_clean(name, noun="subscription type", max_length=100, others=others)
 
 
 @transaction.atomic

@@ -190,11 +190,10 @@ def contact_import_start(
 
 def contact_import_run(*, account: Account, contact_import: ContactImport) -> None:
     """Run a queued import (see the module docstring). Safe to call twice."""
-    if not job_claim(ContactImport.objects.filter(pk=contact_import.pk, account=account)):
+    imports = ContactImport.objects.filter(pk=contact_import.pk, account=account)
+    contact_import = job_claim(imports.select_related("account", "created_by"))
+    if contact_import is None:
         return
-    contact_import = ContactImport.objects.select_related("account", "created_by").get(
-        pk=contact_import.pk, account=account
-    )
     job_run(
         contact_import,
         lambda: _run(account, contact_import),

@@ -174,11 +174,7 @@ def _claim(account: Account, reformat: PhoneReformat, to: str) -> PhoneReformat 
     claimable = PhoneReformat.objects.filter(
         pk=reformat.pk, account=account, finished_at__isnull=to == JobStatus.RUNNING
     )
-    if not job_claim(claimable, to=to, processed=0):
-        return None
-    return PhoneReformat.objects.select_related("created_by", "contact_list").get(
-        pk=reformat.pk, account=account
-    )
+    return job_claim(claimable.select_related("created_by", "contact_list"), to=to, processed=0)
 
 
 def phone_reformat_run(*, account: Account, reformat: PhoneReformat) -> None:
