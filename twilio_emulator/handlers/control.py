@@ -46,64 +46,6 @@ def _country(phone: str) -> str:
     return "US" if phone.startswith("+1") else ""
 
 
-def _inbound_message(
-    account_sid: str, service_sid: str | None, from_: str, to: str, body: str
-) -> dict:
-    """A received message as the emulator's state keeps it (and Messages.json lists it)."""
-    now = time.time()
-    return {
-        "sid": new_sid("SM"),
-        "account_sid": account_sid,
-        "api_version": API_VERSION,
-        "body": body,
-        "direction": "inbound",
-        "from": from_,
-        "to": to,
-        "messaging_service_sid": service_sid,
-        "num_segments": str(segments_count(body)),
-        "num_media": "0",
-        "status": "received",
-        "error_code": None,
-        "error_message": None,
-        "price": None,
-        "price_unit": "USD",
-        "_created": now,
-        "_updated": now,
-        "_sent": now,
-        "_status_callback": None,
-        "_outcome": None,
-    }
-
-
-def _inbound_webhook_params(message: dict) -> dict[str, str]:
-    """The form Twilio posts to the number's SMS URL for a received message."""
-    to, from_ = message["to"], message["from"]
-    params = {
-        "ToCountry": _country(to),
-        "ToState": "",
-        "SmsMessageSid": message["sid"],
-        "NumMedia": "0",
-        "ToCity": "",
-        "FromZip": "",
-        "SmsSid": message["sid"],
-        "FromState": "",
-        "SmsStatus": "received",
-        "FromCity": "",
-        "Body": message["body"],
-        "FromCountry": _country(from_),
-        "To": to,
-        "ToZip": "",
-        "NumSegments": message["num_segments"],
-        "MessageSid": message["sid"],
-        "AccountSid": message["account_sid"],
-        "From": from_,
-        "ApiVersion": API_VERSION,
-    }
-    if message["messaging_service_sid"]:
-        params["MessagingServiceSid"] = message["messaging_service_sid"]
-    return params
-
-
 @router.route("POST", "/_emulator/inbound", twilio_auth=False)
 def inbound_inject(emulator: Emulator, request: Request) -> Response:
     """A handset texts one of our numbers: record it, apply STOP/START, post the webhook."""
@@ -124,7 +66,29 @@ def inbound_inject(emulator: Emulator, request: Request) -> Response:
             raise TwilioError(
                 400, 20001, f"No SMS URL for {to}: register it via /_emulator/numbers or pass Url"
             )
-        message = _inbound_message(account_sid, service_sid, from_, to, body)
+        now = time.time()
+        message = {
+            "sid": new_sid("SM"),
+            "account_sid": account_sid,
+            "api_version": API_VERSION,
+            "body": body,
+            "direction": "inbound",
+            "from": from_,
+            "to": to,
+            "messaging_service_sid": service_sid,
+            "num_segments": str(segments_count(body)),
+            "num_media": "0",
+            "status": "received",
+            "error_code": None,
+            "error_message": None,
+            "price": None,
+            "price_unit": "USD",
+            "_created": now,
+            "_updated": now,
+            "_sent": now,
+            "_status_callback": None,
+            "_outcome": None,
+        }
         state.message_add(message)
         opt_out_key = (account_sid, service_sid or to, from_)
         keyword = keyword_of(body)
@@ -135,7 +99,29 @@ def inbound_inject(emulator: Emulator, request: Request) -> Response:
         opted_out = opt_out_key in state.opt_outs
         auth_token = state.accounts[account_sid]["auth_token"]
     state.changed()
-    params = _inbound_webhook_params(message)
+    params = {
+        "ToCountry": _country(to),
+        "ToState": "",
+        "SmsMessageSid": message["sid"],
+        "NumMedia": "0",
+        "ToCity": "",
+        "FromZip": "",
+        "SmsSid": message["sid"],
+        "FromState": "",
+        "SmsStatus": "received",
+        "FromCity": "",
+        "Body": body,
+        "FromCountry": _country(from_),
+        "To": to,
+        "ToZip": "",
+        "NumSegments": message["num_segments"],
+        "MessageSid": message["sid"],
+        "AccountSid": account_sid,
+        "From": from_,
+        "ApiVersion": API_VERSION,
+    }
+    if service_sid:
+        params["MessagingServiceSid"] = service_sid
     webhook_status, webhook_body = emulator.carrier.poster.post(url, params, auth_token)
     return Response(
         200,
