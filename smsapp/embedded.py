@@ -258,16 +258,15 @@ def main(argv: list[str]) -> int:
                 f"embedded {names} up in {time.monotonic() - started:.1f} s (data under var/)",
                 flush=True,
             )
-        child = subprocess.Popen(argv, env={**os.environ, **services.environ})  # noqa: S603
-        # A `kill` reaches this process alone: pass it on, and stop the servers once the
-        # command has stopped.
-        signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
-        while True:
-            try:
-                return child.wait()
-            except KeyboardInterrupt:
-                # The child got the same Ctrl-C; wait for it to finish stopping.
-                child.send_signal(signal.SIGINT)
+        # The command runs in a session of its own, so a Ctrl-C or a `kill` reaches it once,
+        # from here (a background job ignores SIGINT unless told otherwise); the servers stop
+        # once it has.
+        child = subprocess.Popen(  # noqa: S603
+            argv, env={**os.environ, **services.environ}, start_new_session=True
+        )
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, lambda received, _frame: child.send_signal(received))
+        return child.wait()
     finally:
         services.stop()
 
