@@ -225,7 +225,16 @@ def stats(emulator: Emulator, request: Request) -> Response:
     return Response(200, body)
 
 
+@router.route("GET", "/_emulator/operations", twilio_auth=False)
+def operations(emulator: Emulator, request: Request) -> Response:
+    """Per Twilio operationId: requests accepted, requests the contract refused, parameters
+    sent that the spec does not define, and the last accepted request (method, path, query,
+    form), which is what the project sent."""
+    return Response(200, {"operations": emulator.operations_report()})
+
+
 @router.route("POST", "/_emulator/reset", twilio_auth=False)
 def reset(emulator: Emulator, request: Request) -> Response:
     emulator.state.reset()
+    emulator.operations_forget()
     return Response(200, {"reset": True})
