@@ -62,6 +62,15 @@ _SHORT_CODE = re.compile(r"\d{3,8}")
 _PARTIAL_PHONE = re.compile(r"\+?[\d*]{1,15}")
 _COUNTRY_CODE = re.compile(r"[A-Z]{2}")
 _INTEGER = re.compile(r"[+-]?\d+")
+# How a refusal names a format.
+FORMAT_WORDS = {
+    "uri": "an absolute http(s) URL with a valid hostname",
+    "phone-number": "a phone number in E.164 format (or a channel address)",
+    "sender": "a phone number, short code or alphanumeric sender ID",
+    "partial-phone-number": "a phone number or part of one (digits and * wildcards)",
+    "date-time": "an ISO 8601 date or date and time",
+    "iso-country-code": "an ISO 3166 two-letter country code",
+}
 
 formats = FormatChecker(formats=())
 
@@ -178,7 +187,11 @@ class Parameter:
         except _NotOfType as error:
             return str(error)
         error = best_match(self.validator.iter_errors(typed if is_list else typed[0]))
-        return error.message if error else None
+        if error is None:
+            return None
+        if error.validator == "format" and error.validator_value in FORMAT_WORDS:
+            return f"{error.instance!r} is not {FORMAT_WORDS[error.validator_value]}"
+        return error.message
 
 
 @dataclass(frozen=True)
