@@ -9,6 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from smsapp.public_urls import public_settings_problems
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -41,6 +44,13 @@ PUBLIC_LINK_SCHEME = env.str(
     "PUBLIC_LINK_SCHEME",
     default="http" if DEBUG and PUBLIC_LINK_DOMAIN == "127.0.0.1:8000" else "https",
 )
+# Checked here so that every process (web, worker, beat, manage.py) refuses to start on a value
+# Twilio or a phone would refuse, instead of failing each send; smsapp/public_urls.py says why.
+_public_problems = public_settings_problems(
+    base_url=PUBLIC_BASE_URL, link_domain=PUBLIC_LINK_DOMAIN, link_scheme=PUBLIC_LINK_SCHEME
+)
+if _public_problems:
+    raise ImproperlyConfigured("\n".join(_public_problems))
 
 INSTALLED_APPS = [
     "django.contrib.admin",

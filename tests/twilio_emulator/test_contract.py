@@ -63,6 +63,7 @@ OPERATIONS = (
     "UpdateBrandRegistrations",
     "ListBrandRegistrations",
     "CreateService",
+    "FetchService",
     "UpdateService",
     "ListAvailablePhoneNumberLocal",
     "CreateIncomingPhoneNumber",
@@ -200,6 +201,7 @@ def _project_calls(calls: Callable[..., Any]) -> gateway.SubaccountCredentials:
         gateway.messaging_service_create, **creds, friendly_name="Acme Outdoor SMS", **webhooks
     )
     calls(gateway.messaging_service_update, **creds, sid=service, **webhooks)
+    assert calls(gateway.messaging_service_fetch, **creds, sid=service).status_callback
     [available, *_] = calls(
         gateway.available_numbers_search, **creds, area_code="415", contains="5550"
     )
