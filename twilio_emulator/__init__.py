@@ -173,6 +173,8 @@ Control endpoints (not Twilio's; no auth)
 - ``GET /_emulator/messages`` (To, AccountSid, Direction filters), oldest first.
 - ``GET /_emulator/stats``: creates and attempts per recipient, (To, Body) pairs created more than
   once, callbacks posted and failed.
+- ``GET /_emulator/operations``: per Twilio operationId, requests accepted and refused by the
+  contract, parameters sent that the operation does not define, the last accepted request.
 - ``POST /_emulator/reset``: forgets everything but the master account.
 
 State lives in memory; with ``--state-file`` it is loaded at start and saved (debounced, written
