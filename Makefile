@@ -50,7 +50,7 @@ chromium:
 
 bench: install
 	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && apt-get install -y -qq wrk >/dev/null; } || echo "wrk is missing: the load benchmarks will say so"
-	$(BIN)/python -m bench $(BENCH_ARGS)
+	$(BIN)/python -m smsapp.embedded -- $(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -39,14 +39,11 @@ IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Mobile/15E148 S
 
 
 def _setup():
-    os.environ.setdefault(
-        "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/smsapp_bench_analytics"
-    )
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench._settings"
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     from bench._django import django_setup
 
-    django_setup()
+    django_setup("smsapp_bench_analytics")
 
 
 def _populate(account, sender, owner) -> list:

@@ -1,7 +1,8 @@
 """Benchmark: import a 100,000-row contacts CSV, beside a raw COPY of the same rows.
 
-`python -m bench contacts_import` calls run(). It uses the PostgreSQL of DATABASE_URL (else
-BENCH_DATABASE_URL, else the local one), creates a database of its own (smsapp_bench_contacts),
+`python -m bench contacts_import` calls run(). It uses the benchmarks' PostgreSQL (bench/_django.py:
+BENCH_DATABASE_URL's server, else DATABASE_URL's, the embedded one under `make bench`), creates a
+database of its own (smsapp_bench_contacts),
 measures in a child process that uses only that database, and drops it at the end. Printed, all
 from the same run:
 
@@ -23,7 +24,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+
+from bench._django import bench_database_url
 
 ROWS = 100_000
 INDEX_CONTACTS = 200_000
@@ -76,41 +78,22 @@ def csv_text(rows: int, seed: int = 7) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _bench_url(url: str) -> tuple[str, str]:
-    parsed = urlparse(url)
-    bench = urlunparse(parsed._replace(path=f"/{BENCH_DB}"))
-    admin = urlunparse(parsed._replace(path="/postgres"))
-    return bench, admin
-
-
-def _admin(admin_url: str, sql: str) -> None:
+def _admin(sql: str) -> None:
     import psycopg
 
-    parsed = urlparse(admin_url)
-    with psycopg.connect(
-        host=parsed.hostname,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        password=parsed.password,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
+    with psycopg.connect(bench_database_url("postgres"), autocommit=True) as conn:
         conn.execute(sql)
 
 
 def run() -> bool | None:
     """Measure in a child process on a database of our own; False when the goal is missed."""
-    url = os.environ.get("DATABASE_URL", "")
-    if urlparse(url).scheme not in ("postgres", "postgresql", "pgsql"):
-        # Like the other benchmarks: the local PostgreSQL unless told otherwise.
-        url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    bench_url, admin_url = _bench_url(url)
+    bench_url = bench_database_url(BENCH_DB)
     try:
-        _admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        _admin(f"DROP DATABASE IF EXISTS {BENCH_DB}")
     except Exception as exc:  # noqa: BLE001 - any connection problem means "can't run here"
         print(f"contacts_import: skipped, PostgreSQL is not reachable ({exc})")
         return None
-    _admin(admin_url, f"CREATE DATABASE {BENCH_DB}")
+    _admin(f"CREATE DATABASE {BENCH_DB}")
     try:
         env = {
             **os.environ,
@@ -123,7 +106,7 @@ def run() -> bool | None:
             [sys.executable, "-m", "bench.contacts_import", "--child"], cwd=ROOT, env=env
         )
     finally:
-        _admin(admin_url, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        _admin(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
     if child.returncode not in (0, GOAL_MISSED):
         raise RuntimeError(f"contacts_import failed (exit {child.returncode})")
     return child.returncode == 0

@@ -381,6 +381,7 @@ __all__ += [  # extended here to keep the registration section self-contained
     "BundleEvaluation",
     "CampaignInfo",
     "IncomingNumber",
+    "MessagingServiceWebhooks",
     "address_create",
     "address_update",
     "available_numbers_search",
@@ -398,6 +399,7 @@ __all__ += [  # extended here to keep the registration section self-contained
     "incoming_number_buy",
     "incoming_numbers_list",
     "messaging_service_create",
+    "messaging_service_fetch",
     "messaging_service_number_add",
     "messaging_service_update",
     "supporting_document_create",
@@ -711,6 +713,27 @@ def messaging_service_create(
             smart_encoding=False,
         )
     return service.sid or ""
+
+
+@dataclass(frozen=True)
+class MessagingServiceWebhooks:
+    """Where a Messaging Service posts inbound messages and delivery statuses."""
+
+    sid: str
+    inbound_request_url: str
+    status_callback: str
+
+
+def messaging_service_fetch(
+    *, credentials: SubaccountCredentials, sid: str
+) -> MessagingServiceWebhooks:
+    with _mapped_errors():
+        service = _subaccount(credentials).messaging.v1.services(sid).fetch()
+    return MessagingServiceWebhooks(
+        sid=service.sid or "",
+        inbound_request_url=service.inbound_request_url or "",
+        status_callback=service.status_callback or "",
+    )
 
 
 def messaging_service_update(

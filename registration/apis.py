@@ -356,7 +356,12 @@ class AvailableNumbersApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("area_code", str, required=True),
-            OpenApiParameter("contains", str, required=False),
+            OpenApiParameter(
+                "contains",
+                str,
+                required=False,
+                description="2 to 16 digits the number must contain (Twilio's limits).",
+            ),
         ],
         responses=OutputSerializer(many=True),
     )

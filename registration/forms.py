@@ -275,9 +275,26 @@ class NumberSearchForm(forms.Form):
             attrs={"list": "area-codes", "placeholder": "415, California or CA"}
         ),
     )
+    # The browser is told the limits; clean_contains says what is wrong in words.
     contains = forms.CharField(
-        label="Digits the number contains (optional)", max_length=7, required=False
+        label="Digits the number contains (optional)",
+        required=False,
+        help_text=f"{validation.CONTAINS_MIN} to {validation.CONTAINS_MAX} digits, such as 555.",
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "minlength": validation.CONTAINS_MIN,
+                "maxlength": validation.CONTAINS_MAX,
+                "pattern": r"[0-9 ().\-]*",
+            }
+        ),
     )
+
+    def clean_contains(self) -> str:
+        digits, problem = validation.contains_clean(self.cleaned_data["contains"])
+        if problem:
+            raise forms.ValidationError(problem)
+        return digits
 
 
 class NumberPurchaseForm(forms.Form):

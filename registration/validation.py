@@ -104,6 +104,27 @@ def _url_error(value: str) -> str | None:
     return None
 
 
+# Twilio's number search takes a Contains pattern of 2 to 16 characters; we offer digits only.
+CONTAINS_MIN, CONTAINS_MAX = 2, 16
+CONTAINS_SEPARATORS = re.compile(r"[\s\-.()]")
+
+
+def contains_clean(value: str) -> tuple[str, str | None]:
+    """The digits of a number search's "contains" (spaces, dashes, dots and brackets dropped),
+    and what is wrong with it, if anything. Empty means no filter."""
+    digits = CONTAINS_SEPARATORS.sub("", value or "")
+    if not digits:
+        return "", None
+    if not digits.isdigit():
+        return digits, "Use digits only, such as 555 or 2024."
+    if not CONTAINS_MIN <= len(digits) <= CONTAINS_MAX:
+        return digits, (
+            f"Type {CONTAINS_MIN} to {CONTAINS_MAX} digits the number should contain "
+            f"(you typed {len(digits)}), or leave it empty."
+        )
+    return digits, None
+
+
 def ein_normalize(value: str) -> str | None:
     match = EIN.match(value.replace(" ", ""))
     return f"{match.group(1)}-{match.group(2)}" if match else None

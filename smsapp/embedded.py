@@ -25,7 +25,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -44,6 +44,15 @@ def database_url(socket_dir: Path, name: str = DATABASE_NAME) -> str:
 
 def redis_url(folder: Path, db: int = 0) -> str:
     return f"unix://{folder / REDIS_SOCKET}?db={db}"
+
+
+def redis_url_with_db(url: str, db: int) -> str:
+    """The same Redis server, database `db`."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = urlencode({**parse_qs(parts.query), "db": [str(db)]}, doseq=True)
+        return f"unix://{parts.path}?{query}"
+    return urlunsplit(parts._replace(path=f"/{db}"))
 
 
 def broker_url(url: str) -> str:
@@ -195,6 +204,14 @@ def _abandoned_remove() -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _redis_running(folder: Path) -> bool:
+    try:
+        pid = int((folder / "redis.pid").read_text())
+    except (OSError, ValueError):
+        return False
+    return _alive(pid) and (folder / REDIS_SOCKET).exists()
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -230,8 +247,12 @@ def services_start(*, disposable: bool = False) -> EmbeddedServices:
             services.postgres = _postgres_start(services.folder / "postgres", disposable=disposable)
             services.environ["DATABASE_URL"] = database_url(_socket_dir_of(services.postgres))
         if want_redis:
-            services.redis = redis_start(services.folder / "redis", disposable=disposable)
-            services.environ["REDIS_URL"] = redis_url(services.folder / "redis")
+            folder = services.folder / "redis"
+            # A second command beside `make run` (`make bench`, say) shares its Redis, and
+            # leaves it running.
+            if disposable or not _redis_running(folder):
+                services.redis = redis_start(folder, disposable=disposable)
+            services.environ["REDIS_URL"] = redis_url(folder)
     except BaseException:
         services.stop()
         raise
@@ -258,16 +279,15 @@ def main(argv: list[str]) -> int:
                 f"embedded {names} up in {time.monotonic() - started:.1f} s (data under var/)",
                 flush=True,
             )
-        child = subprocess.Popen(argv, env={**os.environ, **services.environ})  # noqa: S603
-        # A `kill` reaches this process alone: pass it on, and stop the servers once the
-        # command has stopped.
-        signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
-        while True:
-            try:
-                return child.wait()
-            except KeyboardInterrupt:
-                # The child got the same Ctrl-C; wait for it to finish stopping.
-                child.send_signal(signal.SIGINT)
+        # The command runs in a session of its own, so a Ctrl-C or a `kill` reaches it once,
+        # from here (a background job ignores SIGINT unless told otherwise); the servers stop
+        # once it has.
+        child = subprocess.Popen(  # noqa: S603
+            argv, env={**os.environ, **services.environ}, start_new_session=True
+        )
+        for number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(number, lambda received, _frame: child.send_signal(received))
+        return child.wait()
     finally:
         services.stop()
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from smsapp import embedded
+from smsapp.public_urls import public_settings_problems
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -48,6 +50,13 @@ _LOCAL_LINK_HOST = PUBLIC_LINK_DOMAIN.rsplit(":", 1)[0] in ("127.0.0.1", "localh
 PUBLIC_LINK_SCHEME = env.str(
     "PUBLIC_LINK_SCHEME", default="http" if DEBUG and _LOCAL_LINK_HOST else "https"
 )
+# Checked here so that every process (web, worker, beat, manage.py) refuses to start on a value
+# Twilio or a phone would refuse, instead of failing each send; smsapp/public_urls.py says why.
+_public_problems = public_settings_problems(
+    base_url=PUBLIC_BASE_URL, link_domain=PUBLIC_LINK_DOMAIN, link_scheme=PUBLIC_LINK_SCHEME
+)
+if _public_problems:
+    raise ImproperlyConfigured("\n".join(_public_problems))
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -11,7 +11,6 @@ one themselves (see tests/conftest.py).
 
 import atexit
 import os
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from smsapp import embedded
 
@@ -24,12 +23,7 @@ def _worker_redis_url(url: str) -> str:
     """The same Redis, database 1 + the xdist worker's number (gw0 -> 1): workers' locks, rate
     limiters and queues never meet, and database 0 is left to whoever else uses the server."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    db = 1 + int(worker.removeprefix("gw") or 0)
-    parts = urlsplit(url)
-    if parts.scheme == "unix":
-        query = urlencode({**parse_qs(parts.query), "db": [str(db)]}, doseq=True)
-        return f"unix://{parts.path}?{query}"
-    return urlunsplit(parts._replace(path=f"/{db}"))
+    return embedded.redis_url_with_db(url, 1 + int(worker.removeprefix("gw") or 0))
 
 
 os.environ["REDIS_URL"] = _worker_redis_url(

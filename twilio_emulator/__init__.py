@@ -1,7 +1,8 @@
 """A local stand-in for Twilio's REST API that also plays the carrier.
 
 Development and tests only; the apps never import it, and it imports neither Django nor any
-smsapp code (only the twilio SDK's ``RequestValidator``, to sign webhooks the way Twilio does).
+smsapp code (only the twilio SDK's ``RequestValidator``, to sign webhooks the way Twilio does,
+and ``jsonschema``, to check requests against Twilio's OpenAPI schemas).
 
 Run it::
 
@@ -39,6 +40,18 @@ defaulting to ``AC00000000000000000000000000000001`` / ``emulator-auth-token-000
 basic auth is checked on every Twilio endpoint: the master may act on itself and its subaccounts,
 a subaccount only on itself, and only active accounts authenticate. Anything else gets Twilio's
 ``401 {"code": 20003, "message": "Authenticate", ...}``. Only the master creates subaccounts.
+
+Twilio's contract
+-----------------
+Every request to a Twilio endpoint is checked, before its handler runs, against its operation's
+request schema in Twilio's OpenAPI specs (``specs/``: the operations served here, cut verbatim
+from twilio-oai 2.6.7 and read at start-up; ``specs/SOURCE.md``): required parameters, types,
+formats (uri, phone-number, date-time), enums, limits, SID patterns, and the rules the specs state
+only in descriptions (``contract_rules.py``). A refusal is Twilio's 400 error body with the code
+Twilio documents for that parameter (21604, 21211, 21212, 21609, 21705, 21421, 21502) or 20001; a
+path SID off its pattern is a 404. Parameters an operation does not define are ignored, as on
+Twilio. See ``contract.py``. ``GET /_emulator/operations`` reports, per operationId, requests
+accepted and refused, undefined parameters sent, and the last accepted request.
 
 Twilio endpoints served
 -----------------------
@@ -90,9 +103,13 @@ other      created, then delivered
 
 A recipient who texted an opt-out word (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, OPTOUT,
 REVOKE) through ``/_emulator/inbound`` gets 21610 from that sender (the Messaging Service when the
-number belongs to one, else the number) until they text START, YES, UNSTOP or SUBSCRIBE.
+number belongs to one, else the number) until they text START, YES or UNSTOP. As Twilio does on
+long codes (Advanced Opt-Out off), those words and HELP / INFO are answered from the number
+texted with Twilio's default replies (``rules.DEFAULT_REPLIES``; no HELP reply while opted out),
+recorded as ``outbound-reply`` messages to the handset.
 Missing To -> 21604, missing From and MessagingServiceSid -> 21603, missing Body -> 21602, a body
-over 1,600 characters -> 21617. From is not checked against the account's numbers.
+over 1,600 characters -> 21617, a non-URL StatusCallback -> 21609, a MessagingServiceSid off
+its pattern -> 21705. From is not checked against the account's numbers.
 
 Registration and the simulated review
 -------------------------------------
@@ -149,13 +166,15 @@ Control endpoints (not Twilio's; no auth)
   message and POSTs Twilio's signed inbound webhook to Url, else the Messaging Service's
   inbound_request_url (unless use_inbound_webhook_on_number), else the number's sms_url, else
   ``--inbound-url``. Answers ``{"message_sid", "account_sid", "url", "webhook_status",
-  "webhook_body", "opt_out"}``.
+  "webhook_body", "opt_out", "auto_reply"}`` (auto_reply: Twilio's reply text, or null).
 - ``POST /_emulator/numbers`` AccountSid (default master), PhoneNumber, SmsUrl, optional
   MessagingServiceSid, FriendlyName: registers (or updates) a number without buying one.
   ``GET /_emulator/numbers`` lists them.
 - ``GET /_emulator/messages`` (To, AccountSid, Direction filters), oldest first.
 - ``GET /_emulator/stats``: creates and attempts per recipient, (To, Body) pairs created more than
   once, callbacks posted and failed.
+- ``GET /_emulator/operations``: per Twilio operationId, requests accepted and refused by the
+  contract, parameters sent that the operation does not define, the last accepted request.
 - ``POST /_emulator/reset``: forgets everything but the master account.
 
 State lives in memory; with ``--state-file`` it is loaded at start and saved (debounced, written

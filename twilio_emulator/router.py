@@ -70,6 +70,8 @@ Handler = Callable[["Emulator", Request], Response]
 @dataclass
 class Route:
     method: str
+    # The path as Twilio's OpenAPI specs write it (``/v1/Services/{Sid}``): the contract key.
+    template: str
     pattern: re.Pattern[str]
     handler: Handler
     # Twilio endpoints need basic auth; the /_emulator/ control endpoints do not.
@@ -93,7 +95,7 @@ class Router:
         pattern = re.compile(f"^{regex}$")
 
         def register(handler: Handler) -> Handler:
-            self.routes.append(Route(method, pattern, handler, twilio_auth))
+            self.routes.append(Route(method, template, pattern, handler, twilio_auth))
             return handler
 
         return register

@@ -63,11 +63,20 @@ DELIVERY_OUTCOMES: dict[str, Outcome] = {
     "0007": Outcome("failed", 30007, "Message filtered"),
 }
 
-# Twilio's default keywords (case- and space-insensitive, the whole body).
+# Twilio's default keywords on long codes, Advanced Opt-Out off (case-insensitive, the whole
+# body: "STOP PLEASE" is no keyword), and the replies Twilio sends for them.
 OPT_OUT_WORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
 )
-OPT_IN_WORDS = frozenset({"START", "YES", "UNSTOP", "SUBSCRIBE"})
+OPT_IN_WORDS = frozenset({"START", "YES", "UNSTOP"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+DEFAULT_REPLIES = {
+    "opt_out": "You have successfully been unsubscribed. You will not receive any more messages "
+    "from this number. Reply START to resubscribe.",
+    "opt_in": "You have successfully been re-subscribed to messages from this number. Reply HELP "
+    "for help. Reply STOP to unsubscribe. Msg&Data Rates May Apply.",
+    "help": "Reply STOP to unsubscribe. Msg&Data Rates May Apply.",
+}
 
 
 def phone_normalize(raw: str) -> str | None:
@@ -93,12 +102,14 @@ def rule_error(rule: CreateRule, *, to: str, sender: str | None) -> TwilioError:
 
 
 def keyword_of(body: str) -> str | None:
-    """ "opt_out", "opt_in" or None for an inbound body."""
+    """ "opt_out", "opt_in", "help" or None for an inbound body."""
     word = body.strip().upper()
     if word in OPT_OUT_WORDS:
         return "opt_out"
     if word in OPT_IN_WORDS:
         return "opt_in"
+    if word in HELP_WORDS:
+        return "help"
     return None
 
 

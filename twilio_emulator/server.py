@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import json
 import logging
 import os
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from twilio_emulator import handlers  # noqa: F401  (registers the routes)
 from twilio_emulator.carrier import Carrier
+from twilio_emulator.contract import Contract, Operation, contract
 from twilio_emulator.review import DEFAULT_REVIEW_DELAY
 from twilio_emulator.router import Request, Router, TwilioError, authenticate_error, router
 from twilio_emulator.state import EmulatorState, StateFile
@@ -40,11 +42,17 @@ class Emulator:
         carrier: Carrier,
         inbound_url: str | None = None,
         routes: Router = router,
+        contract: Contract | None = None,
     ):
         self.state = state
         self.carrier = carrier
         self.inbound_url = inbound_url
         self.routes = routes
+        self.contract = contract or Contract(operations={})
+        # Per operationId: requests accepted and refused by the contract, parameters Twilio's
+        # spec does not define, and the last accepted request (GET /_emulator/operations).
+        self.operations_seen: dict[str, dict] = {}
+        self._seen_lock = threading.Lock()
 
     def handle(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes
@@ -72,13 +80,57 @@ class Emulator:
                     request.account_sid, target_sid
                 ):
                     raise authenticate_error()
+            operation = self.contract.operation_for(route) if route.twilio_auth else None
+            unknown: list[str] = []
+            if operation is not None:
+                try:
+                    unknown = self.contract.check(operation, request)
+                except TwilioError:
+                    self._seen(operation, refused=True)
+                    raise
             response = route.handler(self, request)
+            if operation is not None and response.status < 400:
+                self._seen(operation, request=request, unknown=unknown)
         except TwilioError as error:
             return error.status, error.body()
         except Exception:
             logger.exception("%s %s failed", method, target)
             return 500, TwilioError(500, 20500, "Internal Server Error").body()
         return response.status, response.body
+
+    def _seen(
+        self,
+        operation: Operation,
+        *,
+        request: Request | None = None,
+        unknown: list[str] | None = None,
+        refused: bool = False,
+    ) -> None:
+        with self._seen_lock:
+            seen = self.operations_seen.setdefault(
+                operation.operation_id,
+                {"accepted": 0, "refused": 0, "unknown_parameters": [], "last_accepted": None},
+            )
+            if refused:
+                seen["refused"] += 1
+                return
+            seen["accepted"] += 1
+            seen["unknown_parameters"] = sorted({*seen["unknown_parameters"], *(unknown or [])})
+            if request is not None:
+                seen["last_accepted"] = {
+                    "method": request.method,
+                    "path": request.path,
+                    "query": request.query,
+                    "form": request.form,
+                }
+
+    def operations_report(self) -> dict[str, dict]:
+        with self._seen_lock:
+            return copy.deepcopy(self.operations_seen)
+
+    def operations_forget(self) -> None:
+        with self._seen_lock:
+            self.operations_seen.clear()
 
     def _authenticate(self, authorization: str | None) -> str:
         """The account sid of valid basic-auth credentials, else Twilio's 401."""
@@ -188,7 +240,8 @@ def _start(
     if store:
         store.load()
     carrier = Carrier(state, delay=callback_delay, workers=callback_workers)
-    emulator = Emulator(state=state, carrier=carrier, inbound_url=inbound_url)
+    # Twilio's specs are read here, at start-up, not at the first request.
+    emulator = Emulator(state=state, carrier=carrier, inbound_url=inbound_url, contract=contract())
     server = _HttpServer((host, port), emulator)
     carrier.start()
     if store:

@@ -4,6 +4,7 @@
 - ``use_case``: the SMS use case, the Messaging Service and the Usa2p campaign;
 - ``numbers``: searching, buying and attaching numbers, their users;
 - ``links``: branded link domains;
+- ``messaging_services``: keeping Messaging Services pointed at our current webhook URLs;
 - ``polling``: carrying registrations forward until Twilio's final answer.
 """
 
@@ -21,6 +22,7 @@ from registration.services.links import (
     link_domain_verify,
     resolve_addresses,
 )
+from registration.services.messaging_services import messaging_services_sync
 from registration.services.numbers import (
     available_numbers_search,
     number_purchase,
@@ -48,6 +50,7 @@ __all__ = [
     "eligibility_record",
     "link_domain_set",
     "link_domain_verify",
+    "messaging_services_sync",
     "number_purchase",
     "phone_number_users_set",
     "phone_numbers_reconcile",

@@ -26,6 +26,7 @@ from registration.models import (
 from registration.services.provisioning import (
     PROVISION_LEASE,
     RegistrationError,
+    RegistrationInvalid,
     credentials_of,
     event_record,
     gateway,
@@ -33,7 +34,7 @@ from registration.services.provisioning import (
     subaccount_get,
 )
 from registration.throughput import throughput_for
-from registration.validation import phone_e164
+from registration.validation import contains_clean, phone_e164
 
 Kind = RegistrationEvent.Kind
 
@@ -54,14 +55,17 @@ def _credentials(account: Account) -> gateway.SubaccountCredentials:
 def available_numbers_search(
     *, account: Account, area_code: str, contains: str = ""
 ) -> list[gateway.AvailableNumber]:
-    """Local, SMS-capable US numbers for sale in an area code."""
+    """Local, SMS-capable US numbers for sale in an area code, optionally containing 2 to 16
+    given digits (Twilio's limits for Contains)."""
     area_code = (area_code or "").strip()
     if area_code_get(area_code) is None:
         raise RegistrationError(
             f"{area_code or 'That'} is not a US area code we can search; choose one from the list.",
             code="area_code",
         )
-    contains = "".join(ch for ch in contains or "" if ch.isdigit())
+    contains, problem = contains_clean(contains)
+    if problem:
+        raise RegistrationInvalid({"contains": [problem]})
     try:
         numbers = gateway.available_numbers_search(
             credentials=_credentials(account),

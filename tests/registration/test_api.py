@@ -315,3 +315,18 @@ def test_setup_writes_refuse_a_marketer_without_the_permission(setup_flow, tenan
         "",
         users,
     )
+
+
+@pytest.mark.parametrize(("contains", "status"), [("5", 400), ("1" * 17, 400), ("0101", 200)])
+def test_the_available_numbers_api_checks_contains(api, setup_flow, contains, status):
+    setup_flow.brand_submit()
+
+    response = api.get(
+        "/api/v1/sms-setup/available-numbers", {"area_code": "415", "contains": contains}
+    )
+
+    assert response.status_code == status, response.json()
+    if status == 400:
+        assert "2 to 16 digits" in response.json()["error"]["fields"]["contains"][0]
+    else:
+        assert [n["phone_number"] for n in response.json()] == ["+14155550101"]

@@ -73,6 +73,42 @@ def test_search_finds_sms_capable_local_numbers(setup_flow):
     assert again[0].phone_number == "+14155550101"  # a number we hold is not offered
 
 
+@pytest.mark.parametrize(
+    ("contains", "problem"),
+    [
+        ("5", "Type 2 to 16 digits"),  # Twilio: "between 2 and 16 characters long"
+        ("1" * 17, "Type 2 to 16 digits"),
+        ("55a", "Use digits only"),
+    ],
+)
+def test_contains_must_be_2_to_16_digits_before_twilio_is_asked(
+    setup_flow, emulator, contains, problem
+):
+    setup_flow.brand_submit()
+
+    with pytest.raises(services.RegistrationInvalid) as refused:
+        services.available_numbers_search(
+            account=setup_flow.account, area_code="415", contains=contains
+        )
+
+    assert problem in refused.value.errors["contains"][0]
+    assert "ListAvailablePhoneNumberLocal" not in emulator.emulator.operations_report()
+
+
+def test_contains_may_hold_separators_and_up_to_16_digits(setup_flow):
+    setup_flow.brand_submit()
+
+    found = services.available_numbers_search(
+        account=setup_flow.account, area_code="415", contains="555-0101"
+    )
+    long_pattern = services.available_numbers_search(
+        account=setup_flow.account, area_code="415", contains="1" * 16
+    )
+
+    assert [n.phone_number for n in found] == ["+14155550101"]
+    assert long_pattern == []
+
+
 def test_buying_needs_the_use_case(setup_flow):
     setup_flow.brand_submit()
     with pytest.raises(services.RegistrationError, match="step 2"):

@@ -215,6 +215,27 @@ def test_walk_the_use_case_and_go_on_to_numbers_while_in_review(setup_flow, alic
     assert "+14155550100 is yours (pending)." in bought.content.decode()
 
 
+def test_the_number_search_explains_a_contains_of_the_wrong_length(setup_flow, alice_client):
+    setup_flow.use_case_in_review()
+    url = reverse("registration:numbers")
+
+    page = alice_client.get(url, {"area_code": "415", "contains": "5"}).content.decode()
+    partial = alice_client.get(
+        url,
+        {"area_code": "415", "contains": "1" * 17},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="number-results",
+    ).content.decode()
+    found = alice_client.get(url, {"area_code": "415", "contains": "0101"}).content.decode()
+
+    assert "Type 2 to 16 digits the number should contain (you typed 1)" in page
+    assert "(415) 555-0100" not in page
+    # The browser is told the limits too.
+    assert 'minlength="2"' in page and 'maxlength="16"' in page
+    assert "Type 2 to 16 digits the number should contain (you typed 17)" in partial
+    assert "(415) 555-0101" in found and "(415) 555-0100" not in found
+
+
 def test_an_unknown_area_code_is_explained(setup_flow, alice_client):
     setup_flow.use_case_in_review()
     page = alice_client.get(reverse("registration:numbers"), {"area_code": "340"})

@@ -1,14 +1,15 @@
-"""Field names of Twilio's resources, copied from the OpenAPI specs in ../shared/twilio-oai/.
+"""Field names of Twilio's resources, copied from Twilio's OpenAPI specs.
 
-test_spec.py checks these copies against the spec files whenever they are present.
+test_spec.py checks these copies against the specs vendored in twilio_emulator/specs/.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-SPEC_DIR = Path(__file__).resolve().parents[3] / "shared" / "twilio-oai"
+from twilio_emulator.contract import SPEC_DIR
+
+__all__ = ["SPEC_DIR"]
 
 ACCOUNT_FIELDS = frozenset(
     {

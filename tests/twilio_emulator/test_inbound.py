@@ -166,3 +166,102 @@ def test_registering_a_number_again_updates_it(http, master, subaccount):
     assert [(n["account_sid"], n["sms_url"]) for n in numbers] == [
         (subaccount.sid, "http://example.test/b")
     ]
+
+
+# Twilio's default replies on a long code (Advanced Opt-Out off).
+UNSUBSCRIBED = (
+    "You have successfully been unsubscribed. You will not receive any more messages from this "
+    "number. Reply START to resubscribe."
+)
+RESUBSCRIBED = (
+    "You have successfully been re-subscribed to messages from this number. Reply HELP for "
+    "help. Reply STOP to unsubscribe. Msg&Data Rates May Apply."
+)
+HELP_REPLY = "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
+
+
+def handset_received(http: TwilioHttp) -> list[tuple[str, str, str]]:
+    """(from, body, direction) of what the handset got, oldest first."""
+    messages = http.control("GET", f"/messages?To={HANDSET}").json()["messages"]
+    return [(m["from"], m["body"], m["direction"]) for m in messages]
+
+
+@pytest.mark.parametrize(
+    "word", ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"]
+)
+def test_an_opt_out_word_gets_twilios_reply_and_blocks_the_number(http, subaccount, receiver, word):
+    number_register(http, subaccount, receiver.url("/in"))
+
+    result = inbound(http, word.lower())
+    blocked = http.send(subaccount, To=HANDSET, From=OUR_NUMBER)
+
+    assert result["auto_reply"] == UNSUBSCRIBED
+    assert handset_received(http) == [(OUR_NUMBER, UNSUBSCRIBED, "outbound-reply")]
+    assert blocked.status_code == 400
+    assert blocked.json() == {
+        "code": 21610,
+        "message": "Attempt to send to unsubscribed recipient",
+        "more_info": "https://www.twilio.com/docs/errors/21610",
+        "status": 400,
+    }
+
+
+@pytest.mark.parametrize("word", ["START", "YES", "UNSTOP"])
+def test_an_opt_in_word_gets_twilios_reply_and_unblocks_the_number(
+    http, subaccount, receiver, word
+):
+    number_register(http, subaccount, receiver.url("/in"))
+    inbound(http, "STOP")
+
+    result = inbound(http, f" {word.title()} ")
+    sent = http.send(subaccount, To=HANDSET, From=OUR_NUMBER, Body="Welcome back")
+
+    assert result["auto_reply"] == RESUBSCRIBED
+    assert sent.status_code == 201
+    assert handset_received(http) == [
+        (OUR_NUMBER, UNSUBSCRIBED, "outbound-reply"),
+        (OUR_NUMBER, RESUBSCRIBED, "outbound-reply"),
+        (OUR_NUMBER, "Welcome back", "outbound-api"),
+    ]
+
+
+@pytest.mark.parametrize("word", ["HELP", "info"])
+def test_help_and_info_get_twilios_help_reply(http, subaccount, receiver, word):
+    number_register(http, subaccount, receiver.url("/in"))
+
+    result = inbound(http, word)
+
+    assert result["auto_reply"] == HELP_REPLY
+    assert result["opt_out"] is False
+    assert handset_received(http) == [(OUR_NUMBER, HELP_REPLY, "outbound-reply")]
+    # Twilio passes the keyword on to the app's webhook as well.
+    assert [w.form["Body"] for w in receiver.wait_for(1)] == [word]
+
+
+def test_an_opted_out_handset_gets_no_help_reply(http, subaccount, receiver):
+    number_register(http, subaccount, receiver.url("/in"))
+    inbound(http, "STOP")
+
+    assert inbound(http, "HELP")["auto_reply"] is None
+    assert handset_received(http) == [(OUR_NUMBER, UNSUBSCRIBED, "outbound-reply")]
+
+
+def test_other_texts_get_no_reply_and_subscribe_is_not_a_twilio_keyword(http, subaccount, receiver):
+    number_register(http, subaccount, receiver.url("/in"))
+    inbound(http, "STOP")
+
+    assert inbound(http, "stop please")["auto_reply"] is None
+    assert inbound(http, "SUBSCRIBE")["auto_reply"] is None
+    assert http.send(subaccount, To=HANDSET, From=OUR_NUMBER).status_code == 400
+    assert handset_received(http) == [(OUR_NUMBER, UNSUBSCRIBED, "outbound-reply")]
+
+
+def test_the_reply_to_a_number_of_a_messaging_service_names_the_service(http, subaccount, receiver):
+    service_sid = "MG" + "5" * 32
+    number_register(http, subaccount, receiver.url("/in"), MessagingServiceSid=service_sid)
+
+    inbound(http, "STOP")
+
+    [reply] = [m for m in http.control("GET", "/messages").json()["messages"] if m["to"] == HANDSET]
+    assert (reply["from"], reply["messaging_service_sid"]) == (OUR_NUMBER, service_sid)
+    assert reply["status"] == "delivered"

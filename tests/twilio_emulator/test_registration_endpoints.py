@@ -37,10 +37,8 @@ ISO_8601 = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 
 
 def spec_fields(file: str, schema: str) -> set[str]:
-    path = SPEC_DIR / file
-    if not path.exists():
-        pytest.skip(f"{path} is not on this machine")
-    return set(json.loads(path.read_text())["components"]["schemas"][schema]["properties"])
+    spec = json.loads((SPEC_DIR / file).read_text())
+    return set(spec["components"]["schemas"][schema]["properties"])
 
 
 @pytest.fixture
@@ -362,10 +360,10 @@ def test_campaign_review_rejection_and_update(as_tenant, tenant):
     [
         ({"Description": "Too short"}, "Description must be 40 to 4096"),
         ({"MessageFlow": "x" * 39}, "MessageFlow must be 40 to 2048"),
-        ({"MessageSamples": ["Only one sample, long enough"]}, "2 to 5 samples"),
+        ({"MessageSamples": ["Only one sample, long enough"]}, "MessageSamples takes 2 to 5"),
         ({"MessageSamples": ["Short", "Another sample long enough"]}, "MessageSamples[1]"),
         ({"UsAppToPersonUsecase": "SPAM"}, "Invalid UsAppToPersonUsecase"),
-        ({"HasEmbeddedLinks": ""}, "HasEmbeddedLinks and HasEmbeddedPhone are required"),
+        ({"HasEmbeddedLinks": ""}, "Missing required parameter HasEmbeddedLinks"),
     ],
 )
 def test_campaign_validation(as_tenant, tenant, change, message):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from twilio_emulator.resources import API_VERSION, message_resource, number_resource
 from twilio_emulator.router import Request, Response, TwilioError, router
-from twilio_emulator.rules import keyword_of, phone_normalize, segments_count
+from twilio_emulator.rules import DEFAULT_REPLIES, keyword_of, phone_normalize, segments_count
 from twilio_emulator.state import EmulatorState, new_sid
 
 if TYPE_CHECKING:
@@ -46,9 +46,45 @@ def _country(phone: str) -> str:
     return "US" if phone.startswith("+1") else ""
 
 
+def _message(
+    *,
+    account_sid: str,
+    direction: str,
+    from_: str,
+    to: str,
+    body: str,
+    service_sid: str | None,
+    status: str,
+) -> dict[str, Any]:
+    now = time.time()
+    return {
+        "sid": new_sid("SM"),
+        "account_sid": account_sid,
+        "api_version": API_VERSION,
+        "body": body,
+        "direction": direction,
+        "from": from_,
+        "to": to,
+        "messaging_service_sid": service_sid,
+        "num_segments": str(segments_count(body)),
+        "num_media": "0",
+        "status": status,
+        "error_code": None,
+        "error_message": None,
+        "price": None,
+        "price_unit": "USD",
+        "_created": now,
+        "_updated": now,
+        "_sent": now,
+        "_status_callback": None,
+        "_outcome": None,
+    }
+
+
 @router.route("POST", "/_emulator/inbound", twilio_auth=False)
 def inbound_inject(emulator: Emulator, request: Request) -> Response:
-    """A handset texts one of our numbers: record it, apply STOP/START, post the webhook."""
+    """A handset texts one of our numbers: record it, apply STOP/START, answer STOP, START and
+    HELP with Twilio's default replies (as Twilio does on long codes), post the webhook."""
     state = emulator.state
     from_ = _phone(request, "From")
     to = _phone(request, "To")
@@ -66,37 +102,40 @@ def inbound_inject(emulator: Emulator, request: Request) -> Response:
             raise TwilioError(
                 400, 20001, f"No SMS URL for {to}: register it via /_emulator/numbers or pass Url"
             )
-        now = time.time()
-        message = {
-            "sid": new_sid("SM"),
-            "account_sid": account_sid,
-            "api_version": API_VERSION,
-            "body": body,
-            "direction": "inbound",
-            "from": from_,
-            "to": to,
-            "messaging_service_sid": service_sid,
-            "num_segments": str(segments_count(body)),
-            "num_media": "0",
-            "status": "received",
-            "error_code": None,
-            "error_message": None,
-            "price": None,
-            "price_unit": "USD",
-            "_created": now,
-            "_updated": now,
-            "_sent": now,
-            "_status_callback": None,
-            "_outcome": None,
-        }
+        message = _message(
+            account_sid=account_sid,
+            direction="inbound",
+            from_=from_,
+            to=to,
+            body=body,
+            service_sid=service_sid,
+            status="received",
+        )
         state.message_add(message)
         opt_out_key = (account_sid, service_sid or to, from_)
         keyword = keyword_of(body)
+        # An opted-out handset gets no HELP reply: nothing reaches it until it opts back in.
+        reply_body = DEFAULT_REPLIES.get(keyword or "")
+        if keyword == "help" and opt_out_key in state.opt_outs:
+            reply_body = None
         if keyword == "opt_out":
             state.opt_outs.add(opt_out_key)
         elif keyword == "opt_in":
             state.opt_outs.discard(opt_out_key)
         opted_out = opt_out_key in state.opt_outs
+        auto_reply = None
+        if reply_body:
+            # Twilio's own reply, from the number texted: no status callback, not an API send.
+            auto_reply = _message(
+                account_sid=account_sid,
+                direction="outbound-reply",
+                from_=to,
+                to=from_,
+                body=reply_body,
+                service_sid=service_sid,
+                status="delivered",
+            )
+            state.message_add(auto_reply)
         auth_token = state.accounts[account_sid]["auth_token"]
     state.changed()
     params = {
@@ -132,6 +171,7 @@ def inbound_inject(emulator: Emulator, request: Request) -> Response:
             "webhook_status": webhook_status,
             "webhook_body": webhook_body[:4000],
             "opt_out": opted_out,
+            "auto_reply": auto_reply["body"] if auto_reply else None,
         },
     )
 
@@ -225,7 +265,16 @@ def stats(emulator: Emulator, request: Request) -> Response:
     return Response(200, body)
 
 
+@router.route("GET", "/_emulator/operations", twilio_auth=False)
+def operations(emulator: Emulator, request: Request) -> Response:
+    """Per Twilio operationId: requests accepted, requests the contract refused, parameters
+    sent that the spec does not define, and the last accepted request (method, path, query,
+    form), which is what the project sent."""
+    return Response(200, {"operations": emulator.operations_report()})
+
+
 @router.route("POST", "/_emulator/reset", twilio_auth=False)
 def reset(emulator: Emulator, request: Request) -> Response:
     emulator.state.reset()
+    emulator.operations_forget()
     return Response(200, {"reset": True})

@@ -99,6 +99,23 @@ def _inventory(state: EmulatorState, area_code: str) -> list[str]:
     return [phone for phone in phones if phone not in owned]
 
 
+# Letters in a Contains pattern stand for their key on a phone's keypad.
+_KEYPAD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "22233344455566677778889999")
+
+
+def contains_regex(pattern: str) -> re.Pattern[str]:
+    """Twilio's Contains pattern, matched against a number's digits (without the +): ``*`` is
+    one digit, ``%`` any run of digits, a leading ``+`` anchors at the start, a trailing ``$``
+    at the end, and letters are keypad digits."""
+    regex = "".join(
+        r"\d" if char == "*" else r"\d*" if char == "%" else re.escape(char)
+        for char in pattern.upper().translate(_KEYPAD).strip("+$")
+    )
+    return re.compile(
+        ("^" if pattern.startswith("+") else "") + regex + ("$" if pattern.endswith("$") else "")
+    )
+
+
 def available_resource(phone: str) -> dict[str, Any]:
     return {
         "friendly_name": friendly(phone),
@@ -128,10 +145,8 @@ def available_local(emulator: Emulator, request: Request) -> Response:
     area_code = params.get("AreaCode")
     if area_code is not None and not AREA_CODE.match(area_code):
         raise TwilioError(400, 20001, f"Invalid AreaCode: {area_code}")
-    contains = params.get("Contains", "")
-    if contains and not re.fullmatch(r"[\d*]+", contains):
-        raise TwilioError(400, 20001, f"Invalid Contains pattern: {contains}")
-    pattern = re.compile(contains.replace("*", r"\d")) if contains else None
+    # The contract has checked Contains (contract_rules.contains_pattern).
+    pattern = contains_regex(params["Contains"]) if params.get("Contains") else None
     sms_only = boolean(request, "SmsEnabled", False)
     try:
         page_size = min(max(int(params.get("PageSize", 50)), 1), 1000)
