@@ -208,8 +208,9 @@ class ContactListMembership(models.Model):
 
 
 class EngagementKind(models.TextChoices):
-    """What happens on a contact's timeline. Later apps write the SMS kinds; consent changes
-    are shown from the consent ledger (no Engagement row has that kind)."""
+    """What happens on a contact's timeline. Engagement rows hold replies and phone reformats;
+    consent changes, texts and clicks are read from their apps' own tables (contacts/timeline.py;
+    no Engagement row has the consent kind)."""
 
     CONSENT_CHANGE = "consent_change", "Consent change"
     SMS_SENT = "sms_sent", "SMS sent"
