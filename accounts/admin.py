@@ -4,6 +4,20 @@ from django.contrib.auth.admin import UserAdmin
 from accounts.models import Account, ApiToken, Invitation, Membership, User
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Staff read tenant data here; changes go through the services, which keep the rules (a
+    message still sending can't lose its rows, a ledger entry is never changed)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(User)
 class EmailUserAdmin(UserAdmin):
     ordering = ("email",)

@@ -5,9 +5,32 @@ import functools
 import phonenumbers
 from django import forms
 from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import ValidationError
 
 from accounts.models import Account, Role
 from accounts.timezones import time_zone_choices
+
+
+def form_errors_from(form: forms.Form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form, each message on the field it names, the rest
+    above the form. A service names a contact or message property "properties.<key>" (the
+    form's field for it is `property_field_prefix` + key, "property_" unless the form says
+    otherwise) and a nested answer "<part>.<name>" (the form's field `name`)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for name, messages in error.message_dict.items():
+        form.add_error(_field_named(form, name), messages)
+
+
+def _field_named(form: forms.Form, name: str) -> str | None:
+    part, _, key = name.rpartition(".")
+    if part == "properties":
+        key = getattr(form, "property_field_prefix", "property_") + key
+    for candidate in (name, key):
+        if candidate in form.fields:
+            return candidate
+    return None
 
 
 class InvitationForm(forms.Form):

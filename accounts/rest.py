@@ -1,12 +1,13 @@
 """REST API plumbing shared by every app: token auth, account permissions, errors, pagination.
 
 DRF imports these classes while it loads its views, so this module must not import
-`rest_framework.views` (API views live in each app's `apis.py`).
+`rest_framework.views` at its top (API views live in each app's `apis.py`).
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -14,6 +15,7 @@ from rest_framework import exceptions, permissions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.pagination import CursorPagination
 
+from accounts.errors import StateConflict
 from accounts.models import ApiToken, Membership, token_digest
 from accounts.tenancy import membership_for_session
 
@@ -73,27 +75,26 @@ def request_membership(request) -> Membership | None:
     return membership
 
 
+def signed_in_membership(request) -> Membership | None:
+    """The caller's membership; None when nobody is signed in, 403 for a user of no account."""
+    if not (request.user and request.user.is_authenticated):
+        return None
+    membership = request_membership(request)
+    if membership is None:
+        raise exceptions.PermissionDenied("You are not a member of any account.")
+    return membership
+
+
 class IsAccountMember(permissions.BasePermission):
     """Signed in and a member of the request's account; viewers may only read."""
 
     message = "Viewers can't change anything."
 
     def has_permission(self, request, view):
-        if not (request.user and request.user.is_authenticated):
-            return False
-        membership = request_membership(request)
+        membership = signed_in_membership(request)
         if membership is None:
-            raise exceptions.PermissionDenied("You are not a member of any account.")
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return membership.can_edit
-
-
-class IsSuperAdmin(IsAccountMember):
-    message = "Only super admins can do this."
-
-    def has_permission(self, request, view):
-        return super().has_permission(request, view) and request_membership(request).is_super_admin
+            return False
+        return request.method in permissions.SAFE_METHODS or membership.can_edit
 
 
 class CanSetupSms(permissions.BasePermission):
@@ -104,12 +105,8 @@ class CanSetupSms(permissions.BasePermission):
     message = "You need the SMS setup permission."
 
     def has_permission(self, request, view):
-        if not (request.user and request.user.is_authenticated):
-            return False
-        membership = request_membership(request)
-        if membership is None:
-            raise exceptions.PermissionDenied("You are not a member of any account.")
-        return membership.may_setup_sms
+        membership = signed_in_membership(request)
+        return membership is not None and membership.may_setup_sms
 
 
 class CreatedCursorPagination(CursorPagination):
@@ -118,6 +115,39 @@ class CreatedCursorPagination(CursorPagination):
     ordering = ("-created_at", "-pk")
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+def paginated(view, request, queryset, serializer_class, ordering=None):
+    """A list view's response: one cursor page of `queryset` (newest first unless `ordering`)."""
+    paginator = CreatedCursorPagination()
+    if ordering:
+        paginator.ordering = ordering
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def name_nested_serializers(namespace: dict) -> None:
+    """Give each view's nested Input/OutputSerializer its own schema name ("ContactCreateInput"):
+    drf-spectacular names components after the class, so they would all be "Input"/"Output".
+    Call it at the end of an apis module: `name_nested_serializers(globals())`."""
+    from rest_framework.views import APIView  # see the module docstring
+
+    for view in list(namespace.values()):
+        if not (isinstance(view, type) and issubclass(view, APIView)):
+            continue
+        for role in ("InputSerializer", "OutputSerializer"):
+            serializer = view.__dict__.get(role)
+            if serializer is None or not serializer.__qualname__.startswith(view.__name__ + "."):
+                continue
+            serializer.Meta = type(
+                "Meta", (), {"ref_name": view.__name__.removesuffix("Api") + role[:-10]}
+            )
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_code = "conflict"
+    default_detail = "This step cannot be taken now."
 
 
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
@@ -135,14 +165,33 @@ def api_not_found(request, *args, **kwargs) -> JsonResponse:
     )
 
 
+def _drf_exception(exc: Exception) -> Exception:
+    """Django's exceptions and the services' own in DRF's terms, so views need not catch them:
+    a service's ValidationError is a 400 with its fields (`__all__` as the message), a
+    StateConflict a 409 with its code."""
+    if isinstance(exc, Http404):
+        return exceptions.NotFound("Not found.")
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            return exceptions.ValidationError(
+                {
+                    ("non_field_errors" if name == "__all__" else name): messages
+                    for name, messages in exc.message_dict.items()
+                }
+            )
+        return exceptions.ValidationError({"non_field_errors": exc.messages})
+    if isinstance(exc, StateConflict):
+        return Conflict(detail=exc.message, code=exc.code)
+    return exc
+
+
 def exception_handler(exc, context):
     """Every API error as `{"error": {"code", "message", "fields"}}`."""
     from rest_framework.views import exception_handler as drf_exception_handler  # see module doc
 
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound("Not found.")
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied(str(exc) or None)
+    exc = _drf_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import kombu
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
@@ -188,10 +190,13 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 
 
 def broker_is_reachable() -> bool:
-    from smsapp.celery import app
-
+    """Whether Celery's broker answers, asked as Celery would (its settings, not the project's
+    Celery app: apps sit below the project package)."""
+    broker = kombu.Connection(
+        settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    )
     try:
-        with app.connection_for_write() as conn:
+        with broker as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True
     except Exception:  # noqa: BLE001 - any failure means "not reachable", reported below

@@ -14,7 +14,6 @@ from rest_framework.views import APIView
 from accounts.rest import IsAccountMember
 from accounts.tenancy import get_for_account
 from analytics import selectors
-from analytics.views import DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS
 from messaging.models import SmsMessage
 from messaging.selectors import SEND_METHODS, campaigns, message_owners
 
@@ -166,9 +165,9 @@ class AnalyticsOverviewApi(APIView):
             start, end = attrs.get("start"), attrs.get("end")
             if start and end and start > end:
                 raise exceptions.ValidationError({"start": ["The start is after the end."]})
-            if start and end and (end - start).days >= MAX_RANGE_DAYS:
+            if start and end and (end - start).days >= selectors.MAX_RANGE_DAYS:
                 raise exceptions.ValidationError(
-                    {"start": [f"A range covers at most {MAX_RANGE_DAYS} days."]}
+                    {"start": [f"A range covers at most {selectors.MAX_RANGE_DAYS} days."]}
                 )
             return attrs
 
@@ -201,7 +200,7 @@ class AnalyticsOverviewApi(APIView):
         today = dt.datetime.now(ZoneInfo(request.account.time_zone)).date()
         end = filters.validated_data.get("end") or today
         start = filters.validated_data.get("start") or end - dt.timedelta(
-            days=DEFAULT_RANGE_DAYS - 1
+            days=selectors.DEFAULT_RANGE_DAYS - 1
         )
         if start > end:
             raise exceptions.ValidationError({"start": ["The start is after the end."]})

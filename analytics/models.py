@@ -4,17 +4,19 @@ Pages read only the rollups (`MessageStats`, `MessageHourStats`, `MessageDayStat
 outbound rows. The worker keeps them current from:
 
 - `OutboundEvent`: every status change of a campaign or workflow text, written by database
-  triggers on the outbound table (see migration 0001): in the same transaction as the change
+  triggers on the outbound table (migration 0002_change_feed_triggers; what they read is on
+  `messaging.OutboundMessage`): in the same transaction as the change
   itself, so no code path (fan-out, dispatch, reconciliation, callbacks, a STOP cancelling
   queued texts) can change a status without the rollups hearing of it, and a crash loses
   neither. On PostgreSQL the triggers are per statement and write one row per (message, old
   status, new status), so a 5,000-row fan-out batch adds a row or two, not 5,000.
 - `messaging.LinkClick` rows not yet rolled up.
-- `OptOutEvent`: personal opt-outs (keyword, carrier) from the consent ledger, also by trigger,
-  attributed to the last text the phone got (`OptOutAttribution`).
+- `OptOutEvent`: personal opt-outs (keyword, carrier) from the consent ledger, also by trigger
+  (see `consent.ConsentLedgerEntry`), attributed to the last text the phone got
+  (`OptOutAttribution`).
 - `ReplyEvent`: texts people send us that aren't an opt-out, opt-in or help keyword, also by
-  trigger (on the inbound table), attributed to the last text that phone got from the number
-  it wrote to (`ReplyAttribution`).
+  trigger (on the inbound table, see `messaging.InboundMessage`), attributed to the last text
+  that phone got from the number it wrote to (`ReplyAttribution`).
 """
 
 from __future__ import annotations
@@ -116,7 +118,9 @@ class MessageDayStats(Counters):
 
 class OutboundEvent(models.Model):
     """`count` outbound texts of a message went from `old_status` ("" when new) to
-    `new_status` at `occurred_at`. Written by triggers, consumed (deleted) by the rollup."""
+    `new_status` at `occurred_at`. Written only by the triggers of migration
+    0002_change_feed_triggers, which fill every column but `id` (renaming one means changing
+    them); consumed (deleted) by the rollup."""
 
     id = models.BigAutoField(primary_key=True)
     # No foreign key: the trigger must stay cheap, and events of a deleted message are dropped.
@@ -131,7 +135,9 @@ class OutboundEvent(models.Model):
 
 
 class OptOutEvent(models.Model):
-    """A personal opt-out written to the consent ledger; consumed by the rollup."""
+    """A personal opt-out written to the consent ledger; consumed by the rollup. Written only
+    by the trigger of migration 0002_change_feed_triggers, which fills every column but `id`
+    from the ledger entry (renaming one means changing it)."""
 
     id = models.BigAutoField(primary_key=True)
     ledger_entry_id = models.BigIntegerField()
@@ -165,7 +171,9 @@ class OptOutAttribution(models.Model):
 
 class ReplyEvent(models.Model):
     """A text someone sent us that isn't an opt-out, opt-in or help keyword (a reply, a custom
-    keyword, one flagged for review); written by a trigger, consumed by the rollup."""
+    keyword, one flagged for review); consumed by the rollup. Written only by the trigger of
+    migration 0002_change_feed_triggers, which fills every column but `id` from the inbound row
+    (renaming one means changing it)."""
 
     id = models.BigAutoField(primary_key=True)
     account_id = models.BigIntegerField()

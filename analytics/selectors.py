@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.urls import reverse
+from django.utils.text import Truncator
 
 from accounts.models import Account
 from analytics.models import (
@@ -27,15 +28,19 @@ from analytics.services.rollups import NOT_DELIVERED_STATUSES, NOT_SENT_STATUSES
 from analytics.twilio_errors import error_meaning
 from contacts import selectors as contact_selectors
 from contacts.models import Contact, EngagementKind
-from contacts.selectors import TimelineItem
+from contacts.timeline import TimelineItem
 from messaging.models import LinkClick, OutboundMessage, OutboundStatus, SmsMessage
 from messaging.selectors import SEND_METHODS
 from messaging.services.audience import NOT_SENT_REASONS
+from registration.models import PhoneNumber
 
 # A message's time series is hourly while its activity spans up to this many hours.
 HOURLY_SPAN_LIMIT = 72
 MAX_SERIES_DAYS = 400
 MAX_COMPARE = 6
+# The Analyze tab's date range (page and API): the last 30 days unless asked, two years at most.
+DEFAULT_RANGE_DAYS = 30
+MAX_RANGE_DAYS = 731
 
 
 def _zero() -> dict[str, int]:
@@ -412,6 +417,25 @@ def account_overview(
     return Overview(start, end, totals, rates(totals), funnel(totals), series, campaigns, methods)
 
 
+SMS_TIMELINE_KINDS = frozenset(
+    {EngagementKind.SMS_SENT, EngagementKind.SMS_DELIVERED, EngagementKind.SMS_CLICKED}
+)
+_TIMELINE_TEXT_COLUMNS = (
+    "id",
+    "message_id",
+    "kind",
+    "sender_id",
+    "body",
+    "status",
+    "error_code",
+    "sent_at",
+    "status_updated_at",
+    "created_at",
+    "to_phone",
+    "not_sent_reason",
+)
+
+
 def sms_timeline(
     *,
     account: Account,
@@ -423,135 +447,139 @@ def sms_timeline(
     """A contact's texts as timeline items: sent, delivered (or not) and clicked, each linking
     to the message's performance page (a one-to-one text, to its inbox thread). Read from the
     outbound and click tables themselves, as consent changes are read from the ledger, rather
-    than copied into engagements."""
-    items: list[TimelineItem] = []
-    rows: list[OutboundMessage] = []
-    if kinds:
-        queryset = OutboundMessage.objects.filter(contact=contact, account=account).filter(
-            Q(
-                message__isnull=False,
-                kind__in=(OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW),
-            )
-            # One-to-one texts (inbox replies, keyword answers) have no message.
-            | Q(kind=OutboundMessage.Kind.REPLY)
-        )
-        if before is not None:
-            queryset = queryset.filter(created_at__lte=before[0])
-        rows = list(
-            queryset.exclude(sent_at__isnull=True, status__in=NOT_SENT_STATUSES)
-            .only(
-                "id",
-                "message_id",
-                "kind",
-                "sender_id",
-                "body",
-                "status",
-                "error_code",
-                "sent_at",
-                "status_updated_at",
-                "created_at",
-                "to_phone",
-                "not_sent_reason",
-            )
-            .order_by("-created_at")[:limit]
-        )
-    clicks: list[tuple] = []
+    than copied into engagements (contacts/timeline.py)."""
+    texts = _timeline_texts(account, contact, limit, before) if kinds else []
+    clicks = []
     if EngagementKind.SMS_CLICKED in kinds:
-        # The contact's own clicks, newest first (index click_contact), whichever text they
-        # were on: a click today on last month's text is today's news.
-        click_rows = LinkClick.objects.filter(contact=contact, account=account, is_bot=False)
-        if before is not None:
-            click_rows = click_rows.filter(clicked_at__lte=before[0])
-        clicks = list(
-            click_rows.order_by("-clicked_at").values_list(
-                "id", "message_id", "clicked_at", "position"
-            )[:limit]
-        )
-    message_ids = {r.message_id for r in rows} | {c[1] for c in clicks}
-    names = dict(
-        SmsMessage.objects.filter(account=account, pk__in=message_ids).values_list(
-            "pk", "public_id"
-        )
-    )
-    titles = dict(
-        SmsMessage.objects.filter(account=account, pk__in=message_ids).values_list("pk", "name")
-    )
-
-    def link(message_id: int) -> str:
-        return reverse("analytics:message", args=[names[message_id]])
-
-    from django.utils.text import Truncator
-
-    from registration.models import PhoneNumber
-
-    # A one-to-one text links to its conversation in the inbox.
-    threads = {
-        pk: reverse("messaging:thread", args=[contact.public_id, public_id])
-        for pk, public_id in PhoneNumber.objects.filter(
-            account=account, pk__in={r.sender_id for r in rows if r.message_id is None}
-        ).values_list("pk", "public_id")
-    }
-    for row in rows:
-        if row.message_id is None:
-            title = Truncator(" ".join(row.body.split())).chars(80)
-            href = threads.get(row.sender_id, "")
-            data = {"phone": row.to_phone, "status": row.status, "one_to_one": True}
-        elif row.message_id not in names:
-            continue
-        else:
-            title = titles[row.message_id]
-            href = link(row.message_id)
-            data = {"message": names[row.message_id], "phone": row.to_phone, "status": row.status}
-        if row.sent_at and EngagementKind.SMS_SENT in kinds:
-            items.append(
-                TimelineItem(
-                    f"sms{row.id}a",
-                    EngagementKind.SMS_SENT,
-                    row.sent_at,
-                    f"Sent “{title}” to {row.to_phone}",
-                    data,
-                    href,
-                )
-            )
-        if EngagementKind.SMS_DELIVERED in kinds and row.status_updated_at:
-            if row.status == OutboundStatus.DELIVERED:
-                summary = f"“{title}” delivered to {row.to_phone}"
-            elif row.status in NOT_DELIVERED_STATUSES:
-                meaning = (
-                    f" ({row.error_code}: {error_meaning(row.error_code)})"
-                    if row.error_code
-                    else ""
-                )
-                summary = f"“{title}” not delivered to {row.to_phone}{meaning}"
-            else:
-                continue
-            items.append(
-                TimelineItem(
-                    f"sms{row.id}b",
-                    EngagementKind.SMS_DELIVERED,
-                    row.status_updated_at,
-                    summary,
-                    {**data, "delivered": row.status == OutboundStatus.DELIVERED},
-                    href,
-                )
-            )
-    for click_id, message_id, clicked_at, position in clicks:
-        if message_id not in names:
-            continue
-        items.append(
-            TimelineItem(
-                f"clk{click_id}",
-                EngagementKind.SMS_CLICKED,
-                clicked_at,
-                f"Clicked link {position + 1} in “{titles[message_id]}”",
-                {"message": names[message_id], "link": position + 1},
-                link(message_id),
-            )
-        )
+        clicks = _timeline_clicks(account, contact, limit, before)
+    messages = _messages_named(account, {t.message_id for t in texts} | {c[1] for c in clicks})
+    threads = _thread_links(account, contact, texts)
+    items = []
+    for text in texts:
+        items += _text_lines(text, kinds, messages, threads)
+    items += [_click_line(click, messages) for click in clicks if click[1] in messages]
     if before is not None:
         at, public_id = before
         items = [i for i in items if (i.occurred_at, i.id) < (at, public_id)]
     return items
+
+
+def _timeline_texts(
+    account: Account, contact: Contact, limit: int, before: tuple[dt.datetime, str] | None
+) -> list[OutboundMessage]:
+    """The contact's newest texts that went out (or were tried): campaign and workflow texts,
+    and one-to-one texts (inbox replies, keyword answers), which have no message."""
+    queryset = OutboundMessage.objects.filter(contact=contact, account=account).filter(
+        Q(
+            message__isnull=False,
+            kind__in=(OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW),
+        )
+        | Q(kind=OutboundMessage.Kind.REPLY)
+    )
+    if before is not None:
+        queryset = queryset.filter(created_at__lte=before[0])
+    return list(
+        queryset.exclude(sent_at__isnull=True, status__in=NOT_SENT_STATUSES)
+        .only(*_TIMELINE_TEXT_COLUMNS)
+        .order_by("-created_at")[:limit]
+    )
+
+
+def _timeline_clicks(
+    account: Account, contact: Contact, limit: int, before: tuple[dt.datetime, str] | None
+) -> list[tuple]:
+    """The contact's own clicks, newest first (index click_contact), whichever text they were
+    on: a click today on last month's text is today's news. (id, message id, when, position)."""
+    click_rows = LinkClick.objects.filter(contact=contact, account=account, is_bot=False)
+    if before is not None:
+        click_rows = click_rows.filter(clicked_at__lte=before[0])
+    return list(
+        click_rows.order_by("-clicked_at").values_list(
+            "id", "message_id", "clicked_at", "position"
+        )[:limit]
+    )
+
+
+def _messages_named(account: Account, message_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Message pk -> (public id, name), for the lines' titles and links."""
+    rows = SmsMessage.objects.filter(account=account, pk__in=message_ids)
+    return {
+        pk: (public_id, name) for pk, public_id, name in rows.values_list("pk", "public_id", "name")
+    }
+
+
+def _thread_links(
+    account: Account, contact: Contact, texts: list[OutboundMessage]
+) -> dict[int, str]:
+    """Sender number pk -> the inbox thread with the contact, for one-to-one texts."""
+    numbers = PhoneNumber.objects.filter(
+        account=account, pk__in={t.sender_id for t in texts if t.message_id is None}
+    )
+    return {
+        pk: reverse("messaging:thread", args=[contact.public_id, public_id])
+        for pk, public_id in numbers.values_list("pk", "public_id")
+    }
+
+
+def _text_lines(
+    text: OutboundMessage,
+    kinds: set[str],
+    messages: dict[int, tuple[str, str]],
+    threads: dict[int, str],
+) -> list[TimelineItem]:
+    """A text's "sent" line and its "delivered" (or "not delivered") line, as asked."""
+    if text.message_id is None:
+        title = Truncator(" ".join(text.body.split())).chars(80)
+        href = threads.get(text.sender_id, "")
+        data = {"phone": text.to_phone, "status": text.status, "one_to_one": True}
+    elif text.message_id not in messages:
+        return []
+    else:
+        public_id, title = messages[text.message_id]
+        href = reverse("analytics:message", args=[public_id])
+        data = {"message": public_id, "phone": text.to_phone, "status": text.status}
+    lines = []
+    if text.sent_at and EngagementKind.SMS_SENT in kinds:
+        summary = f"Sent “{title}” to {text.to_phone}"
+        lines.append(
+            TimelineItem(
+                f"sms{text.id}a", EngagementKind.SMS_SENT, text.sent_at, summary, data, href
+            )
+        )
+    if EngagementKind.SMS_DELIVERED in kinds and text.status_updated_at:
+        if text.status == OutboundStatus.DELIVERED:
+            summary = f"“{title}” delivered to {text.to_phone}"
+        elif text.status in NOT_DELIVERED_STATUSES:
+            meaning = (
+                f" ({text.error_code}: {error_meaning(text.error_code)})" if text.error_code else ""
+            )
+            summary = f"“{title}” not delivered to {text.to_phone}{meaning}"
+        else:
+            return lines
+        lines.append(
+            TimelineItem(
+                f"sms{text.id}b",
+                EngagementKind.SMS_DELIVERED,
+                text.status_updated_at,
+                summary,
+                {**data, "delivered": text.status == OutboundStatus.DELIVERED},
+                href,
+            )
+        )
+    return lines
+
+
+def _click_line(click: tuple, messages: dict[int, tuple[str, str]]) -> TimelineItem:
+    click_id, message_id, clicked_at, position = click
+    public_id, name = messages[message_id]
+    return TimelineItem(
+        f"clk{click_id}",
+        EngagementKind.SMS_CLICKED,
+        clicked_at,
+        f"Clicked link {position + 1} in “{name}”",
+        {"message": public_id, "link": position + 1},
+        reverse("analytics:message", args=[public_id]),
+    )
 
 
 def timeline_replies_linked(*, account: Account, items: list[TimelineItem]) -> list[TimelineItem]:

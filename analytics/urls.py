@@ -18,6 +18,4 @@ urlpatterns: list = [
         views.message_series_csv,
         name="message_series_csv",
     ),
-    path("messages/<str:message_id>/clone/", views.message_clone, name="message_clone"),
-    path("messages/<str:message_id>/delete/", views.message_delete, name="message_delete"),
 ]

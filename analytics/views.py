@@ -6,24 +6,18 @@ import datetime as dt
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET
 
+from accounts.exports import csv_stream
 from accounts.tenancy import account_required, get_for_account
 from analytics import selectors
 from analytics.selectors import SERIES_LABELS
-from contacts.csvfiles import csv_stream
 from messaging.models import SmsMessage
 from messaging.selectors import SEND_METHODS, message_owners
 from messaging.selectors import campaigns as campaigns_of
-from messaging.services import message_actions
-
-DEFAULT_RANGE_DAYS = 30
-MAX_RANGE_DAYS = 731
 
 
 def _message(request: HttpRequest, message_id: str) -> SmsMessage:
@@ -165,41 +159,6 @@ def message_series_csv(request: HttpRequest, message_id: str) -> StreamingHttpRe
     return _csv_response(f"{message.public_id}-over-time.csv", header, series.table())
 
 
-@require_POST
-@account_required(edit=True)
-def message_clone(request: HttpRequest, message_id: str) -> HttpResponse:
-    message = _message(request, message_id)
-    try:
-        copy = message_actions.message_clone(
-            account=request.account, message=message, owner=request.user
-        )
-    except ValidationError as exc:
-        messages.error(request, "Can't clone this message: " + " ".join(exc.messages))
-        return redirect("analytics:message", message_id=message.public_id)
-    messages.success(request, f"“{copy.name}” is a new draft with the same content.")
-    return redirect("messaging:compose", message_id=copy.public_id)
-
-
-@require_http_methods(["GET", "POST"])
-@account_required(edit=True)
-def message_delete(request: HttpRequest, message_id: str) -> HttpResponse:
-    """Confirm, then delete the message with its results (archiving keeps them)."""
-    message = _message(request, message_id)
-    if request.method == "POST":
-        if request.POST.get("confirm_name", "").strip() != message.name.strip():
-            messages.error(request, "Type the message's name exactly to confirm the deletion.")
-            return redirect("analytics:message_delete", message_id=message.public_id)
-        try:
-            message_actions.message_destroy(account=request.account, message=message)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return redirect("analytics:message", message_id=message.public_id)
-        messages.success(request, f"“{message.name}” and its results were deleted.")
-        return redirect("messaging:index")
-    counters = selectors.message_counters(message=message)
-    return render(request, "analytics/message_delete.html", {"message": message, "c": counters})
-
-
 @require_GET
 @account_required
 def message_compare(request: HttpRequest) -> HttpResponse:
@@ -239,13 +198,15 @@ def date_range(request: HttpRequest, today: dt.date) -> tuple[dt.date, dt.date, 
             return default
 
     end = parse("end", today)
-    start = parse("start", end - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1))
+    start = parse("start", end - dt.timedelta(days=selectors.DEFAULT_RANGE_DAYS - 1))
     if start > end:
         errors.append("The start date is after the end date; showing the 30 days before the end.")
-        start = end - dt.timedelta(days=DEFAULT_RANGE_DAYS - 1)
-    if (end - start).days >= MAX_RANGE_DAYS:
-        errors.append(f"A range covers at most {MAX_RANGE_DAYS} days; showing the last ones.")
-        start = end - dt.timedelta(days=MAX_RANGE_DAYS - 1)
+        start = end - dt.timedelta(days=selectors.DEFAULT_RANGE_DAYS - 1)
+    if (end - start).days >= selectors.MAX_RANGE_DAYS:
+        errors.append(
+            f"A range covers at most {selectors.MAX_RANGE_DAYS} days; showing the last ones."
+        )
+        start = end - dt.timedelta(days=selectors.MAX_RANGE_DAYS - 1)
     return start, end, errors
 
 

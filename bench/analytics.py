@@ -1,6 +1,6 @@
 """Analytics at scale: 1,000,000 outbound messages and 200,000 clicks in one account.
 
-Goals (issue 7), each beside a baseline measured in the same run:
+Goals, each beside a baseline measured in the same run:
 - the message performance page and the Analyze tab answer with p95 under 200 ms (a no-op view
   through the same client is the baseline);
 - the short-link redirect sustains at least half the throughput of a no-op view under gunicorn

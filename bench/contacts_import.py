@@ -11,7 +11,7 @@ from the same run:
   plain and with consent attested (status, ledger and timeline rows too) and a list;
 - the contact index at 200,000 contacts: first page, a deep keyset page, searches, filters.
 
-Goal (issue #3): the whole 100,000-row import in under 30 s on a 2-core machine.
+Goal: the whole 100,000-row import in under 30 s on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -140,14 +140,14 @@ def child() -> bool:
     from django.db import connection
     from django.utils import timezone
 
+    from accounts.bulk import _copy, _field, ids_reserve, public_ids_new
     from accounts.ids import new_public_id
     from accounts.models import Account, User
     from consent import selectors as consent_selectors
     from contacts import selectors, services
-    from contacts.bulk import _copy, _field, ids_reserve, public_ids_new
     from contacts.models import Contact, ContactImport
     from contacts.phones import phone_check
-    from contacts.services.imports import CONTACT_COLUMNS, INSERT_FIELDS
+    from contacts.services.import_save import CONTACT_COLUMNS, INSERT_FIELDS
 
     settings.MEDIA_ROOT = Path(settings.VAR_DIR) / "bench-media"
     call_command("migrate", verbosity=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from accounts.admin import ReadOnlyAdmin
 from consent.models import (
     ConsentBulkChange,
     ConsentLedgerEntry,
@@ -11,7 +12,6 @@ from consent.models import (
     ReplyReview,
     SubscriptionType,
 )
-from contacts.admin import ReadOnlyAdmin
 
 
 @admin.register(SubscriptionType)

@@ -8,11 +8,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.client_ip import request_ip
+from accounts.rest import name_nested_serializers, paginated
 from accounts.tenancy import get_for_account
 from consent import selectors, services
 from consent.models import ConsentSource, ConsentState, SubscriptionType
-from consent.views import request_ip
-from contacts.apis import name_nested_serializers, paginated, service_errors
 from contacts.models import Contact
 
 
@@ -82,19 +82,18 @@ class ContactSubscriptionUpdateApi(APIView):
         )
         if subscription_type is None:
             raise serializers.ValidationError({"subscription_type": ["No such subscription type."]})
-        with service_errors():
-            result = services.contact_consent_set(
-                account=request.account,
-                contact=contact,
-                subscription_type=subscription_type,
-                status=data["status"],
-                actor=request.user,
-                source=ConsentSource.API,
-                evidence=data["evidence"],
-                consent_confirmed=data["consent_confirmed"],
-                ip_address=request_ip(request._request),
-                phone_e164=data["phone"],
-            )
+        result = services.contact_consent_set(
+            account=request.account,
+            contact=contact,
+            subscription_type=subscription_type,
+            status=data["status"],
+            actor=request.user,
+            source=ConsentSource.API,
+            evidence=data["evidence"],
+            consent_confirmed=data["consent_confirmed"],
+            ip_address=request_ip(request._request),
+            phone_e164=data["phone"],
+        )
         rows = selectors.contact_consent(account=request.account, contact=contact)
         return Response(
             {

@@ -8,8 +8,9 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.ids import PublicIdField
+from accounts.jobs import Job
 from accounts.models import Account
-from contacts.models import Contact, JobStatus
+from contacts.models import Contact
 
 
 class SubscriptionType(models.Model):
@@ -91,8 +92,17 @@ class ConsentStatus(models.Model):
 class ConsentLedgerEntry(models.Model):
     """One change of consent, kept for good: who or what, when, how, and the evidence.
 
-    Rows are never updated or deleted by the application; on PostgreSQL a trigger refuses any
-    UPDATE except the one that unlinks a deleted contact (the entry stays, as proof).
+    Rows are never updated or deleted by the application. Two database triggers read the table:
+
+    - consent/migrations/0002_ledger_append_only.py refuses any UPDATE except the one that
+      unlinks a deleted contact (`contact_id` set to NULL, every other column unchanged): the
+      entry stays, as proof;
+    - analytics/migrations/0002_change_feed_triggers.py copies each new entry with `new_status`
+      "unsubscribed" and a `source` of keyword or carrier (PERSONAL_OPT_OUT_SOURCES) into
+      `analytics.OptOutEvent` (`id` as its ledger_entry_id, `account_id`, `contact_id`,
+      `phone_e164`, `occurred_at`), in the same transaction.
+
+    Renaming those columns, states or sources means changing the triggers with them.
     """
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
@@ -183,14 +193,11 @@ class BulkAction(models.TextChoices):
     OPT_OUT = "opt_out", "Opt out"
 
 
-class ConsentBulkChange(models.Model):
-    """A bulk opt-in or opt-out from the contact index, run by the worker."""
+class ConsentBulkChange(Job):
+    """A bulk opt-in or opt-out from the contact index, run by the worker. `total` and
+    `processed` count the chosen contacts."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     public_id = PublicIdField(prefix="cbc")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
     subscription_type = models.ForeignKey(
         SubscriptionType, on_delete=models.CASCADE, related_name="+"
     )
@@ -200,29 +207,13 @@ class ConsentBulkChange(models.Model):
     filter_query = models.TextField(blank=True)
     evidence = models.TextField(blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    total = models.PositiveIntegerField(default=0)
-    processed = models.PositiveIntegerField(default=0)
     changed_count = models.PositiveIntegerField(default=0)
     unchanged_count = models.PositiveIntegerField(default=0)
     kept_opted_out_count = models.PositiveIntegerField(default=0)
     no_sms_phone_count = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} ({self.status})"
-
-    @property
-    def percent(self) -> int:
-        if self.status == JobStatus.DONE:
-            return 100
-        if not self.total:
-            return 0
-        return min(99, int(self.processed * 100 / self.total))
 
 
 class ReplyReview(models.Model):

@@ -12,7 +12,6 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Account
 from consent.models import (
-    ConsentBulkChange,
     ConsentLedgerEntry,
     ConsentSource,
     ConsentState,
@@ -23,7 +22,7 @@ from consent.models import (
     SubscriptionType,
 )
 from contacts.models import Contact, Engagement, EngagementKind
-from contacts.selectors import TimelineItem, timeline_after_q
+from contacts.timeline import TimelineItem, timeline_after_q
 
 CHUNK = 5000
 
@@ -269,10 +268,12 @@ def consent_timeline(
     *,
     account: Account,
     contact: Contact,
+    kinds: set[str] | None = None,
     limit: int = 50,
     before: tuple[datetime.datetime, str] | None = None,
 ) -> list[TimelineItem]:
-    """A contact's consent changes as timeline items (see contacts.selectors.contact_timeline)."""
+    """A contact's consent changes as timeline items (contacts/timeline.py; they are its one
+    kind, so `kinds` asks nothing more)."""
     entries = (
         consent_ledger(account=account, contact=contact)
         .filter(timeline_after_q(before))
@@ -331,7 +332,3 @@ def replies_reviewed(*, account: Account) -> QuerySet[ReplyReview]:
         .select_related("engagement", "engagement__contact")
         .order_by("-reviewed_at", "-id")
     )
-
-
-def consent_bulk_changes(*, account: Account) -> QuerySet[ConsentBulkChange]:
-    return ConsentBulkChange.objects.filter(account=account).order_by("-created_at")

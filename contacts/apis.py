@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from contextlib import contextmanager
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -18,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.rest import CreatedCursorPagination
+from accounts.rest import name_nested_serializers, paginated
 from accounts.tenancy import get_for_account
 from contacts import csvfiles, selectors, services
 from contacts.models import (
@@ -31,48 +29,9 @@ from contacts.models import (
     ListKind,
     PropertyType,
 )
-from contacts.services.imports import contact_import_create_and_start
+from contacts.services.imports import contact_import_create_and_start, import_options_from
 
 MAX_IDS = 10_000
-
-
-@contextmanager
-def service_errors():
-    """A service's Django ValidationError as the API's 400 with fields."""
-    try:
-        yield
-    except DjangoValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            raise serializers.ValidationError(
-                {
-                    ("non_field_errors" if name == "__all__" else name): messages
-                    for name, messages in exc.message_dict.items()
-                }
-            ) from None
-        raise serializers.ValidationError({"non_field_errors": exc.messages}) from None
-
-
-def name_nested_serializers(namespace: dict) -> None:
-    """Give each view's nested Input/OutputSerializer its own schema name ("ContactCreateInput"):
-    drf-spectacular names components after the class, so they would all be "Input"/"Output"."""
-    for view in list(namespace.values()):
-        if not (isinstance(view, type) and issubclass(view, APIView)):
-            continue
-        for role in ("InputSerializer", "OutputSerializer"):
-            serializer = view.__dict__.get(role)
-            if serializer is None or not serializer.__qualname__.startswith(view.__name__ + "."):
-                continue
-            serializer.Meta = type(
-                "Meta", (), {"ref_name": view.__name__.removesuffix("Api") + role[:-10]}
-            )
-
-
-def paginated(view: APIView, request, queryset, serializer_class, ordering=None):
-    paginator = CreatedCursorPagination()
-    if ordering:
-        paginator.ordering = ordering
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
 
 class PhoneSerializer(serializers.Serializer):
@@ -155,10 +114,7 @@ class ContactListApi(APIView):
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request):
-        with service_errors():
-            contact_filter = selectors.contact_filter_from_query(
-                request.account, request.query_params
-            )
+        contact_filter = selectors.contact_filter_from_query(request.account, request.query_params)
         queryset = selectors.contacts_filtered(
             account=request.account, contact_filter=contact_filter
         ).select_related("owner")
@@ -175,8 +131,7 @@ class ContactCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         owner = _owner(request, data.pop("owner", None))
-        with service_errors():
-            contact = services.contact_create(account=request.account, owner=owner, **data)
+        contact = services.contact_create(account=request.account, owner=owner, **data)
         return Response(self.OutputSerializer(contact).data, status=status.HTTP_201_CREATED)
 
 
@@ -205,8 +160,7 @@ class ContactUpdateApi(APIView):
         data = dict(serializer.validated_data)
         if "owner" in data:
             data["owner"] = _owner(request, data["owner"])
-        with service_errors():
-            contact = services.contact_update(account=request.account, contact=contact, data=data)
+        contact = services.contact_update(account=request.account, contact=contact, data=data)
         return Response(self.OutputSerializer(contact).data)
 
     post = patch
@@ -304,10 +258,9 @@ class PropertyCreateApi(APIView):
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with service_errors():
-            prop = services.contact_property_create(
-                account=request.account, **serializer.validated_data
-            )
+        prop = services.contact_property_create(
+            account=request.account, **serializer.validated_data
+        )
         return Response(self.OutputSerializer(prop).data, status=status.HTTP_201_CREATED)
 
 
@@ -323,10 +276,9 @@ class PropertyUpdateApi(APIView):
         prop = get_for_account(ContactProperty, request.account, property_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with service_errors():
-            prop = services.contact_property_update(
-                account=request.account, prop=prop, **serializer.validated_data
-            )
+        prop = services.contact_property_update(
+            account=request.account, prop=prop, **serializer.validated_data
+        )
         return Response(self.OutputSerializer(prop).data)
 
     post = patch
@@ -379,10 +331,9 @@ class ListCreateApi(APIView):
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with service_errors():
-            contact_list = services.contact_list_create(
-                account=request.account, created_by=request.user, **serializer.validated_data
-            )
+        contact_list = services.contact_list_create(
+            account=request.account, created_by=request.user, **serializer.validated_data
+        )
         return Response(self.OutputSerializer(contact_list).data, status=status.HTTP_201_CREATED)
 
 
@@ -407,10 +358,9 @@ class ListUpdateApi(APIView):
         contact_list = get_for_account(ContactList, request.account, list_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with service_errors():
-            contact_list = services.contact_list_update(
-                account=request.account, contact_list=contact_list, **serializer.validated_data
-            )
+        contact_list = services.contact_list_update(
+            account=request.account, contact_list=contact_list, **serializer.validated_data
+        )
         return Response(self.OutputSerializer(contact_list).data)
 
     post = patch
@@ -468,10 +418,9 @@ class ListAddApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         ids = _contact_ids(request, serializer.validated_data["contacts"])
-        with service_errors():
-            added = services.contact_list_add(
-                account=request.account, contact_list=contact_list, contact_ids=ids
-            )
+        added = services.contact_list_add(
+            account=request.account, contact_list=contact_list, contact_ids=ids
+        )
         return Response({"added": added})
 
 
@@ -487,10 +436,9 @@ class ListRemoveApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         ids = _contact_ids(request, serializer.validated_data["contacts"])
-        with service_errors():
-            removed = services.contact_list_remove(
-                account=request.account, contact_list=contact_list, contact_ids=ids
-            )
+        removed = services.contact_list_remove(
+            account=request.account, contact_list=contact_list, contact_ids=ids
+        )
         return Response({"removed": removed})
 
 
@@ -504,8 +452,9 @@ class ImportOutputSerializer(serializers.Serializer):
     headers = serializers.ListField(child=serializers.CharField())
     mapping = serializers.DictField()
     duplicate_policy = serializers.CharField()
-    total_rows = serializers.IntegerField()
-    processed_rows = serializers.IntegerField()
+    # The API's names from before the job columns were shared (accounts.jobs).
+    total_rows = serializers.IntegerField(source="total")
+    processed_rows = serializers.IntegerField(source="processed")
     percent = serializers.IntegerField()
     created_count = serializers.IntegerField()
     updated_count = serializers.IntegerField()
@@ -576,19 +525,14 @@ class ImportCreateApi(APIView):
             else None
         )
         # Upload and start together: a refused mapping leaves no half-made import behind.
-        with service_errors():
-            contact_import = contact_import_create_and_start(
-                account=request.account,
-                created_by=request.user,
-                uploaded_file=data["file"],
-                mapping=mapping,
-                duplicate_policy=data["duplicate_policy"],
-                add_to_list=add_to_list,
-                new_list_name=data["new_list_name"],
-                consent_subscription_type_id=data["consent_subscription_type"],
-                consent_source=data["consent_source"],
-                consent_confirmed=data["consent_confirmed"],
-            )
+        contact_import = contact_import_create_and_start(
+            account=request.account,
+            created_by=request.user,
+            uploaded_file=data["file"],
+            mapping=mapping,
+            add_to_list=add_to_list,
+            **import_options_from(data),
+        )
         contact_import.refresh_from_db()
         return Response(self.OutputSerializer(contact_import).data, status=status.HTTP_202_ACCEPTED)
 

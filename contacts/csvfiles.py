@@ -1,17 +1,10 @@
-"""CSV in and out: checking an uploaded file, reading its rows, and writing cells a spreadsheet
-won't execute.
+"""CSV coming in: checking an uploaded file and reading its rows.
 
 Formula injection: a cell that starts with = + - @ (or a tab or carriage return) is run by Excel,
-LibreOffice and Google Sheets as a formula. Two rules, one per direction:
-
-- Imports refuse such cells in every column, phone columns included (the row is reported, the
-  others are kept), unless the cell is a plain number as people type one ("+1 212 555 0123",
-  "-12.5"): those are data, and a phone that isn't valid is kept with its reason.
-- Every CSV we write prefixes such cells with an apostrophe (OWASP's advice), so what we export
-  is inert whatever came in through forms or the API. Here even arithmetic counts: Excel shows
-  "+1-2" as -1 and "+1-212-555-0100" as -866. The one exception is an E.164 phone number ("+"
-  and 7 to 15 digits, nothing else, as in +12125550100): a spreadsheet can only read it as that
-  number. Numbers our own code writes (int, float, Decimal) are not user text and stay as they are.
+LibreOffice and Google Sheets as a formula. Imports refuse such cells in every column, phone
+columns included (the row is reported, the others are kept), unless the cell is a plain number
+as people type one ("+1 212 555 0123", "-12.5"): those are data, and a phone that isn't valid is
+kept with its reason. What we write out is neutralised instead (accounts/exports.py).
 """
 
 from __future__ import annotations
@@ -20,22 +13,20 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 
+from accounts.exports import FORMULA_START
 from contacts.phones import phone_check
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 300_000
 MAX_COLUMNS = 200
 PREVIEW_ROWS = 5
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-][\d\s().,/-]*")
-_E164 = re.compile(r"\+[1-9]\d{6,14}")
 _EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -44,46 +35,6 @@ def cell_is_formula(value: str) -> bool:
     if not value or not value.startswith(FORMULA_START):
         return False
     return not _PLAIN_NUMBER.fullmatch(value)
-
-
-def cell_neutralise(value) -> str:
-    """The cell as a spreadsheet may safely read it (the export rule in the module docstring)."""
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return str(value)
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_START) and not _E164.fullmatch(text):
-        return "'" + text
-    return text
-
-
-class SafeCsvWriter:
-    """csv.writer whose every cell is neutralised."""
-
-    def __init__(self, stream):
-        self._writer = csv.writer(stream)
-
-    def writerow(self, row: Iterable) -> None:
-        self._writer.writerow([cell_neutralise(cell) for cell in row])
-
-    def writerows(self, rows: Iterable[Iterable]) -> None:
-        for row in rows:
-            self.writerow(row)
-
-
-class Echo:
-    """A file-like object that hands back what is written, for StreamingHttpResponse."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_stream(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
-    """Lines of a safe CSV, for streaming large exports without holding them in memory."""
-    writer = csv.writer(Echo())
-    yield "\ufeff"  # Excel needs the BOM to read UTF-8
-    yield writer.writerow([cell_neutralise(c) for c in header])
-    for row in rows:
-        yield writer.writerow([cell_neutralise(c) for c in row])
 
 
 @dataclass

@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from accounts.models import Account
 from accounts.timezones import time_zone_choices
-from contacts.models import ContactProperty, DuplicatePolicy, ListKind, PropertyType
+from contacts.models import CONTACT_FIELDS, ContactProperty, DuplicatePolicy, ListKind, PropertyType
 from contacts.selectors import OPS, PHONE_FIELDS, TEXT_FIELDS
 
 MAX_RULE_ROWS = 8
-
-
-def form_errors_from(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on the field it names, else on top."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for name, errors in exc.message_dict.items():
-        target = name if name in form.fields else None
-        if target is None and name.startswith("properties."):
-            key = "property_" + name.split(".", 1)[1]
-            target = key if key in form.fields else None
-        messages = [m if target or name == "__all__" else f"{name}: {m}" for m in errors]
-        form.add_error(target, messages)
 
 
 def property_form_field(prop: ContactProperty) -> forms.Field:
@@ -65,7 +50,7 @@ class ContactForm(forms.Form):
             self.fields[f"property_{prop.key}"] = property_form_field(prop)
 
     def service_data(self) -> dict:
-        data = {name: self.cleaned_data[name] for name in self.fields if name in self._core()}
+        data = {name: self.cleaned_data[name] for name in self.fields if name in CONTACT_FIELDS}
         data["owner"] = self.owners.get(self.cleaned_data.get("owner") or "")
         values = {}
         for prop in self.properties:
@@ -73,19 +58,6 @@ class ContactForm(forms.Form):
             values[prop.key] = "" if value is None else str(value)
         data["properties"] = values
         return data
-
-    @staticmethod
-    def _core() -> set[str]:
-        return {
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "mobile_phone",
-            "time_zone",
-            "company_name",
-            "marketing_contact",
-        }
 
     def property_fields(self):
         return [self[f"property_{prop.key}"] for prop in self.properties]

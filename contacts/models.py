@@ -10,9 +10,28 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from accounts.ids import PublicIdField
+from accounts.jobs import Job, JobStatus
 from accounts.models import Account
 from accounts.timezones import time_zone_validate
 from contacts.phones import PhoneIssue
+
+# The contact's own fields as forms, the API and the services name them (a phone as typed).
+CONTACT_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "mobile_phone",
+    "time_zone",
+    "company_name",
+    "marketing_contact",
+)
+# How a phone is stored: as typed, in E.164, its region and why it can't take SMS ("" if it can).
+PHONE_COLUMNS = tuple(
+    f"{prefix}_{part}"
+    for prefix in ("phone", "mobile_phone")
+    for part in ("raw", "e164", "region", "sms_invalid_reason")
+)
 
 
 class Contact(models.Model):
@@ -189,8 +208,9 @@ class ContactListMembership(models.Model):
 
 
 class EngagementKind(models.TextChoices):
-    """What happens on a contact's timeline. Later apps write the SMS kinds; consent changes
-    are shown from the consent ledger (no Engagement row has that kind)."""
+    """What happens on a contact's timeline. Engagement rows hold replies and phone reformats;
+    consent changes, texts and clicks are read from their apps' own tables (contacts/timeline.py;
+    no Engagement row has the consent kind)."""
 
     CONSENT_CHANGE = "consent_change", "Consent change"
     SMS_SENT = "sms_sent", "SMS sent"
@@ -238,30 +258,17 @@ class DuplicatePolicy(models.TextChoices):
     CREATE = "create", "Create a new contact anyway"
 
 
-class JobStatus(models.TextChoices):
-    UPLOADED = "uploaded", "Uploaded"
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SAVING = "saving", "Saving"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-    REVERTING = "reverting", "Reverting"
-    REVERTED = "reverted", "Reverted"
+class ContactImport(Job):
+    """A CSV file on its way in: upload, mapping, then a worker run with progress and a report.
+    `total` and `processed` count the file's rows."""
 
-
-class ContactImport(models.Model):
-    """A CSV file on its way in: upload, mapping, then a worker run with progress and a report."""
-
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     public_id = PublicIdField(prefix="imp")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    # Uploaded until the mapping is chosen, then a job like the others.
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.UPLOADED)
     file = models.FileField(upload_to="imports/")
     original_filename = models.CharField(max_length=255)
     headers = models.JSONField(default=list)
     delimiter = models.CharField(max_length=1, default=",")
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.UPLOADED)
     # Column header -> target ("first_name", "property:<key>", "" to skip).
     mapping = models.JSONField(default=dict, blank=True)
     duplicate_policy = models.CharField(
@@ -274,8 +281,6 @@ class ContactImport(models.Model):
     # contacts, so contacts holds no foreign key into it.
     consent_subscription_type_id = models.CharField(max_length=32, blank=True)
     consent_source = models.TextField(blank=True)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
@@ -283,26 +288,9 @@ class ContactImport(models.Model):
     subscribed_count = models.PositiveIntegerField(default=0)
     rejection_reasons = models.JSONField(default=dict, blank=True)
     report = models.FileField(upload_to="imports/reports/", blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.original_filename
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (JobStatus.DONE, JobStatus.FAILED)
-
-    @property
-    def percent(self) -> int:
-        if self.status == JobStatus.DONE:
-            return 100
-        if not self.total_rows:
-            return 0
-        return min(99, int(self.processed_rows * 100 / self.total_rows))
 
 
 class PhoneField(models.TextChoices):
@@ -310,45 +298,26 @@ class PhoneField(models.TextChoices):
     MOBILE_PHONE = "mobile_phone", "Mobile phone"
 
 
-class PhoneReformat(models.Model):
-    """A run of the bulk phone reformat tool over one list; its changes can be reverted."""
+class PhoneReformat(Job):
+    """A run of the bulk phone reformat tool over one list; its changes can be reverted. `total`
+    and `processed` count the list's contacts (the changes, while reverting)."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     public_id = PublicIdField(prefix="rfm")
     contact_list = models.ForeignKey(
         ContactList, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     list_name = models.CharField(max_length=200)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     subscription_type_id = models.CharField(max_length=32, blank=True)
     consent_evidence = models.TextField(blank=True)
-    total = models.PositiveIntegerField(default=0)
-    processed = models.PositiveIntegerField(default=0)
     changed_count = models.PositiveIntegerField(default=0)
     unfixable_count = models.PositiveIntegerField(default=0)
     subscribed_count = models.PositiveIntegerField(default=0)
     reverted_count = models.PositiveIntegerField(default=0)
     revert_conflicts = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     reverted_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Reformat of {self.list_name}"
-
-    @property
-    def percent(self) -> int:
-        if self.status in (JobStatus.DONE, JobStatus.REVERTED):
-            return 100
-        if not self.total:
-            return 0
-        return min(99, int(self.processed * 100 / self.total))
 
 
 class PhoneReformatChange(models.Model):

@@ -1,9 +1,9 @@
 """Reads of contacts: the filter language shared by the index, active lists and bulk actions,
-keyset pages, the timeline, and what other apps need to know about contacts."""
+keyset pages, the timeline (its sources: timeline.py), and what other apps need to know about
+contacts."""
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +23,14 @@ from contacts.models import (
     ListKind,
     PhoneReformat,
     PropertyType,
+)
+from contacts.subscriptions import subscription_type_exists, subscriptions
+from contacts.timeline import (
+    TimelineCursor,
+    TimelineItem,
+    timeline_after_q,
+    timeline_completers,
+    timeline_sources,
 )
 
 PAGE_SIZE = 50
@@ -110,9 +118,7 @@ def ops_for_field(account: Account, field_name: str) -> tuple[str, ...]:
             raise ValidationError("That list doesn't exist (any more).")
         return ("in", "not_in")
     if kind == "subscription":
-        from consent import selectors as consent_selectors  # consent depends on contacts
-
-        if consent_selectors.subscription_type_get(account=account, public_id=ident) is None:
+        if not subscription_type_exists(account=account, subscription_type_id=ident):
             raise ValidationError("That subscription type doesn't exist.")
         return ("subscribed", "unsubscribed", "not_specified")
     raise ValidationError(f"Unknown field “{field_name}”.")
@@ -275,10 +281,8 @@ def condition_q(account: Account, condition: Condition, depth: int = 0) -> Q:
             member = Q(pk__in=contact_list_members(contact_list, depth=depth + 1).values("pk"))
         return member if op == "in" else ~member
     if kind == "subscription":
-        from consent import selectors as consent_selectors  # consent depends on contacts
-
-        return consent_selectors.contacts_in_consent_state_q(
-            account=account, subscription_type_public_id=ident, state=op
+        return subscriptions().contacts_in_state_q(
+            account=account, subscription_type_id=ident, state=op
         )
     raise ValidationError(f"Unknown field “{name}”.")
 
@@ -434,32 +438,25 @@ def contacts_iter_ids(queryset: QuerySet[Contact], *, batch: int = 2000) -> Iter
         last = ids[-1]
 
 
-@dataclass(frozen=True)
-class TimelineItem:
-    """One line of the contact timeline, whichever table it comes from."""
-
-    id: str
-    kind: str
-    occurred_at: datetime.datetime
-    summary: str
-    data: dict
-    link_url: str = ""
-
-    @property
-    def kind_label(self) -> str:
-        return EngagementKind(self.kind).label if self.kind in EngagementKind.values else self.kind
-
-    @property
-    def needs_review(self) -> bool:
-        return bool(self.data.get("needs_review"))
-
-
-def timeline_after_q(before: tuple[datetime.datetime, str] | None) -> Q:
-    """Items older than a (occurred_at, public id) cursor."""
-    if before is None:
-        return Q()
-    at, public_id = before
-    return Q(occurred_at__lt=at) | Q(occurred_at=at, public_id__lt=public_id)
+def _engagements(
+    *,
+    account: Account,
+    contact: Contact,
+    kinds: set[str],
+    limit: int,
+    before: TimelineCursor | None,
+) -> list[TimelineItem]:
+    engagements = (
+        Engagement.objects.filter(account=account, contact=contact)
+        .filter(timeline_after_q(before))
+        .order_by("-occurred_at", "-public_id")
+    )
+    if kinds != set(EngagementKind.values):
+        engagements = engagements.filter(kind__in=kinds)
+    return [
+        TimelineItem(e.public_id, e.kind, e.occurred_at, e.summary, e.data, e.link_url)
+        for e in engagements[:limit]
+    ]
 
 
 def contact_timeline(
@@ -468,53 +465,18 @@ def contact_timeline(
     contact: Contact,
     kinds: list[str] | None = None,
     limit: int = 50,
-    before: tuple[datetime.datetime, str] | None = None,
+    before: TimelineCursor | None = None,
 ) -> list[TimelineItem]:
-    """The contact's timeline, newest first: its engagements and its consent changes merged.
-
-    Consent changes are read from the consent ledger rather than copied into Engagement: the
-    ledger already holds each one with its evidence, and an import with consent would
-    otherwise write 100,000 extra rows.
-    """
-    kinds = [k for k in (kinds or []) if k in EngagementKind.values]
-    wanted = set(kinds) or set(EngagementKind.values)
-    items: list[TimelineItem] = []
-    engagement_kinds = wanted - {EngagementKind.CONSENT_CHANGE}
-    if engagement_kinds:
-        engagements = (
-            Engagement.objects.filter(account=account, contact=contact)
-            .filter(timeline_after_q(before))
-            .order_by("-occurred_at", "-public_id")
-        )
-        if kinds:
-            engagements = engagements.filter(kind__in=engagement_kinds)
-        items += [
-            TimelineItem(e.public_id, e.kind, e.occurred_at, e.summary, e.data, e.link_url)
-            for e in engagements[:limit]
-        ]
-    if EngagementKind.CONSENT_CHANGE in wanted:
-        from consent import selectors as consent_selectors  # consent depends on contacts
-
-        items += consent_selectors.consent_timeline(
-            account=account, contact=contact, limit=limit, before=before
-        )
-    sms_kinds = wanted & {
-        EngagementKind.SMS_SENT,
-        EngagementKind.SMS_DELIVERED,
-        EngagementKind.SMS_CLICKED,
-    }
-    if sms_kinds:
-        # Texts and clicks are read from the outbound and click tables, as consent changes are
-        # read from the ledger: a million-recipient send must not write a million engagements.
-        from analytics import selectors as analytics_selectors  # analytics depends on contacts
-
-        items += analytics_selectors.sms_timeline(
-            account=account, contact=contact, kinds=sms_kinds, limit=limit, before=before
-        )
-    if EngagementKind.SMS_REPLY in wanted:
-        from analytics import selectors as analytics_selectors  # analytics depends on contacts
-
-        items = analytics_selectors.timeline_replies_linked(account=account, items=items)
+    """The contact's timeline, newest first: the kinds asked for (all when none), at most
+    `limit` items, older than `before`."""
+    wanted = {k for k in (kinds or []) if k in EngagementKind.values} or set(EngagementKind.values)
+    items = _engagements(account=account, contact=contact, kinds=wanted, limit=limit, before=before)
+    for source_kinds, read in timeline_sources():
+        if asked := wanted & source_kinds:
+            items += read(account=account, contact=contact, kinds=asked, limit=limit, before=before)
+    for kind, complete in timeline_completers():
+        if kind in wanted:
+            items = complete(account=account, items=items)
     items.sort(key=lambda item: (item.occurred_at, item.id), reverse=True)
     return items[:limit]
 

@@ -4,36 +4,28 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from accounts.models import Account
+from accounts.jobs import job_get
 from contacts import services
 from contacts.models import ContactImport, PhoneReformat
 
 
+# Imports of 300,000 rows and reformats of large lists take minutes, past the default limits.
 @shared_task(acks_late=True, time_limit=1800, soft_time_limit=1740)
 def contact_import_run_task(account_id: int, import_id: int) -> None:
-    # Imports of 300,000 rows take minutes, past the default time limits.
-    account = Account.objects.get(pk=account_id)
-    contact_import = ContactImport.objects.filter(account=account, pk=import_id).first()
-    if contact_import is not None:
-        services.contact_import_run(account=account, contact_import=contact_import)
+    if contact_import := job_get(ContactImport, account_id, import_id):
+        services.contact_import_run(account=contact_import.account, contact_import=contact_import)
 
 
 @shared_task(acks_late=True, time_limit=1800, soft_time_limit=1740)
 def phone_reformat_run_task(account_id: int, reformat_id: int) -> None:
-    account = Account.objects.get(pk=account_id)
-    reformat = PhoneReformat.objects.filter(account=account, pk=reformat_id).first()
-    if reformat is not None:
-        services.phone_reformat_run(account=account, reformat=reformat)
+    if reformat := job_get(PhoneReformat, account_id, reformat_id):
+        services.phone_reformat_run(account=reformat.account, reformat=reformat)
 
 
 @shared_task(acks_late=True, time_limit=1800, soft_time_limit=1740)
 def phone_reformat_revert_task(account_id: int, reformat_id: int) -> None:
-    from contacts.services.reformat import phone_reformat_revert_run
-
-    account = Account.objects.get(pk=account_id)
-    reformat = PhoneReformat.objects.filter(account=account, pk=reformat_id).first()
-    if reformat is not None:
-        phone_reformat_revert_run(account=account, reformat=reformat)
+    if reformat := job_get(PhoneReformat, account_id, reformat_id):
+        services.phone_reformat_revert_run(account=reformat.account, reformat=reformat)
 
 
 @shared_task

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
+from accounts.admin import ReadOnlyAdmin
 from messaging.models import (
     Campaign,
     InboundMessage,
@@ -18,14 +19,6 @@ from messaging.models import (
     TestPhone,
 )
 from messaging.services import allotment, compose
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(SmsMessage)

@@ -29,6 +29,9 @@ def property_field(prop: MessageProperty, *, for_creation: bool) -> forms.Field:
 class _MessageFieldsMixin:
     """Fields shared by the new-message form and the composer, bound to one account."""
 
+    # A service's errors on "properties.<key>" go on these fields (accounts.forms).
+    property_field_prefix = PROPERTY_PREFIX
+
     def _setup(self, account: Account, *, for_creation: bool) -> None:
         self.account = account
         self.fields["subscription_type"] = forms.ModelChoiceField(
@@ -64,16 +67,6 @@ class _MessageFieldsMixin:
             value = self.cleaned_data.get(PROPERTY_PREFIX + prop.key)
             values[prop.key] = "" if value is None else str(value)
         return values
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        """Put a service's errors on the matching fields (`properties.<key>` included)."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for name, messages in error.message_dict.items():
-            if name.startswith("properties."):
-                name = PROPERTY_PREFIX + name.removeprefix("properties.")
-            self.add_error(name if name in self.fields else None, messages)
 
 
 class MessageCreateForm(_MessageFieldsMixin, forms.Form):

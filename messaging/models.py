@@ -179,7 +179,17 @@ TERMINAL_STATUSES = (
 
 
 class OutboundMessage(models.Model):
-    """One text to one phone. Fan-out writes these in bulk; dispatch claims and sends them."""
+    """One text to one phone. Fan-out writes these in bulk; dispatch claims and sends them.
+
+    Database triggers read this table (analytics/migrations/0002_change_feed_triggers.py), after
+    every INSERT and UPDATE statement, in its transaction: rows with a `message_id` and a `kind`
+    of campaign or workflow become `analytics.OutboundEvent` rows, one per (message_id, old
+    `status`, new `status`) with their count; a new row is timed by `created_at`, a changed one
+    by `status_updated_at` when the statement changed it too, else by the database's clock. So
+    every status change is counted whichever code makes it, one that sets `status_updated_at`
+    with it is counted at that moment, and renaming these columns or the kinds means changing
+    the triggers with them.
+    """
 
     class Kind(models.TextChoices):
         CAMPAIGN = "campaign", "Campaign"
@@ -292,7 +302,13 @@ class StatusCallback(models.Model):
 
 
 class InboundMessage(models.Model):
-    """A text a contact sent us: a keyword, or a reply for the inbox."""
+    """A text a contact sent us: a keyword, or a reply for the inbox.
+
+    A database trigger (analytics/migrations/0002_change_feed_triggers.py) copies each new row
+    whose `keyword_kind` is not opt_out, opt_in or help into `analytics.ReplyEvent`
+    (`account_id`, `message_sid`, `from_phone`, `to_phone`, and `received_at` as its time), in
+    the same transaction: renaming these columns or the keyword kinds means changing it too.
+    """
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     public_id = PublicIdField(prefix="in")

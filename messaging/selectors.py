@@ -14,7 +14,14 @@ from consent import selectors as consent_selectors
 from contacts import selectors as contact_selectors
 from contacts.models import Contact
 from messaging import links, segments, tokens
-from messaging.models import Campaign, MessageProperty, SmsMessage, TestPhone
+from messaging.models import (
+    Campaign,
+    LinkClick,
+    MessageProperty,
+    OutboundMessage,
+    SmsMessage,
+    TestPhone,
+)
 from registration.models import PhoneNumber
 
 # The tabs of the messages list -> the statuses they hold (archived is its own tab).
@@ -258,6 +265,15 @@ def test_phones_verified(*, account: Account) -> QuerySet[TestPhone]:
         .select_related("user")
         .order_by("user__email", "phone_e164")
     )
+
+
+def message_texts_and_clicks(*, message: SmsMessage) -> tuple[int, int]:
+    """What deleting a message that went out takes with it: its texts (one per recipient) and
+    the clicks on their links (people's, not link previews'). Counted from the rows themselves,
+    on the message's indexes: the confirmation page asks once."""
+    texts = OutboundMessage.objects.filter(message=message).count()
+    clicks = LinkClick.objects.filter(message=message, is_bot=False).count()
+    return texts, clicks
 
 
 def message_properties(*, account: Account) -> QuerySet[MessageProperty]:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from consent.services import TWILIO_OPT_OUT_KEYWORDS
+
 TOKEN_PATTERN = re.compile(
     r"\{\{\s*contact\.(?P<name>[a-z_][a-z0-9_]*)\s*"
     r"(?:\|\s*default:\s*\"(?P<default>[^\"]*)\"\s*)?\}\}"
@@ -27,16 +29,6 @@ OPT_OUT_LINE = "Reply STOP to opt out"
 # negated one ("Do not reply stop") is not enough. The composer gets these very patterns in its
 # config (`optOutPattern`, `optOutNegation`), so the browser and the server can't disagree; the
 # patterns use only syntax that reads the same in Python and JavaScript.
-DEFAULT_OPT_OUT_KEYWORDS = (
-    "STOP",
-    "STOPALL",
-    "UNSUBSCRIBE",
-    "CANCEL",
-    "END",
-    "QUIT",
-    "OPTOUT",
-    "REVOKE",
-)
 # Spelled out (not \s, \w, \b) so that Python and JavaScript read exactly the same text.
 _SPACE = "[ \t\n\r\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]"
 _QUOTE = "[\"'`\u2018\u2019\u201c\u201d\u00ab\u00bb]?"
@@ -58,7 +50,7 @@ OPT_OUT_NEGATION = re.compile(
 def opt_out_keywords_normalize(keywords: Iterable[str] | None) -> tuple[str, ...]:
     """The account's opt-out keywords with the standard ones, upper case, longest first."""
     words = {k.strip().upper() for k in (keywords or ()) if k and k.strip()}
-    words.update(DEFAULT_OPT_OUT_KEYWORDS)
+    words.update(TWILIO_OPT_OUT_KEYWORDS)
     return tuple(sorted(words, key=lambda word: (-len(word), word)))
 
 

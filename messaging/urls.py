@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging.views import compose, conversations, send, settings, test_phones
+from messaging.views import compose, conversations, send, sent, settings, test_phones
 
 app_name = "messaging"
 
@@ -42,6 +42,12 @@ urlpatterns: list = [
     path("<str:message_id>/archive/", compose.archive, name="archive"),
     path("<str:message_id>/unarchive/", compose.unarchive, name="unarchive"),
     path("<str:message_id>/delete/", compose.delete, name="delete"),
+    path("<str:message_id>/clone/", sent.clone, name="clone"),
+    path(
+        "<str:message_id>/delete-with-results/",
+        sent.delete_with_results,
+        name="delete_with_results",
+    ),
     # sending routes: messaging.views.send
     path("<str:message_id>/send/", send.send_page, name="send"),
     path("<str:message_id>/send/confirm/", send.send_confirm, name="send_confirm"),

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from accounts.admin import ReadOnlyAdmin
 from registration.models import (
     BrandRegistration,
     PhoneNumber,
@@ -9,17 +10,6 @@ from registration.models import (
     TwilioSubaccount,
     UseCaseRegistration,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TwilioSubaccount)

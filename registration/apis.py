@@ -29,18 +29,6 @@ from registration.validation import (
 )
 
 
-class RegistrationConflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "This step cannot be taken now."
-
-
-def _raise(error: services.RegistrationError):
-    if isinstance(error, services.RegistrationInvalid):
-        raise exceptions.ValidationError(error.errors)
-    raise RegistrationConflict(detail=error.message, code=error.code)
-
-
 class ThroughputSerializer(serializers.Serializer):
     class Meta:
         ref_name = "SmsThroughput"
@@ -190,12 +178,9 @@ class EligibilityApi(APIView):
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            result = services.eligibility_record(
-                account=request.account, user=request.user, answers=serializer.validated_data
-            )
-        except services.RegistrationError as error:
-            _raise(error)
+        result = services.eligibility_record(
+            account=request.account, user=request.user, answers=serializer.validated_data
+        )
         return Response(self.OutputSerializer(result).data)
 
 
@@ -233,10 +218,7 @@ class _DraftApi(APIView):
         values, errors = self.check(request.account, {**draft, **data}, fields=list(data))
         if errors:
             raise exceptions.ValidationError(errors)
-        try:
-            self.save(request.account, request.user, {k: values[k] for k in data})
-        except services.RegistrationError as error:
-            _raise(error)
+        self.save(request.account, request.user, {k: values[k] for k in data})
         return Response(self.body(request.account))
 
 
@@ -281,12 +263,9 @@ class BusinessSubmitApi(APIView):
 
     @extend_schema(request=None, responses={202: BrandSerializer, 200: BrandSerializer})
     def post(self, request):
-        try:
-            brand, submitted = services.brand_registration_submit(
-                account=request.account, user=request.user
-            )
-        except services.RegistrationError as error:
-            _raise(error)
+        brand, submitted = services.brand_registration_submit(
+            account=request.account, user=request.user
+        )
         return Response(
             BrandSerializer(brand).data,
             status=status.HTTP_202_ACCEPTED if submitted else status.HTTP_200_OK,
@@ -330,12 +309,7 @@ class UseCaseSubmitApi(APIView):
 
     @extend_schema(request=None, responses={202: UseCaseSerializer, 200: UseCaseSerializer})
     def post(self, request):
-        try:
-            use_case, submitted = services.use_case_submit(
-                account=request.account, user=request.user
-            )
-        except services.RegistrationError as error:
-            _raise(error)
+        use_case, submitted = services.use_case_submit(account=request.account, user=request.user)
         return Response(
             UseCaseSerializer(use_case).data,
             status=status.HTTP_202_ACCEPTED if submitted else status.HTTP_200_OK,
@@ -401,7 +375,7 @@ class AvailableNumbersApi(APIView):
         except services.RegistrationError as error:
             if error.code == "area_code":
                 raise exceptions.ValidationError({"area_code": [error.message]}) from error
-            _raise(error)
+            raise
         return Response(self.OutputSerializer(numbers, many=True).data)
 
 
@@ -425,14 +399,11 @@ class PhoneNumbersApi(APIView):
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            number = services.number_purchase(
-                account=request.account,
-                user=request.user,
-                phone_number=serializer.validated_data["phone_number"],
-            )
-        except services.RegistrationError as error:
-            _raise(error)
+        number = services.number_purchase(
+            account=request.account,
+            user=request.user,
+            phone_number=serializer.validated_data["phone_number"],
+        )
         return Response(PhoneNumberSerializer(number).data, status=status.HTTP_201_CREATED)
 
 
@@ -476,7 +447,7 @@ class PhoneNumberUsersApi(APIView):
         except services.RegistrationError as error:
             if error.code == "not_member":
                 raise exceptions.ValidationError({"users": [error.message]}) from error
-            _raise(error)
+            raise
         return Response(PhoneNumberSerializer(_number(request, number_id)).data)
 
 
@@ -516,12 +487,9 @@ class PhoneNumberLinkDomainVerifyApi(APIView):
     @extend_schema(request=None, responses=PhoneNumberSerializer)
     def post(self, request, number_id: str):
         number = _number(request, number_id)
-        try:
-            number = services.link_domain_verify(
-                account=request.account, user=request.user, number=number
-            )
-        except services.RegistrationError as error:
-            _raise(error)
+        number = services.link_domain_verify(
+            account=request.account, user=request.user, number=number
+        )
         return Response(PhoneNumberSerializer(number).data)
 
 

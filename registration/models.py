@@ -110,8 +110,8 @@ class Registration(models.Model):
     # Twilio's own status word (PENDING, IN_PROGRESS, VERIFIED, FAILED...), as last seen.
     twilio_status = models.CharField(max_length=32, blank=True)
     failure_reason = models.TextField(blank=True)
-    # Sending to Twilio: when the current attempt started (a lease; see services/common.py) and
-    # the last transient error, shown while it is retried.
+    # Sending to Twilio: when the current attempt started (a lease; see
+    # services/provisioning.py) and the last transient error, shown while it is retried.
     provision_started_at = models.DateTimeField(null=True, blank=True)
     provision_error = models.TextField(blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)

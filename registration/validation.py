@@ -8,7 +8,7 @@ wizard step, or an API draft update); cross-field rules run when their fields ar
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -140,6 +140,9 @@ def phone_e164(value: str, region: str = "US") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+Fail = Callable[[str, str], None]
+
+
 def business_validate(
     data: Mapping[str, Any], *, fields: Iterable[str] | None = None
 ) -> tuple[dict[str, Any], Errors]:
@@ -156,7 +159,17 @@ def business_validate(
         cleaned[field] = _list(value) if field in LIST_FIELDS else _text(value)
         if not cleaned[field] and field not in OPTIONAL_BUSINESS_FIELDS:
             fail(field, "This field is required.")
+    # Rules across fields read the saved value of a field this call doesn't check.
+    country = cleaned.get("country") or _text(data.get("country")) or "US"
+    _business_check(cleaned, fail)
+    _address_check(cleaned, wanted, country, fail)
+    _registration_number_check(cleaned, country, fail)
+    _listing_check(cleaned, data, wanted, fail)
+    _contact_person_check(cleaned, fail)
+    return cleaned, errors
 
+
+def _business_check(cleaned: dict[str, Any], fail: Fail) -> None:
     if cleaned.get("legal_name") and not 2 <= len(cleaned["legal_name"]) <= 255:
         fail("legal_name", "Enter the legal name as registered, 2 to 255 characters.")
     if cleaned.get("website"):
@@ -176,7 +189,8 @@ def business_validate(
     if unknown:
         fail("regions", f"Unknown region: {', '.join(unknown)}.")
 
-    country = cleaned.get("country") or _text(data.get("country")) or "US"
+
+def _address_check(cleaned: dict[str, Any], wanted: set[str], country: str, fail: Fail) -> None:
     if "country" in wanted and cleaned.get("country") and country not in catalog.COUNTRIES:
         fail("country", "The business address must be in the United States or Canada.")
     if cleaned.get("region"):
@@ -195,19 +209,29 @@ def business_validate(
                 else "Enter a postal code such as K1A 0B1.",
             )
 
-    if cleaned.get("registration_number"):
-        number = cleaned["registration_number"]
-        if country == "US":
-            ein = ein_normalize(number)
-            if ein is None:
-                fail(
-                    "registration_number",
-                    "Enter the EIN as 9 digits, such as 12-3456789 (the IRS format NN-NNNNNNN).",
-                )
-            else:
-                cleaned["registration_number"] = ein
-        elif not CBN.match(number.replace(" ", "").upper()):
-            fail("registration_number", "Enter the 9-digit Canadian business number.")
+
+def _registration_number_check(cleaned: dict[str, Any], country: str, fail: Fail) -> None:
+    """An EIN in the US, a business number in Canada."""
+    if not cleaned.get("registration_number"):
+        return
+    number = cleaned["registration_number"]
+    if country == "US":
+        ein = ein_normalize(number)
+        if ein is None:
+            fail(
+                "registration_number",
+                "Enter the EIN as 9 digits, such as 12-3456789 (the IRS format NN-NNNNNNN).",
+            )
+        else:
+            cleaned["registration_number"] = ein
+    elif not CBN.match(number.replace(" ", "").upper()):
+        fail("registration_number", "Enter the 9-digit Canadian business number.")
+
+
+def _listing_check(
+    cleaned: dict[str, Any], data: Mapping[str, Any], wanted: set[str], fail: Fail
+) -> None:
+    """A public company's exchange and ticker; a private one has neither."""
     status = cleaned.get("company_status")
     if status and status not in catalog.COMPANY_STATUSES:
         fail("company_status", "Choose public or private.")
@@ -226,6 +250,8 @@ def business_validate(
     elif "company_status" in wanted:
         cleaned["stock_exchange"], cleaned["stock_ticker"] = "", ""
 
+
+def _contact_person_check(cleaned: dict[str, Any], fail: Fail) -> None:
     if cleaned.get("contact_email"):
         try:
             EmailValidator()(cleaned["contact_email"])
@@ -240,7 +266,6 @@ def business_validate(
     position = cleaned.get("contact_job_position")
     if position and position not in catalog.JOB_POSITIONS:
         fail("contact_job_position", "Choose a position from the list.")
-    return cleaned, errors
 
 
 LEGAL_SUFFIXES = re.compile(

@@ -155,7 +155,7 @@ def business_review(request: HttpRequest) -> HttpResponse:
             )
         except services.RegistrationInvalid as error:
             errors = error.errors
-            messages.error(request, error.message)
+            messages.error(request, error.summary)
         except services.RegistrationError as error:
             messages.error(request, error.message)
             return redirect("registration:eligibility")
@@ -254,7 +254,7 @@ def use_case_review(request: HttpRequest) -> HttpResponse:
             registration, submitted = services.use_case_submit(account=account, user=request.user)
         except services.RegistrationInvalid as error:
             errors = error.errors
-            messages.error(request, error.message)
+            messages.error(request, error.summary)
         except services.RegistrationError as error:
             messages.error(request, error.message)
             return redirect("registration:setup")

@@ -8,7 +8,7 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from twilio_emulator.router import TwilioError
+from twilio_emulator.router import Request, TwilioError
 
 API_VERSION = "2010-04-01"
 
@@ -84,21 +84,22 @@ def number_resource(number: dict[str, Any]) -> dict[str, Any]:
 
 
 def page(
-    *,
+    request: Request,
     key: str,
     records: list[dict[str, Any]],
     render: Callable[[dict[str, Any]], dict[str, Any]],
-    path: str,
-    params: dict[str, str],
+    *,
     default_page_size: int = 50,
     max_page_size: int = 1000,
 ) -> dict[str, Any]:
-    """One page of a Twilio list, in the 2010-04-01 list shape.
+    """The page of a Twilio list the request asks for, in the 2010-04-01 list shape: ``key``
+    names the list, ``render`` turns a record into what Twilio answers.
 
     ``records`` is the whole filtered list, in Twilio's order. The next page starts after the
     PageToken's record when it is given (so records created meanwhile do not shift the pages),
     else at Page * PageSize.
     """
+    path, params = request.path, request.params()
     try:
         page_size = min(max(int(params.get("PageSize", default_page_size)), 1), max_page_size)
         page_number = max(int(params.get("Page", 0)), 0)

@@ -31,15 +31,17 @@ def public(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def v1_page(
-    *,
+    request: Request,
     key: str,
     records: list[dict[str, Any]],
     render: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
     url: str,
-    params: dict[str, str],
     default_page_size: int = 50,
 ) -> dict[str, Any]:
-    """One page of a v1 list: ``{key: [...], "meta": {...}}``; ``url`` is the absolute list URL."""
+    """The page of a v1 list the request asks for: ``{key: [...], "meta": {...}}``; ``url`` is
+    the absolute list URL."""
+    params = request.params()
     try:
         page_size = min(max(int(params.get("PageSize", default_page_size)), 1), 1000)
         page_number = max(int(params.get("Page", 0)), 0)

@@ -4,7 +4,6 @@ viewers may read but not write."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -12,7 +11,6 @@ from rest_framework.views import APIView
 
 from accounts.rest import CreatedCursorPagination, IsAccountMember
 from accounts.tenancy import get_for_account
-from messaging.apis import api_validation_error
 from workflows import selectors, services
 from workflows.models import LogEvent, TriggerType, Workflow
 from workflows.records import REGISTRY
@@ -84,19 +82,16 @@ class WorkflowsApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            workflow = services.workflow_create(
-                account=request.account,
-                user=request.user,
-                name=data["name"],
-                record_type=data["record_type"],
-                trigger_type=data["trigger_type"],
-                trigger=data.get("trigger") or {},
-                steps=data.get("steps") or [],
-                allow_reenrollment=data["allow_reenrollment"],
-            )
-        except DjangoValidationError as exc:
-            raise api_validation_error(exc) from exc
+        workflow = services.workflow_create(
+            account=request.account,
+            user=request.user,
+            name=data["name"],
+            record_type=data["record_type"],
+            trigger_type=data["trigger_type"],
+            trigger=data.get("trigger") or {},
+            steps=data.get("steps") or [],
+            allow_reenrollment=data["allow_reenrollment"],
+        )
         return Response(WorkflowOutputSerializer(workflow).data, status=status.HTTP_201_CREATED)
 
 
@@ -126,12 +121,9 @@ class WorkflowDetailApi(APIView):
         workflow = _workflow(request, workflow_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            workflow = services.workflow_update(
-                account=request.account, workflow=workflow, **serializer.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise api_validation_error(exc) from exc
+        workflow = services.workflow_update(
+            account=request.account, workflow=workflow, **serializer.validated_data
+        )
         return Response(WorkflowOutputSerializer(workflow).data)
 
 
@@ -151,14 +143,11 @@ class WorkflowToggleApi(APIView):
         workflow = _workflow(request, workflow_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            workflow = services.workflow_toggle(
-                account=request.account,
-                workflow=workflow,
-                enabled=serializer.validated_data["enabled"],
-            )
-        except DjangoValidationError as exc:
-            raise api_validation_error(exc) from exc
+        workflow = services.workflow_toggle(
+            account=request.account,
+            workflow=workflow,
+            enabled=serializer.validated_data["enabled"],
+        )
         return Response(WorkflowOutputSerializer(workflow).data)
 
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.forms import form_errors_from
 from accounts.tenancy import account_required, get_for_account
 from workflows import definition, selectors, services
 from workflows.forms import STEP_FORMS, LimitsForm, SendSmsForm, WorkflowForm
@@ -18,17 +19,6 @@ LOG_PAGE = 100
 
 def _workflow(request: HttpRequest, workflow_id: str) -> Workflow:
     return get_for_account(Workflow, request.account, workflow_id)
-
-
-def _errors_to_form(form, exc: ValidationError, prefix: str = "") -> None:
-    """A service's errors onto the form's fields where a field has that name."""
-    for key, messages in exc.message_dict.items() if hasattr(exc, "error_dict") else []:
-        field = key.removeprefix(prefix).removeprefix("trigger.")
-        for message in messages:
-            form.add_error(field if field in form.fields else None, message)
-    if not hasattr(exc, "error_dict"):
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 @require_http_methods(["GET", "POST"])
@@ -49,7 +39,7 @@ def index(request: HttpRequest) -> HttpResponse:
             try:
                 services.workflow_settings_update(account=account, **limits_form.cleaned_data)
             except ValidationError as exc:
-                _errors_to_form(limits_form, exc)
+                form_errors_from(limits_form, exc)
             else:
                 flash.success(request, "Workflow send limits saved.")
                 return redirect("workflows:index")
@@ -79,7 +69,7 @@ def new(request: HttpRequest) -> HttpResponse:
                 allow_reenrollment=form.cleaned_data["allow_reenrollment"],
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            form_errors_from(form, exc)
         else:
             return redirect("workflows:edit", workflow.public_id)
     return render(request, "workflows/new.html", {"form": form})
@@ -129,7 +119,7 @@ def edit(request: HttpRequest, workflow_id: str) -> HttpResponse:
                     allow_reenrollment=form.cleaned_data["allow_reenrollment"],
                 )
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                form_errors_from(form, exc)
             else:
                 flash.success(request, "Workflow saved.")
                 return redirect("workflows:edit", workflow.public_id)

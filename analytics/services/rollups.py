@@ -23,7 +23,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -43,8 +42,6 @@ from messaging.models import LinkClick, OutboundMessage, OutboundStatus, SmsMess
 logger = logging.getLogger(__name__)
 
 APPLY_BATCH = 5000
-APPLY_SCHEDULED_KEY = "analytics:rollups-scheduled"
-APPLY_DELAY_SECONDS = 1.0
 # An opt-out (or a reply) counts against the last text the phone got (from the number it wrote
 # to), if it came within this long before.
 ATTRIBUTION_WINDOW = dt.timedelta(days=7)
@@ -279,7 +276,6 @@ def _replies_attribute(events: list[ReplyEvent]) -> list[ReplyAttribution]:
 def rollups_apply(*, limit: int = APPLY_BATCH) -> int:
     """Fold one batch of events, clicks and opt-outs into the rollups; how many were consumed
     (0 also when another run holds the lock: it will take these)."""
-    cache.delete(APPLY_SCHEDULED_KEY)  # anything arriving from now on schedules a new run
     with transaction.atomic():
         if not rollup_lock(wait=False):
             return 0
@@ -368,11 +364,3 @@ def rollups_apply_all(*, time_budget: float = 50.0) -> int:
         total += applied
         if applied == 0 or timezone.now() > deadline:
             return total
-
-
-def rollups_apply_soon() -> None:
-    """Schedule one rollup run for whatever arrives in the next moment (one per burst)."""
-    from analytics.tasks import rollups_apply_task
-
-    if cache.add(APPLY_SCHEDULED_KEY, 1, timeout=30):
-        transaction.on_commit(lambda: rollups_apply_task.apply_async(countdown=APPLY_DELAY_SECONDS))

@@ -1,7 +1,11 @@
 """Every write to consent: subscription types, statuses and the ledger, keyword rules, inbound
 keyword replies and bulk changes. Other apps call these (`from consent import services`)."""
 
-from consent.services.bulk import consent_bulk_change_run, consent_bulk_change_start
+from consent.services.bulk import (
+    consent_bulk_change_run,
+    consent_bulk_change_start,
+    consent_bulk_changes_sweep,
+)
 from consent.services.consent import (
     BulkConsentResult,
     consent_bulk_set,
@@ -14,6 +18,7 @@ from consent.services.consent import (
 from consent.services.defaults import (
     DEFAULT_KEYWORDS,
     DEFAULT_SUBSCRIPTION_TYPE,
+    TWILIO_OPT_OUT_KEYWORDS,
     TWILIO_STANDARD_KEYWORDS,
     account_defaults_ensure,
     subscription_type_create,
@@ -32,12 +37,14 @@ from consent.services.reviews import reply_review_mark
 __all__ = [
     "DEFAULT_KEYWORDS",
     "DEFAULT_SUBSCRIPTION_TYPE",
+    "TWILIO_OPT_OUT_KEYWORDS",
     "TWILIO_STANDARD_KEYWORDS",
     "BulkConsentResult",
     "KeywordOutcome",
     "account_defaults_ensure",
     "consent_bulk_change_run",
     "consent_bulk_change_start",
+    "consent_bulk_changes_sweep",
     "consent_bulk_set",
     "consent_carrier_opt_out",
     "contact_consent_set",

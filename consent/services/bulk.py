@@ -7,14 +7,17 @@ batches unchanged (no new ledger rows).
 
 from __future__ import annotations
 
-import datetime
-import logging
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import QueryDict
-from django.utils import timezone
 
+from accounts.jobs import (
+    job_claim,
+    job_finish,
+    job_heartbeat,
+    job_run,
+    jobs_requeue_stranded,
+)
 from accounts.models import Account, User
 from consent.models import (
     BulkAction,
@@ -25,13 +28,10 @@ from consent.models import (
 )
 from consent.services.consent import consent_bulk_set
 from contacts import selectors as contact_selectors
-from contacts.models import Contact, JobStatus
-
-logger = logging.getLogger(__name__)
+from contacts.models import Contact
 
 MAX_SELECTION = 10_000
 BATCH = 2000
-STALE_AFTER = datetime.timedelta(minutes=10)
 
 
 @transaction.atomic
@@ -100,29 +100,16 @@ def _contacts(account: Account, job: ConsentBulkChange):
 
 
 def consent_bulk_change_run(*, account: Account, job: ConsentBulkChange) -> None:
-    now = timezone.now()
-    claimed = ConsentBulkChange.objects.filter(
-        pk=job.pk, account=account, status=JobStatus.QUEUED
-    ).update(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now)
-    if not claimed:
+    jobs = ConsentBulkChange.objects.filter(pk=job.pk, account=account)
+    job = job_claim(jobs.select_related("subscription_type", "created_by"))
+    if job is None:
         return
-    job = ConsentBulkChange.objects.select_related("subscription_type", "created_by").get(
-        pk=job.pk, account=account
+    job_run(
+        job,
+        lambda: _run(account, job),
+        internal_error="The change stopped because of an internal error. The batches already "
+        "done are in the ledger; run it again to finish.",
     )
-    try:
-        _run(account, job)
-    except ValidationError as exc:
-        ConsentBulkChange.objects.filter(pk=job.pk).update(
-            status=JobStatus.FAILED, error=" ".join(exc.messages), finished_at=timezone.now()
-        )
-    except Exception:
-        logger.exception("bulk consent change %s failed", job.public_id)
-        ConsentBulkChange.objects.filter(pk=job.pk).update(
-            status=JobStatus.FAILED,
-            error="The change stopped because of an internal error. The batches already done "
-            "are in the ledger; run it again to finish.",
-            finished_at=timezone.now(),
-        )
 
 
 def _run(account: Account, job: ConsentBulkChange) -> None:
@@ -131,7 +118,7 @@ def _run(account: Account, job: ConsentBulkChange) -> None:
     )
     queryset = _contacts(account, job)
     total = queryset.count()
-    ConsentBulkChange.objects.filter(pk=job.pk).update(total=total, heartbeat_at=timezone.now())
+    job_heartbeat(job, total=total)
     counts = {"processed": 0, "changed": 0, "unchanged": 0, "kept": 0, "no_phone": 0}
     for ids in contact_selectors.contacts_iter_ids(queryset, batch=BATCH):
         rows = Contact.objects.filter(account=account, pk__in=ids)
@@ -167,36 +154,19 @@ def _run(account: Account, job: ConsentBulkChange) -> None:
             counts["changed"] += result.changed
             counts["unchanged"] += result.unchanged
             counts["kept"] += result.kept_opted_out
-            ConsentBulkChange.objects.filter(pk=job.pk).update(
+            job_heartbeat(
+                job,
                 processed=counts["processed"],
                 changed_count=counts["changed"],
                 unchanged_count=counts["unchanged"],
                 kept_opted_out_count=counts["kept"],
                 no_sms_phone_count=counts["no_phone"],
-                heartbeat_at=timezone.now(),
             )
-    ConsentBulkChange.objects.filter(pk=job.pk).update(
-        status=JobStatus.DONE, finished_at=timezone.now(), processed=counts["processed"]
-    )
+    job_finish(job, processed=counts["processed"])
 
 
 def consent_bulk_changes_sweep() -> int:
-    """Requeue bulk changes a crash stranded (see contacts.services.imports for the pattern)."""
+    """Requeue bulk changes a crash stranded (accounts.jobs)."""
     from consent.tasks import consent_bulk_change_run_task
 
-    cutoff = timezone.now() - STALE_AFTER
-    stranded = list(
-        ConsentBulkChange.objects.filter(
-            status=JobStatus.RUNNING, heartbeat_at__lt=cutoff
-        ).values_list("pk", "account_id")
-    ) + list(
-        ConsentBulkChange.objects.filter(
-            status=JobStatus.QUEUED, created_at__lt=cutoff
-        ).values_list("pk", "account_id")
-    )
-    for pk, account_id in stranded:
-        ConsentBulkChange.objects.filter(pk=pk).update(status=JobStatus.QUEUED)
-        transaction.on_commit(
-            lambda pk=pk, account_id=account_id: consent_bulk_change_run_task.delay(account_id, pk)
-        )
-    return len(stranded)
+    return jobs_requeue_stranded(ConsentBulkChange, task_for=lambda _: consent_bulk_change_run_task)

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import dateformat, timezone
 
+from accounts.bulk import any_of, public_ids_new, rows_insert
 from accounts.models import Account, User
 from consent.models import (
     PERSONAL_OPT_OUT_SOURCES,
@@ -28,7 +29,6 @@ from consent.models import (
     KeywordRule,
     SubscriptionType,
 )
-from contacts.bulk import any_of, public_ids_new, rows_insert
 from contacts.models import Contact
 
 CHUNK = 5000
@@ -170,6 +170,34 @@ def consent_bulk_set(
     return result
 
 
+def _contacts_labelled(account: Account, contact_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Contact id -> (public id, name or email), as the ledger keeps them for after a contact is
+    deleted; ValueError when a contact isn't the account's."""
+    contacts = {
+        pk: (public_id, f"{first} {last}".strip() or email)
+        for pk, public_id, first, last, email in Contact.objects.filter(account=account)
+        .filter(any_of("id", contact_ids))
+        .values_list("pk", "public_id", "first_name", "last_name", "email")
+    }
+    if len(contacts) != len(contact_ids):
+        raise ValueError("Some contacts don't belong to this account.")
+    return contacts
+
+
+def _statuses_now(
+    subscription_type: SubscriptionType, contact_ids: list[int]
+) -> dict[tuple[int, str], tuple[int, str]]:
+    """(contact id, phone) -> (status row id, status) for the contacts' recorded statuses."""
+    if not contact_ids:
+        return {}
+    rows = (
+        ConsentStatus.objects.filter(subscription_type=subscription_type)
+        .filter(any_of("contact_id", contact_ids))
+        .values_list("contact_id", "phone_e164", "pk", "status")
+    )
+    return {(cid, phone): (pk, state) for cid, phone, pk, state in rows}
+
+
 def _set_chunk(
     *,
     account: Account,
@@ -188,23 +216,9 @@ def _set_chunk(
 ) -> BulkConsentResult:
     result = BulkConsentResult()
     contact_ids = {cid for cid, _ in pairs}
-    contacts = {
-        pk: (public_id, f"{first} {last}".strip() or email)
-        for pk, public_id, first, last, email in Contact.objects.filter(account=account)
-        .filter(any_of("id", contact_ids))
-        .values_list("pk", "public_id", "first_name", "last_name", "email")
-    }
-    if len(contacts) != len(contact_ids):
-        raise ValueError("Some contacts don't belong to this account.")
+    contacts = _contacts_labelled(account, contact_ids)
     known = [cid for cid in contact_ids if cid not in new_contact_ids]
-    current: dict[tuple[int, str], tuple[int, str]] = {}
-    if known:
-        for cid, phone, pk, state in (
-            ConsentStatus.objects.filter(subscription_type=subscription_type)
-            .filter(any_of("contact_id", known))
-            .values_list("contact_id", "phone_e164", "pk", "status")
-        ):
-            current[(cid, phone)] = (pk, state)
+    current = _statuses_now(subscription_type, known)
     to_update: list[int] = []
     status_rows: list[tuple] = []
     ledger_rows: list[tuple] = []

@@ -2,46 +2,34 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Account
+from accounts.names import unique_name_clean
 from consent.models import KeywordKind, KeywordRule, SubscriptionType
 
 DEFAULT_SUBSCRIPTION_TYPE = "Marketing SMS"
+# The opt-out words Twilio itself acts on (Advanced Opt-Out's defaults), and with them the opt-in
+# and help words it answers on long codes: we send no reply of our own to those there, or the
+# person would get two. Twilio's opt-out words are every account's too.
+TWILIO_OPT_OUT_KEYWORDS = (
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "OPTOUT",
+    "REVOKE",
+)
+TWILIO_STANDARD_KEYWORDS = frozenset(
+    {*TWILIO_OPT_OUT_KEYWORDS, "START", "YES", "UNSTOP", "HELP", "INFO"}
+)
 DEFAULT_KEYWORDS = {
-    KeywordKind.OPT_OUT: (
-        "STOP",
-        "STOPALL",
-        "UNSUBSCRIBE",
-        "CANCEL",
-        "END",
-        "QUIT",
-        "OPTOUT",
-        "REVOKE",
-    ),
+    KeywordKind.OPT_OUT: TWILIO_OPT_OUT_KEYWORDS,
     KeywordKind.OPT_IN: ("START", "YES", "UNSTOP", "SUBSCRIBE"),
     KeywordKind.HELP: ("HELP", "INFO"),
 }
-# The words Twilio itself acts on and answers on long codes (Advanced Opt-Out defaults). We send
-# no reply of our own to these there, or the person would get two.
-TWILIO_STANDARD_KEYWORDS = frozenset(
-    {
-        "STOP",
-        "STOPALL",
-        "UNSUBSCRIBE",
-        "CANCEL",
-        "END",
-        "QUIT",
-        "OPTOUT",
-        "REVOKE",
-        "START",
-        "YES",
-        "UNSTOP",
-        "HELP",
-        "INFO",
-    }
-)
 
 
 def default_reply(kind: str, account: Account) -> str:
@@ -102,17 +90,10 @@ def account_defaults_ensure(*, account: Account) -> None:
 
 
 def _name_clean(account: Account, name: str, exclude: SubscriptionType | None = None) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": "Give the subscription type a name."})
-    if len(name) > 100:
-        raise ValidationError({"name": "At most 100 characters."})
-    others = SubscriptionType.objects.filter(account=account, name__iexact=name)
-    if exclude is not None:
-        others = others.exclude(pk=exclude.pk)
-    if others.exists():
-        raise ValidationError({"name": f"A subscription type named “{name}” already exists."})
-    return name
+    others = SubscriptionType.objects.filter(account=account).exclude(
+        pk=getattr(exclude, "pk", None)
+    )
+    return unique_name_clean(name, noun="subscription type", max_length=100, others=others)
 
 
 @transaction.atomic

@@ -5,14 +5,12 @@ submodules group the writes by topic.
 """
 
 from contacts.services.contacts import (
-    CONTACT_FIELDS,
     contact_create,
     contact_delete,
     contact_for_phone_get_or_create,
     contact_phone_mark_invalid,
     contact_phone_mark_unreachable,
     contact_update,
-    contacts_delete,
 )
 from contacts.services.engagements import EngagementDraft, engagement_record, engagements_record
 from contacts.services.imports import (
@@ -36,13 +34,13 @@ from contacts.services.properties import (
 )
 from contacts.services.reformat import (
     phone_reformat_revert,
+    phone_reformat_revert_run,
     phone_reformat_run,
     phone_reformat_start,
     phone_reformats_sweep,
 )
 
 __all__ = [
-    "CONTACT_FIELDS",
     "EngagementDraft",
     "contact_create",
     "contact_delete",
@@ -62,10 +60,10 @@ __all__ = [
     "contact_property_delete",
     "contact_property_update",
     "contact_update",
-    "contacts_delete",
     "engagement_record",
     "engagements_record",
     "phone_reformat_revert",
+    "phone_reformat_revert_run",
     "phone_reformat_run",
     "phone_reformat_start",
     "phone_reformats_sweep",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -12,23 +11,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account, User
-from contacts.models import Contact, ContactProperty
+from contacts.models import CONTACT_FIELDS, Contact, ContactProperty
 from contacts.phones import PhoneIssue, phone_check
 from contacts.services.properties import property_values_clean
 from contacts.signals import announce, contacts_changed, contacts_created
 
-CONTACT_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "mobile_phone",
-    "time_zone",
-    "company_name",
-    "marketing_contact",
-    "owner",
-    "properties",
-)
+# What contact_create and contact_update take.
+SERVICE_FIELDS = (*CONTACT_FIELDS, "owner", "properties")
 TEXT_LIMITS = {"first_name": 150, "last_name": 150, "company_name": 200, "email": 254}
 PHONE_MAX = 64
 TIME_ZONES = frozenset(zoneinfo.available_timezones())
@@ -111,8 +100,8 @@ def _duplicates_check(
 
 @transaction.atomic
 def contact_create(*, account: Account, owner: User | None = None, **fields) -> Contact:
-    """A new contact. Fields are those of CONTACT_FIELDS; phones are parsed and judged for SMS."""
-    unknown = set(fields) - set(CONTACT_FIELDS)
+    """A new contact. Fields are those of SERVICE_FIELDS; phones are parsed and judged for SMS."""
+    unknown = set(fields) - set(SERVICE_FIELDS)
     if unknown:
         raise TypeError(f"Unknown contact fields: {sorted(unknown)}")
     errors: dict[str, str] = {}
@@ -133,7 +122,7 @@ def contact_create(*, account: Account, owner: User | None = None, **fields) -> 
 
 
 def _changed_names(contact: Contact, cleaned: dict, properties: dict | None) -> list[str]:
-    """Which fields (by their CONTACT_FIELDS name) and property keys this update changes."""
+    """Which fields (by their SERVICE_FIELDS name) and property keys this update changes."""
     changed = []
     for name, value in cleaned.items():
         if name.endswith(("_e164", "_region", "_sms_invalid_reason")):
@@ -153,9 +142,9 @@ def _changed_names(contact: Contact, cleaned: dict, properties: dict | None) -> 
 
 @transaction.atomic
 def contact_update(*, account: Account, contact: Contact, data: dict) -> Contact:
-    """Change the given fields (keys of CONTACT_FIELDS). `properties` merges: a key with an empty
+    """Change the given fields (keys of SERVICE_FIELDS). `properties` merges: a key with an empty
     value is removed."""
-    unknown = set(data) - set(CONTACT_FIELDS)
+    unknown = set(data) - set(SERVICE_FIELDS)
     if unknown:
         raise TypeError(f"Unknown contact fields: {sorted(unknown)}")
     contact = Contact.objects.select_for_update().get(pk=contact.pk, account=account)
@@ -191,12 +180,6 @@ def contact_update(*, account: Account, contact: Contact, data: dict) -> Contact
 def contact_delete(*, account: Account, contact: Contact) -> None:
     """Delete a contact. Its consent ledger entries stay (unlinked) as proof of consent."""
     Contact.objects.filter(pk=contact.pk, account=account).delete()
-
-
-@transaction.atomic
-def contacts_delete(*, account: Account, contact_ids: Iterable[int]) -> int:
-    deleted, per_model = Contact.objects.filter(account=account, pk__in=list(contact_ids)).delete()
-    return per_model.get(Contact._meta.label, 0)
 
 
 @transaction.atomic

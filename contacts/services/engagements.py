@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.bulk import public_ids_new, rows_insert
 from accounts.models import Account
-from contacts.bulk import public_ids_new, rows_insert
 from contacts.models import Contact, Engagement, EngagementKind
 
 SUMMARY_MAX = 300

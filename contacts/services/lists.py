@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.bulk import rows_insert
 from accounts.models import Account, User
-from contacts.bulk import rows_insert
+from accounts.names import unique_name_clean
 from contacts.models import Contact, ContactList, ContactListMembership, ListKind
 from contacts.selectors import rules_validate
 from contacts.signals import announce, contacts_added_to_list
@@ -18,17 +19,8 @@ BATCH = 5000
 
 
 def _name_clean(account: Account, name: str, exclude: ContactList | None = None) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": "Give the list a name."})
-    if len(name) > 200:
-        raise ValidationError({"name": "At most 200 characters."})
-    others = ContactList.objects.filter(account=account, name__iexact=name)
-    if exclude is not None:
-        others = others.exclude(pk=exclude.pk)
-    if others.exists():
-        raise ValidationError({"name": f"A list named “{name}” already exists."})
-    return name
+    others = ContactList.objects.filter(account=account).exclude(pk=getattr(exclude, "pk", None))
+    return unique_name_clean(name, noun="list", max_length=200, others=others)
 
 
 @transaction.atomic

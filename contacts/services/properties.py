@@ -11,25 +11,10 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from accounts.models import Account
-from contacts.models import ContactProperty, PropertyType
+from contacts.models import CONTACT_FIELDS, ContactProperty, PropertyType
 
 # Keys a property can't take: they are contact fields (tokens read both from one namespace).
-RESERVED_KEYS = frozenset(
-    {
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "mobile_phone",
-        "time_zone",
-        "company_name",
-        "marketing_contact",
-        "owner",
-        "id",
-        "created_at",
-        "updated_at",
-    }
-)
+RESERVED_KEYS = frozenset({*CONTACT_FIELDS, "owner", "id", "created_at", "updated_at"})
 MAX_TEXT_LENGTH = 1000
 MAX_CHOICES = 200
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y")

@@ -4,21 +4,27 @@ can be reverted."""
 
 from __future__ import annotations
 
-import datetime
-import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.jobs import (
+    JobStatus,
+    job_claim,
+    job_finish,
+    job_heartbeat,
+    job_run,
+    jobs_requeue_stranded,
+)
 from accounts.models import Account, User
 from contacts.models import (
+    PHONE_COLUMNS,
     Contact,
     ContactList,
     EngagementKind,
-    JobStatus,
     PhoneField,
     PhoneReformat,
     PhoneReformatChange,
@@ -26,11 +32,16 @@ from contacts.models import (
 from contacts.phones import PhoneIssue, phone_repair
 from contacts.selectors import contact_list_members, contacts_iter_ids
 from contacts.services.engagements import EngagementDraft, engagements_record
-
-logger = logging.getLogger(__name__)
+from contacts.subscriptions import (
+    Attestation,
+    AttestedBy,
+    subscription_type_exists,
+    subscriptions,
+)
 
 BATCH = 1000
-STALE_AFTER = datetime.timedelta(minutes=10)
+# What a reformat (or its revert) writes on a contact.
+CHANGED_COLUMNS = [*PHONE_COLUMNS, "updated_at"]
 
 
 @dataclass(frozen=True)
@@ -125,10 +136,8 @@ def phone_reformat_start(
         raise ValueError("The list belongs to another account.")
     errors: dict[str, str] = {}
     if subscribe_eligible:
-        from consent import selectors as consent_selectors
-
-        if not subscription_type_id or not consent_selectors.subscription_type_get(
-            account=account, public_id=subscription_type_id
+        if not subscription_type_id or not subscription_type_exists(
+            account=account, subscription_type_id=subscription_type_id
         ):
             errors["subscription_type"] = "Choose the subscription type to subscribe them to."
         if not consent_confirmed:
@@ -159,151 +168,129 @@ def phone_reformat_start(
     return reformat
 
 
-def _claim(account: Account, reformat: PhoneReformat, dst: str) -> PhoneReformat | None:
-    """Take a queued run (dst RUNNING) or revert (dst REVERTING): a finished reformat that is
+def _claim(account: Account, reformat: PhoneReformat, to: str) -> PhoneReformat | None:
+    """Take a queued run (to RUNNING) or revert (to REVERTING): a finished reformat that is
     queued again is waiting for its revert."""
-    now = timezone.now()
-    fields = {"status": dst, "heartbeat_at": now, "processed": 0}
-    if dst == JobStatus.RUNNING:
-        fields["started_at"] = now
     claimable = PhoneReformat.objects.filter(
-        pk=reformat.pk,
-        account=account,
-        status=JobStatus.QUEUED,
-        finished_at__isnull=dst == JobStatus.RUNNING,
+        pk=reformat.pk, account=account, finished_at__isnull=to == JobStatus.RUNNING
     )
-    if not claimable.update(**fields):
-        return None
-    return PhoneReformat.objects.select_related("created_by", "contact_list").get(
-        pk=reformat.pk, account=account
-    )
+    return job_claim(claimable.select_related("created_by", "contact_list"), to=to, processed=0)
 
 
 def phone_reformat_run(*, account: Account, reformat: PhoneReformat) -> None:
     reformat = _claim(account, reformat, JobStatus.RUNNING)
     if reformat is None:
         return
-    try:
-        _run(account, reformat)
-    except Exception:
-        logger.exception("reformat %s failed", reformat.public_id)
-        PhoneReformat.objects.filter(pk=reformat.pk).update(
-            status=JobStatus.FAILED,
-            error="The reformat stopped because of an internal error. The batches already done "
-            "are in its change log and can be reverted.",
-            finished_at=timezone.now(),
-        )
+    job_run(
+        reformat,
+        lambda: _run(account, reformat),
+        internal_error="The reformat stopped because of an internal error. The batches already "
+        "done are in its change log and can be reverted.",
+    )
+
+
+@dataclass
+class _BatchChanges:
+    """What the reformat does to one batch of contacts, to write in the batch's transaction."""
+
+    contacts: list[Contact] = field(default_factory=list)
+    changes: list[PhoneReformatChange] = field(default_factory=list)
+    drafts: list[EngagementDraft] = field(default_factory=list)
+    # (contact id, phone) of phones that became valid for SMS: those a user may subscribe.
+    eligible: list[tuple[int, str]] = field(default_factory=list)
+    unfixable: int = 0
+
+
+def _batch_changes(reformat: PhoneReformat, contacts: list[Contact], region: str) -> _BatchChanges:
+    """Apply the proposals to the contacts (in memory) and log each change."""
+    batch = _BatchChanges()
+    for contact in contacts:
+        proposals = contact_proposals(contact, region)
+        batch.unfixable += sum(not proposal.fixable for proposal in proposals)
+        applied = [proposal for proposal in proposals if proposal.changes]
+        for proposal in applied:
+            prefix = proposal.field
+            setattr(contact, f"{prefix}_raw", proposal.new_raw)
+            setattr(contact, f"{prefix}_e164", proposal.new_e164)
+            setattr(contact, f"{prefix}_region", proposal.new_region)
+            setattr(contact, f"{prefix}_sms_invalid_reason", proposal.new_reason)
+            batch.changes.append(
+                PhoneReformatChange(
+                    reformat=reformat,
+                    contact=contact,
+                    field=prefix,
+                    old_raw=proposal.old_raw,
+                    old_e164=proposal.old_e164,
+                    old_region=proposal.old_region,
+                    old_reason=proposal.old_reason,
+                    new_raw=proposal.new_raw,
+                    new_e164=proposal.new_e164,
+                    new_region=proposal.new_region,
+                    new_reason=proposal.new_reason,
+                )
+            )
+            batch.drafts.append(
+                EngagementDraft(
+                    contact_id=contact.pk,
+                    kind=EngagementKind.PHONE_REFORMAT,
+                    summary=f"{proposal.field_label} reformatted: {proposal.old_raw} → "
+                    f"{proposal.new_raw}",
+                    data={"reformat": reformat.public_id, "field": prefix},
+                )
+            )
+            if proposal.becomes_eligible:
+                batch.eligible.append((contact.pk, proposal.new_e164))
+        if applied:
+            contact.updated_at = timezone.now()
+            batch.contacts.append(contact)
+    return batch
 
 
 def _run(account: Account, reformat: PhoneReformat) -> None:
+    """Reformat the list's contacts a batch per transaction, so progress shows and a crash
+    keeps the batches done (their change log can be reverted)."""
     if reformat.contact_list is None:
         raise ValueError("The list was deleted.")
-    subscription_type = None
-    if reformat.subscription_type_id:
-        from consent import selectors as consent_selectors
-
-        subscription_type = consent_selectors.subscription_type_get(
-            account=account, public_id=reformat.subscription_type_id
-        )
+    # A type deleted since the start subscribes nobody.
+    subscribe = bool(reformat.subscription_type_id) and subscription_type_exists(
+        account=account, subscription_type_id=reformat.subscription_type_id
+    )
     members = contact_list_members(reformat.contact_list)
-    total = members.count()
-    PhoneReformat.objects.filter(pk=reformat.pk).update(total=total)
+    job_heartbeat(reformat, total=members.count())
     region = account.default_region or "US"
     counts = {"processed": 0, "changed": 0, "unfixable": 0, "subscribed": 0}
     for ids in contacts_iter_ids(members, batch=BATCH):
         with transaction.atomic():
             contacts = list(Contact.objects.select_for_update().filter(account=account, pk__in=ids))
-            changes, drafts, eligible = [], [], []
-            for contact in contacts:
-                touched = False
-                for proposal in contact_proposals(contact, region):
-                    if not proposal.fixable:
-                        counts["unfixable"] += 1
-                    if not proposal.changes:
-                        continue
-                    touched = True
-                    prefix = proposal.field
-                    setattr(contact, f"{prefix}_raw", proposal.new_raw)
-                    setattr(contact, f"{prefix}_e164", proposal.new_e164)
-                    setattr(contact, f"{prefix}_region", proposal.new_region)
-                    setattr(contact, f"{prefix}_sms_invalid_reason", proposal.new_reason)
-                    changes.append(
-                        PhoneReformatChange(
-                            reformat=reformat,
-                            contact=contact,
-                            field=prefix,
-                            old_raw=proposal.old_raw,
-                            old_e164=proposal.old_e164,
-                            old_region=proposal.old_region,
-                            old_reason=proposal.old_reason,
-                            new_raw=proposal.new_raw,
-                            new_e164=proposal.new_e164,
-                            new_region=proposal.new_region,
-                            new_reason=proposal.new_reason,
-                        )
-                    )
-                    drafts.append(
-                        EngagementDraft(
-                            contact_id=contact.pk,
-                            kind=EngagementKind.PHONE_REFORMAT,
-                            summary=f"{proposal.field_label} reformatted: {proposal.old_raw} → "
-                            f"{proposal.new_raw}",
-                            data={"reformat": reformat.public_id, "field": prefix},
-                        )
-                    )
-                    if proposal.becomes_eligible:
-                        eligible.append((contact.pk, proposal.new_e164))
-                if touched:
-                    contact.updated_at = timezone.now()
-            changed_contacts = [c for c in contacts if any(ch.contact is c for ch in changes)]
-            Contact.objects.bulk_update(
-                changed_contacts,
-                [
-                    "phone_raw",
-                    "phone_e164",
-                    "phone_region",
-                    "phone_sms_invalid_reason",
-                    "mobile_phone_raw",
-                    "mobile_phone_e164",
-                    "mobile_phone_region",
-                    "mobile_phone_sms_invalid_reason",
-                    "updated_at",
-                ],
-                batch_size=500,
-            )
-            PhoneReformatChange.objects.bulk_create(changes, batch_size=1000)
-            engagements_record(account=account, drafts=drafts)
-            counts["changed"] += len(changes)
-            if subscription_type is not None and eligible:
-                counts["subscribed"] += _subscribe(account, reformat, subscription_type, eligible)
+            batch = _batch_changes(reformat, contacts, region)
+            Contact.objects.bulk_update(batch.contacts, CHANGED_COLUMNS, batch_size=500)
+            PhoneReformatChange.objects.bulk_create(batch.changes, batch_size=1000)
+            engagements_record(account=account, drafts=batch.drafts)
+            if subscribe and batch.eligible:
+                counts["subscribed"] += _subscribe(account, reformat, batch.eligible)
+            counts["changed"] += len(batch.changes)
+            counts["unfixable"] += batch.unfixable
             counts["processed"] += len(ids)
-            PhoneReformat.objects.filter(pk=reformat.pk).update(
+            job_heartbeat(
+                reformat,
                 processed=counts["processed"],
                 changed_count=counts["changed"],
                 unfixable_count=counts["unfixable"],
                 subscribed_count=counts["subscribed"],
-                heartbeat_at=timezone.now(),
             )
-    PhoneReformat.objects.filter(pk=reformat.pk).update(
-        status=JobStatus.DONE, finished_at=timezone.now()
-    )
+    job_finish(reformat)
 
 
-def _subscribe(account, reformat, subscription_type, pairs) -> int:
-    from consent import services as consent_services
-    from consent.models import ConsentSource, ConsentState
-
-    result = consent_services.consent_bulk_set(
-        account=account,
-        subscription_type=subscription_type,
-        pairs=pairs,
-        status=ConsentState.SUBSCRIBED,
-        source=ConsentSource.BULK,
+def _subscribe(account: Account, reformat: PhoneReformat, pairs: list[tuple[int, str]]) -> int:
+    """Subscribe the phones that became valid, as the user attested (consent writes the ledger)."""
+    attestation = Attestation(
+        subscription_type_id=reformat.subscription_type_id,
+        attested_by=AttestedBy.REFORMAT,
         actor=reformat.created_by,
         evidence=reformat.consent_evidence,
         data={"reformat": reformat.public_id},
     )
-    return result.changed
+    return subscriptions().attested_subscribe(account=account, attestation=attestation, pairs=pairs)
 
 
 @transaction.atomic
@@ -332,7 +319,7 @@ def phone_reformat_revert_run(*, account: Account, reformat: PhoneReformat) -> N
     if reformat is None:
         return
     changes = PhoneReformatChange.objects.filter(reformat=reformat, reverted=False)
-    PhoneReformat.objects.filter(pk=reformat.pk).update(total=changes.count())
+    job_heartbeat(reformat, total=changes.count())
     reverted = conflicts = processed = 0
     last = 0
     while True:
@@ -367,49 +354,29 @@ def phone_reformat_revert_run(*, account: Account, reformat: PhoneReformat) -> N
                         data={"reformat": reformat.public_id, "field": prefix, "revert": True},
                     )
                 )
-            Contact.objects.bulk_update(
-                list(contacts.values()),
-                [
-                    "phone_raw",
-                    "phone_e164",
-                    "phone_region",
-                    "phone_sms_invalid_reason",
-                    "mobile_phone_raw",
-                    "mobile_phone_e164",
-                    "mobile_phone_region",
-                    "mobile_phone_sms_invalid_reason",
-                    "updated_at",
-                ],
-                batch_size=500,
-            )
+            Contact.objects.bulk_update(list(contacts.values()), CHANGED_COLUMNS, batch_size=500)
             PhoneReformatChange.objects.filter(pk__in=done).update(reverted=True)
             engagements_record(account=account, drafts=drafts)
             reverted += len(done)
             processed += len(batch)
-            PhoneReformat.objects.filter(pk=reformat.pk).update(
+            job_heartbeat(
+                reformat,
                 processed=processed,
                 reverted_count=reverted,
                 revert_conflicts=conflicts,
-                heartbeat_at=timezone.now(),
             )
-    PhoneReformat.objects.filter(pk=reformat.pk).update(
-        status=JobStatus.REVERTED, reverted_at=timezone.now()
-    )
+    # finished_at stays the run's: the revert is a second life of the same job.
+    job_heartbeat(reformat, status=JobStatus.REVERTED, reverted_at=timezone.now())
 
 
 def phone_reformats_sweep() -> int:
+    """Requeue runs and reverts a crash stranded (accounts.jobs); a finished reformat in the
+    queue is waiting for its revert."""
     from contacts.tasks import phone_reformat_revert_task, phone_reformat_run_task
 
-    cutoff = timezone.now() - STALE_AFTER
-    count = 0
-    for reformat in PhoneReformat.objects.filter(
-        status__in=[JobStatus.RUNNING, JobStatus.REVERTING], heartbeat_at__lt=cutoff
-    ) | PhoneReformat.objects.filter(status=JobStatus.QUEUED, created_at__lt=cutoff):
-        reverting = reformat.finished_at is not None
-        PhoneReformat.objects.filter(pk=reformat.pk).update(status=JobStatus.QUEUED)
-        task = phone_reformat_revert_task if reverting else phone_reformat_run_task
-        transaction.on_commit(
-            lambda task=task, pk=reformat.pk, a=reformat.account_id: task.delay(a, pk)
-        )
-        count += 1
-    return count
+    return jobs_requeue_stranded(
+        PhoneReformat,
+        task_for=lambda reformat: (
+            phone_reformat_revert_task if reformat.finished_at else phone_reformat_run_task
+        ),
+    )

@@ -19,7 +19,6 @@ from accounts.rest import CreatedCursorPagination, IsAccountMember
 from accounts.tenancy import get_for_account
 from consent import selectors as consent_selectors
 from messaging import selectors
-from messaging.apis import api_validation_error
 from messaging.models import BODY_MAX_LENGTH, SmsMessage
 from messaging.services import allotment, compose, test_sends
 
@@ -256,20 +255,17 @@ class MessagesApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         account = request.account
-        try:
-            message = compose.message_create(
-                account=account,
-                owner=request.user,
-                name=data["name"],
-                body=data.get("body", "").replace("\r\n", "\n"),
-                append_opt_out=data["append_opt_out"],
-                subscription_type=_subscription_type(account, data.get("subscription_type")),
-                campaign_name=data.get("campaign", ""),
-                sender=_sender(account, data.get("sender")),
-                properties=data.get("properties") or {},
-            )
-        except DjangoValidationError as exc:
-            raise api_validation_error(exc) from exc
+        message = compose.message_create(
+            account=account,
+            owner=request.user,
+            name=data["name"],
+            body=data.get("body", "").replace("\r\n", "\n"),
+            append_opt_out=data["append_opt_out"],
+            subscription_type=_subscription_type(account, data.get("subscription_type")),
+            campaign_name=data.get("campaign", ""),
+            sender=_sender(account, data.get("sender")),
+            properties=data.get("properties") or {},
+        )
         return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
 
 
@@ -315,10 +311,7 @@ class MessageDetailApi(APIView):
             changes["subscription_type"] = _subscription_type(account, data["subscription_type"])
         if "sender" in data:
             changes["sender"] = _sender(account, data["sender"])
-        try:
-            message = compose.message_update(account=account, message=message, **changes)
-        except DjangoValidationError as exc:
-            raise api_validation_error(exc) from exc
+        message = compose.message_update(account=account, message=message, **changes)
         return Response(MessageOutputSerializer(message).data)
 
 
@@ -450,7 +443,7 @@ class MessageTestSendApi(APIView):
         except DjangoValidationError as exc:
             if getattr(exc, "code", None) == "allotment_exceeded":
                 return _allotment_exceeded(exc)
-            raise api_validation_error(exc) from exc
+            raise
         payload = {
             "results": [
                 {

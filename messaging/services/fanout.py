@@ -25,7 +25,7 @@ from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from contacts import bulk
+from accounts import bulk
 from messaging import links, segments, shortlinks, tokens
 from messaging.models import MessageLink, OutboundMessage, OutboundStatus, SmsMessage
 from messaging.schedule import next_allowed, recipient_zone

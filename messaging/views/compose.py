@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.forms import form_errors_from
 from accounts.models import Account
 from accounts.tenancy import account_required, get_for_account
 from messaging import links, selectors, tokens
@@ -102,7 +103,7 @@ def new(request: HttpRequest) -> HttpResponse:
                 properties=form.property_values(),
             )
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            form_errors_from(form, exc)
         else:
             return redirect("messaging:compose", message_id=message.public_id)
     context = {"form": form, "campaigns": selectors.campaigns(account=account)}
@@ -201,7 +202,7 @@ def _save(request: HttpRequest, message: SmsMessage) -> tuple[MessageForm, SmsMe
         changes["sender"] = data["sender"]
     changes["properties"] = form.property_values(only_valid=True)
     saved = compose.message_draft_save(account=request.account, message=message, **changes)
-    form.add_service_errors(ValidationError(saved.problems))
+    form_errors_from(form, ValidationError(saved.problems))
     return form, saved.message
 
 

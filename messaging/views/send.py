@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.forms import form_errors_from
 from accounts.tenancy import account_required, get_for_account
 from contacts.models import ContactList
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
@@ -153,11 +154,7 @@ def send_page(request: HttpRequest, message_id: str) -> HttpResponse:
                     send_at_local=data["send_at"],
                 )
             except ValidationError as exc:
-                if hasattr(exc, "error_dict"):
-                    for field, errors in exc.error_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    form.add_error(None, exc)
+                form_errors_from(form, exc)
             else:
                 review = sending.message_review(account=request.account, message=message)
     elif message.include_lists.exists() or message.include_contacts.exists():

@@ -9,20 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.forms import form_errors_from
 from accounts.tenancy import account_required, get_for_account
 from messaging import selectors
 from messaging.forms import MessagePropertyForm, SendingRulesForm
 from messaging.models import MessageProperty
 from messaging.services import allotment, compose
 from messaging.services.settings import sending_settings
-
-
-def _service_errors_to_form(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @require_GET
@@ -56,7 +49,7 @@ def sending_rules(request: HttpRequest) -> HttpResponse:
         try:
             compose.sending_rules_update(account=account, **form.cleaned_data)
         except ValidationError as exc:
-            _service_errors_to_form(form, exc)
+            form_errors_from(form, exc)
         else:
             messages.success(request, "Sending settings saved.")
             return redirect("messaging:sending_rules")
@@ -77,7 +70,7 @@ def message_properties(request: HttpRequest) -> HttpResponse:
         try:
             prop = compose.message_property_create(account=account, **form.cleaned_data)
         except ValidationError as exc:
-            _service_errors_to_form(form, exc)
+            form_errors_from(form, exc)
         else:
             messages.success(request, f"Message property “{prop.label}” added.")
             return redirect("messaging:properties")

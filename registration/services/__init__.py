@@ -17,7 +17,6 @@ from registration.services.brand import (
     eligibility_record,
     throughput_apply,
 )
-from registration.services.common import RegistrationError, RegistrationInvalid
 from registration.services.links import (
     link_domain_set,
     link_domain_verify,
@@ -31,6 +30,7 @@ from registration.services.numbers import (
     phone_numbers_reconcile,
 )
 from registration.services.polling import registration_status_poll
+from registration.services.provisioning import RegistrationError, RegistrationInvalid
 from registration.services.use_case import (
     use_case_draft_save,
     use_case_get_or_create,

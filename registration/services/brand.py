@@ -32,7 +32,7 @@ from registration.models import (
     RegistrationEvent,
     RegistrationStatus,
 )
-from registration.services.common import (
+from registration.services.provisioning import (
     RegistrationError,
     RegistrationInvalid,
     credentials_of,

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Account, User
 from registration.models import PhoneNumber, RegistrationEvent
-from registration.services.common import RegistrationError, event_record
+from registration.services.provisioning import RegistrationError, event_record
 
 Kind = RegistrationEvent.Kind
 

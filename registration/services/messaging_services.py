@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from registration.models import TwilioSubaccount
-from registration.services.common import credentials_of, gateway, logger
+from registration.services.provisioning import credentials_of, gateway, logger
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from registration.models import (
     RegistrationStatus,
     UseCaseRegistration,
 )
-from registration.services.common import (
+from registration.services.provisioning import (
     PROVISION_LEASE,
     RegistrationError,
     RegistrationInvalid,

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from accounts.models import Account
 from registration.models import BrandRegistration, RegistrationStatus, UseCaseRegistration
 from registration.services.brand import brand_registration_provision, brand_status_refresh
-from registration.services.common import gateway, lease_claim, logger
 from registration.services.numbers import phone_numbers_reconcile
+from registration.services.provisioning import gateway, lease_claim, logger
 from registration.services.use_case import use_case_provision, use_case_status_refresh
 
 UNDER_WAY = (RegistrationStatus.SUBMITTED, RegistrationStatus.IN_REVIEW)

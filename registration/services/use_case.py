@@ -27,7 +27,7 @@ from registration.models import (
     TwilioSubaccount,
     UseCaseRegistration,
 )
-from registration.services.common import (
+from registration.services.provisioning import (
     RegistrationError,
     RegistrationInvalid,
     credentials_of,

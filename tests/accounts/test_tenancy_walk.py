@@ -17,13 +17,17 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from accounts.models import Invitation, Role
 from accounts.services import api_token_create, invitation_create
 from consent import services as consent_services
-from consent.models import ConsentBulkChange
 from contacts import services as contact_services
-from contacts.models import ContactImport, PhoneReformat
-from messaging.models import MessageProperty, TestPhone
 from messaging.services.compose import message_create
-from registration.models import PhoneNumber
 from tests.conftest import Tenant, client_for
+from tests.factories import (
+    ConsentBulkChangeFactory,
+    ContactImportFactory,
+    MessagePropertyFactory,
+    PhoneNumberFactory,
+    PhoneReformatFactory,
+    TestPhoneFactory,
+)
 from workflows import services as workflow_services
 
 # Route name (namespace:name) -> why it is not walked here.
@@ -72,14 +76,12 @@ OBJECT_IDS: dict[str, Callable[[Tenant], str]] = {
         contact_services.contact_list_create(account=t.account, name="VIPs").public_id
     ),
     "import_id": lambda t: (
-        ContactImport.objects.create(
+        ContactImportFactory(
             account=t.account, created_by=t.alice, original_filename="x.csv"
         ).public_id
     ),
     "reformat_id": lambda t: (
-        PhoneReformat.objects.create(
-            account=t.account, created_by=t.alice, list_name="VIPs"
-        ).public_id
+        PhoneReformatFactory(account=t.account, created_by=t.alice, list_name="VIPs").public_id
     ),
     "subscription_type_id": lambda t: (
         consent_services.subscription_type_create(account=t.account, name="Store news").public_id
@@ -90,7 +92,7 @@ OBJECT_IDS: dict[str, Callable[[Tenant], str]] = {
         ).public_id
     ),
     "bulk_change_id": lambda t: (
-        ConsentBulkChange.objects.create(
+        ConsentBulkChangeFactory(
             account=t.account,
             action="opt_out",
             subscription_type=consent_services.subscription_type_create(
@@ -98,17 +100,13 @@ OBJECT_IDS: dict[str, Callable[[Tenant], str]] = {
             ),
         ).public_id
     ),
-    "number_id": lambda t: (
-        PhoneNumber.objects.create(account=t.account, e164="+14155550142").public_id
-    ),
+    "number_id": lambda t: PhoneNumberFactory(account=t.account, e164="+14155550142").public_id,
     "message_id": lambda t: message_create(account=t.account, owner=t.bob, name="M").public_id,
     "test_phone_id": lambda t: (
-        TestPhone.objects.create(
-            account=t.account, user=t.vera, phone_e164="+12065550100"
-        ).public_id
+        TestPhoneFactory(account=t.account, user=t.vera, phone_e164="+12065550100").public_id
     ),
     "messaging:property_id": lambda t: (
-        MessageProperty.objects.create(account=t.account, key="k", label="K").public_id
+        MessagePropertyFactory(account=t.account, key="k", label="K").public_id
     ),
     "workflow_id": lambda t: (
         workflow_services.workflow_create(

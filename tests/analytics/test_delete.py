@@ -15,7 +15,8 @@ from analytics.models import MessageDayStats, MessageHourStats, MessageStats, Op
 from analytics.services import rollups
 from messaging.models import LinkClick, MessageLink, OutboundMessage, SmsMessage
 from tests.analytics.helpers import NOON_NEW_YORK, campaign_with_results
-from workflows.models import LogEvent, LogOutcome, Workflow, WorkflowLog
+from tests.factories import WorkflowFactory, WorkflowLogFactory
+from workflows.models import LogEvent, LogOutcome
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +29,8 @@ def test_deleting_a_message_deletes_its_texts_in_one_statement_and_its_analytics
     assert MessageStats.objects.get(message=message).sent == 5
     assert OptOutAttribution.objects.filter(message=message).exists()
     # A workflow's log points at one of the texts (as it does for every automated text).
-    workflow = Workflow.objects.create(account=sending.account, name="Flow", trigger_type="x")
-    log = WorkflowLog.objects.create(
+    workflow = WorkflowFactory(account=sending.account, name="Flow", trigger_type="x")
+    log = WorkflowLogFactory(
         account=sending.account,
         workflow=workflow,
         record_type="contact",
@@ -41,7 +42,7 @@ def test_deleting_a_message_deletes_its_texts_in_one_statement_and_its_analytics
     )
     SmsMessage.objects.filter(pk=message.pk).update(status=SmsMessage.Status.SENT)
 
-    url = reverse("analytics:message_delete", args=[message.public_id])
+    url = reverse("messaging:delete_with_results", args=[message.public_id])
     with CaptureQueriesContext(connection) as queries:
         response = bob_client.post(url, {"confirm_name": message.name})
     assert response.status_code == 302

@@ -18,6 +18,7 @@ from contacts.models import Contact
 from messaging.models import LinkClick, OutboundMessage, SmsMessage
 from tests.analytics.helpers import NOON_NEW_YORK, campaign_with_results
 from tests.conftest import client_for
+from tests.factories import SmsMessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +123,7 @@ def test_recipients_csv_is_filtered_and_formula_safe(results, alice_client):
 
 def test_clone_archive_and_delete(results, bob_client):
     message, _, _ = results
-    response = bob_client.post(reverse("analytics:message_clone", args=[message.public_id]))
+    response = bob_client.post(reverse("messaging:clone", args=[message.public_id]))
     copy = SmsMessage.objects.exclude(pk=message.pk).get()
     assert response.url == reverse("messaging:compose", args=[copy.public_id])
     assert (copy.status, copy.body, copy.name) == ("draft", message.body, "Spring sale (copy)")
@@ -135,7 +136,7 @@ def test_clone_archive_and_delete(results, bob_client):
     assert message.archived_at is not None
     assert MessageStats.objects.filter(message=message).exists()  # archived keeps results
 
-    delete_url = reverse("analytics:message_delete", args=[message.public_id])
+    delete_url = reverse("messaging:delete_with_results", args=[message.public_id])
     assert b"Delete for good" in bob_client.get(delete_url).content
     bob_client.post(delete_url, {"confirm_name": "wrong"})
     assert SmsMessage.objects.filter(pk=message.pk).exists()
@@ -148,11 +149,8 @@ def test_clone_archive_and_delete(results, bob_client):
 
 def test_viewers_cannot_clone_or_delete(results, vera_client):
     message, _, _ = results
-    assert (
-        vera_client.post(reverse("analytics:message_clone", args=[message.public_id])).status_code
-        == 403
-    )
-    delete_url = reverse("analytics:message_delete", args=[message.public_id])
+    assert vera_client.post(reverse("messaging:clone", args=[message.public_id])).status_code == 403
+    delete_url = reverse("messaging:delete_with_results", args=[message.public_id])
     assert vera_client.post(delete_url, {"confirm_name": message.name}).status_code == 403
     assert SmsMessage.objects.count() == 1
 
@@ -160,7 +158,7 @@ def test_viewers_cannot_clone_or_delete(results, vera_client):
 def test_compare_puts_messages_side_by_side(results, sending, alice_client, tenant):
     message, _, _ = results
     other = sending.message(name="Quiet one")
-    foreign = SmsMessage.objects.create(account=tenant.other_account, name="Not yours")
+    foreign = SmsMessageFactory(account=tenant.other_account, name="Not yours")
     response = alice_client.get(
         reverse("analytics:compare"),
         {"m": [message.public_id, other.public_id, foreign.public_id]},

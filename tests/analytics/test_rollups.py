@@ -18,6 +18,7 @@ from analytics.models import (
 from analytics.services import drift, rollups
 from messaging.models import LinkClick, OutboundMessage
 from tests.analytics.helpers import campaign_with_results, click, send
+from tests.factories import OutboundMessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +144,7 @@ def test_the_drift_check_finds_a_message_the_rollup_never_saw(sending, emulator,
 
 def test_test_sends_and_deleted_messages_stay_out_of_the_rollups(sending, emulator, client):
     message, _, _ = campaign_with_results(sending, client)
-    OutboundMessage.objects.create(
+    OutboundMessageFactory(
         account=sending.account, message=message, kind=OutboundMessage.Kind.TEST, to_phone="+1"
     )
     rollups.rollups_apply_all()

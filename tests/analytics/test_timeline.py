@@ -16,8 +16,8 @@ from contacts import selectors as contact_selectors
 from contacts.models import EngagementKind
 from messaging.models import LinkClick, OutboundMessage
 from messaging.services.inbound import inbound_receive
-from registration.models import PhoneNumber
 from tests.analytics.helpers import BODY, NOON_NEW_YORK, campaign_with_results, click, send
+from tests.factories import PhoneNumberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def test_replies_count_for_the_last_text_and_link_to_it_on_the_timeline(
 ):
     message, rows, contacts = campaign_with_results(sending, client)
     ann, bo = rows["Ann"].to_phone, rows["Bo"].to_phone
-    other_number = PhoneNumber.objects.create(account=sending.account, e164="+14155550177")
+    other_number = PhoneNumberFactory(account=sending.account, e164="+14155550177")
     with time_machine.travel(NOON_NEW_YORK + dt.timedelta(hours=1), tick=False):
         reply(sending, ann, "Love it! Is the blue one back?", "1")
         reply(sending, ann, "Size M please", "2")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from consent import selectors
 from consent.models import ConsentLedgerEntry
 from contacts import services as contact_services
+from tests.factories import ConsentLedgerEntryFactory
 
 CHANGES = 120
 
@@ -26,7 +27,7 @@ def ada(tenant):
     start = timezone.now() - dt.timedelta(days=CHANGES)
     states = ["subscribed", "unsubscribed"]
     ConsentLedgerEntry.objects.bulk_create(
-        ConsentLedgerEntry(
+        ConsentLedgerEntryFactory.build(
             account=tenant.account,
             contact=contact,
             contact_public_id=contact.public_id,

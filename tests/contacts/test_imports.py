@@ -12,10 +12,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import bulk, exports
+from accounts.jobs import JobStatus
 from consent import selectors as consent_selectors
 from consent.models import ConsentLedgerEntry, ConsentStatus
-from contacts import bulk, csvfiles, services
-from contacts.models import Contact, ContactImport, ContactListMembership, JobStatus
+from contacts import csvfiles, services
+from contacts.models import Contact, ContactImport, ContactListMembership
+from contacts.services import import_rows
 from contacts.services import imports as import_services
 
 
@@ -160,8 +163,8 @@ def test_good_rows_are_kept_and_bad_rows_reported(tenant, tier, django_capture_o
     assert contact_import.mapping["Tier"] == "property:tier"
     contact_import = run(tenant, contact_import, django_capture_on_commit_callbacks)
     assert contact_import.status == JobStatus.DONE
-    assert contact_import.total_rows == 9
-    assert contact_import.processed_rows == 9
+    assert contact_import.total == 9
+    assert contact_import.processed == 9
     names = set(Contact.objects.filter(account=tenant.account).values_list("first_name", flat=True))
     assert names == {"Ada", "Gus", "Hal"}
     assert contact_import.created_count == 3 and contact_import.rejected_count == 6
@@ -212,20 +215,20 @@ def test_progress_is_committed_while_reading(
     tenant, monkeypatch, django_capture_on_commit_callbacks
 ):
     seen = []
-    original = import_services._progress
+    original = import_services.job_heartbeat
 
     def spy(contact_import, **fields):
         seen.append(fields)
         original(contact_import, **fields)
 
     monkeypatch.setattr(import_services, "PROGRESS_EVERY", 2)
-    monkeypatch.setattr(import_services, "_progress", spy)
+    monkeypatch.setattr(import_services, "job_heartbeat", spy)
     rows = "".join(f"p{i}@x.com\n" for i in range(7))
     contact_import = run(
         tenant, create(tenant, "Email\n" + rows), django_capture_on_commit_callbacks
     )
-    assert {"total_rows": 7} in seen
-    assert [f["processed_rows"] for f in seen if "processed_rows" in f] == [2, 4, 6, 7]
+    assert {"total": 7} in seen
+    assert [f["processed"] for f in seen if "processed" in f] == [2, 4, 6, 7]
     assert contact_import.created_count == 7
 
 
@@ -393,7 +396,7 @@ def test_the_fast_email_check_agrees_with_django(email):
         django_says = True
     except ValidationError:
         django_says = False
-    assert import_services.email_is_valid(email) is django_says
+    assert import_rows.email_is_valid(email) is django_says
 
 
 def test_formulas_in_phone_columns_are_refused(tenant, django_capture_on_commit_callbacks):
@@ -444,4 +447,4 @@ def test_formulas_in_phone_columns_are_refused(tenant, django_capture_on_commit_
     ],
 )
 def test_exported_cells_are_neutralised(value, written):
-    assert csvfiles.cell_neutralise(value) == written
+    assert exports.cell_neutralise(value) == written

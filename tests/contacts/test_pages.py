@@ -111,7 +111,7 @@ def test_export_neutralises_formulas(tenant, bob_client):
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(body)))
     assert rows[1][1] == '\'=HYPERLINK("http://evil")'
-    # Only an E.164 number may start with + unprefixed (the rule in contacts/csvfiles.py).
+    # Only an E.164 number may start with + unprefixed (the rule in accounts/exports.py).
     assert (rows[1][4], rows[1][5]) == ("'+1 212 555 0100", "+12125550100")
 
 

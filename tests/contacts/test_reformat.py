@@ -9,10 +9,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from accounts.jobs import JobStatus
 from consent import selectors as consent_selectors
 from consent.models import ConsentLedgerEntry
 from contacts import services
-from contacts.models import Contact, JobStatus, PhoneReformat
+from contacts.models import Contact, PhoneReformat
 from contacts.services.reformat import phone_reformat_proposals
 
 

@@ -13,17 +13,17 @@ from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from accounts.jobs import JobStatus
 from accounts.services import api_token_create
 from consent import api_urls as consent_api_urls
 from consent import selectors as consent_selectors
 from consent import services as consent_services
 from consent import urls as consent_urls
-from consent.models import ConsentBulkChange
 from contacts import api_urls as contact_api_urls
 from contacts import services
 from contacts import urls as contact_urls
-from contacts.models import JobStatus, PhoneReformat
 from tests.conftest import client_for
+from tests.factories import ConsentBulkChangeFactory, PhoneReformatFactory
 
 ROUTES = [
     ("/contacts/", contact_urls.urlpatterns),
@@ -51,7 +51,7 @@ def victim_objects(tenant) -> dict[str, str]:
         ).public_id,
         "list_id": contact_list.public_id,
         "import_id": contact_import.public_id,
-        "reformat_id": PhoneReformat.objects.create(
+        "reformat_id": PhoneReformatFactory(
             account=account,
             contact_list=contact_list,
             list_name="Fair",
@@ -62,7 +62,7 @@ def victim_objects(tenant) -> dict[str, str]:
         "keyword_id": consent_services.keyword_rule_create(
             account=account, kind="custom", word="HOURS", reply_text="9-5"
         ).public_id,
-        "bulk_change_id": ConsentBulkChange.objects.create(
+        "bulk_change_id": ConsentBulkChangeFactory(
             account=account,
             subscription_type=marketing,
             action="opt_out",

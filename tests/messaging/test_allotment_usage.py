@@ -13,12 +13,13 @@ from accounts.models import User
 from messaging.models import OutboundMessage, SegmentPurchase
 from messaging.services import allotment
 from messaging.services.settings import sending_settings
+from tests.factories import OutboundMessageFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def sent(account, segments: int, at: dt.datetime) -> OutboundMessage:
-    return OutboundMessage.objects.create(
+    return OutboundMessageFactory(
         account=account,
         kind=OutboundMessage.Kind.TEST,
         to_phone="+12065550177",

@@ -12,9 +12,9 @@ from contacts.models import Contact
 from messaging import links, segments, selectors, tokens
 from messaging.models import SmsMessage
 from messaging.services import compose
-from registration.models import PhoneNumber
+from tests.conftest import emulated_texts
+from tests.factories import ContactFactory, KeywordRuleFactory, PhoneNumberFactory
 from tests.messaging.segments_corpus import build_corpus
-from tests.messaging.test_test_sends import emulated_texts, emulator  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -57,7 +57,7 @@ def expected_count(account, body: str, contact=None) -> tuple[str, int, int]:
 
 @pytest.fixture
 def draft(tenant) -> SmsMessage:
-    PhoneNumber.objects.create(account=tenant.account, e164="+14155550100", status="active")
+    PhoneNumberFactory(account=tenant.account, e164="+14155550100", status="active")
     return compose.message_create(account=tenant.account, owner=tenant.bob, name="Spring sale")
 
 
@@ -69,7 +69,7 @@ def test_compose_count_personalize_preview_and_send_a_test(
     emulator,  # noqa: F811 - fixture
 ):
     account = tenant.account
-    Contact.objects.create(account=account, first_name="Maya", last_name="Lin")
+    ContactFactory(account=account, first_name="Maya", last_name="Lin")
     open_composer(page, live_server, tenant, draft)
     body = page.locator("#message-body")
 
@@ -229,10 +229,9 @@ def test_the_browser_count_agrees_with_the_server_over_the_corpus(page, live_ser
 def test_the_browser_reads_opt_out_wording_as_the_server_does(page, live_server, tenant, draft):
     """The switch's rule (the hint turns "ok") agrees with what saving accepts, for the
     account's own opt-out keyword too."""
-    from consent.models import KeywordRule
     from tests.messaging.test_tokens import OPT_OUT_WORDING_CASES
 
-    KeywordRule.objects.create(account=tenant.account, kind="opt_out", word="BASTA")
+    KeywordRuleFactory(account=tenant.account, kind="opt_out", word="BASTA")
     open_composer(page, live_server, tenant, draft)
     texts = [text for text, _ in OPT_OUT_WORDING_CASES] + [
         "Reply BASTA to opt out",

@@ -9,12 +9,17 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from contacts.models import Contact, ContactProperty
 from messaging import links, segments, selectors, tokens
 from messaging.models import BODY_MAX_LENGTH, Campaign, MessageProperty, SmsMessage
 from messaging.services import compose
 from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
+from tests.factories import (
+    ContactFactory,
+    ContactPropertyFactory,
+    KeywordRuleFactory,
+    PhoneNumberFactory,
+)
 
 TOKEN = '{{ contact.first_name | default: "there" }}'
 
@@ -88,10 +93,8 @@ def test_the_count_uses_short_links_rendered_tokens_and_the_opt_out_line():
 
 @pytest.mark.django_db
 def test_the_preview_renders_the_chosen_contacts_values(tenant):
-    ContactProperty.objects.create(account=tenant.account, key="shoe_size", label="Shoe size")
-    contact = Contact.objects.create(
-        account=tenant.account, first_name="Zoë", properties={"shoe_size": 42}
-    )
+    ContactPropertyFactory(account=tenant.account, key="shoe_size", label="Shoe size")
+    contact = ContactFactory(account=tenant.account, first_name="Zoë", properties={"shoe_size": 42})
     body = f'Hi {TOKEN}, size {{{{ contact.shoe_size | default: "?" }}}} is back'
     for_contact = selectors.message_preview(
         account=tenant.account, body=body, append_opt_out=False, contact=contact
@@ -149,7 +152,6 @@ def test_the_opt_out_line_goes_off_only_when_the_body_has_opt_out_wording(tenant
 
 @pytest.mark.django_db
 def test_the_opt_out_line_goes_off_with_the_accounts_own_keyword_or_curly_quotes(tenant):
-    from consent.models import KeywordRule
 
     with pytest.raises(ValidationError) as excinfo:
         create(tenant, body="Spring sale! Visit example.com to opt out", append_opt_out=False)
@@ -157,13 +159,13 @@ def test_the_opt_out_line_goes_off_with_the_accounts_own_keyword_or_curly_quotes
     create(tenant, body="Spring sale! Reply “STOP” to opt out", append_opt_out=False)
     with pytest.raises(ValidationError):
         create(tenant, body="Spring sale! Reply BASTA to opt out", append_opt_out=False)
-    KeywordRule.objects.create(account=tenant.account, kind="opt_out", word="BASTA")
+    KeywordRuleFactory(account=tenant.account, kind="opt_out", word="BASTA")
     create(tenant, body="Spring sale! Reply BASTA to opt out", append_opt_out=False)
 
 
 @pytest.mark.django_db
 def test_tokens_must_parse_and_name_a_real_contact_property(tenant):
-    ContactProperty.objects.create(account=tenant.account, key="store", label="Store")
+    ContactPropertyFactory(account=tenant.account, key="store", label="Store")
     create(tenant, body='See you at {{ contact.store | default: "our shop" }}')
     with pytest.raises(ValidationError) as excinfo:
         create(tenant, body="Hi {{ contact.nickname }}")
@@ -198,7 +200,7 @@ def test_another_accounts_subscription_type_or_number_is_refused(tenant):
     from consent.selectors import subscription_type_default
 
     foreign_type = subscription_type_default(account=tenant.other_account)
-    foreign_number = PhoneNumber.objects.create(
+    foreign_number = PhoneNumberFactory(
         account=tenant.other_account, e164="+14155550199", status="active"
     )
     with pytest.raises(ValidationError) as excinfo:

@@ -7,13 +7,12 @@ import pytest
 from django.test import Client
 
 from accounts.services import api_token_create
-from contacts.models import Contact
 from messaging import segments
-from messaging.models import OutboundMessage, SmsMessage, TestPhone
+from messaging.models import OutboundMessage, SmsMessage
 from messaging.services import compose
 from messaging.services.settings import sending_settings
-from registration.models import PhoneNumber
-from tests.messaging.test_test_sends import emulated_texts, emulator  # noqa: F401 - fixture
+from tests.conftest import emulated_texts
+from tests.factories import ContactFactory, PhoneNumberFactory, TestPhoneFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -149,7 +148,7 @@ def test_estimate_counts_links_at_short_link_length_and_tokens_for_a_contact(
     tenant, bob_api, settings
 ):
     settings.PUBLIC_LINK_DOMAIN = "sms.example"
-    contact = Contact.objects.create(account=tenant.account, first_name="Zoë")
+    contact = ContactFactory(account=tenant.account, first_name="Zoë")
     body = f"Hi {TOKEN}: https://shop.example.com/{'a' * 200}"
     data = bob_api.post(
         "/api/v1/messages/estimate",
@@ -169,7 +168,7 @@ def test_estimate_counts_links_at_short_link_length_and_tokens_for_a_contact(
 
 
 def test_estimate_refuses_another_accounts_contact(tenant, bob_api):
-    foreign = Contact.objects.create(account=tenant.other_account, first_name="Secret")
+    foreign = ContactFactory(account=tenant.other_account, first_name="Secret")
     response = bob_api.post(
         "/api/v1/messages/estimate",
         {"body": TOKEN, "contact": foreign.public_id},
@@ -180,7 +179,7 @@ def test_estimate_refuses_another_accounts_contact(tenant, bob_api):
 
 
 def test_preview_renders_the_saved_message(tenant, bob_api, message):
-    contact = Contact.objects.create(account=tenant.account, first_name="Maya")
+    contact = ContactFactory(account=tenant.account, first_name="Maya")
     url = f"/api/v1/messages/{message.public_id}/preview"
     data = bob_api.post(url, {"contact": contact.public_id}, content_type="application/json")
     assert data.json()["text"] == "Hi Maya!\nReply STOP to opt out"
@@ -190,8 +189,8 @@ def test_preview_renders_the_saved_message(tenant, bob_api, message):
 
 
 def test_test_send_through_the_api(tenant, bob_api, message, emulator):  # noqa: F811
-    PhoneNumber.objects.create(account=tenant.account, e164="+14155550100", status="active")
-    phone = TestPhone.objects.create(
+    PhoneNumberFactory(account=tenant.account, e164="+14155550100", status="active")
+    phone = TestPhoneFactory(
         account=tenant.account,
         user=tenant.alice,
         phone_e164="+12065550123",
@@ -229,7 +228,7 @@ def test_a_test_send_over_the_allotment_is_refused_with_the_numbers(
     message,
     emulator,  # noqa: F811
 ):
-    PhoneNumber.objects.create(account=tenant.account, e164="+14155550100", status="active")
+    PhoneNumberFactory(account=tenant.account, e164="+14155550100", status="active")
     rules = sending_settings(tenant.account)
     rules.monthly_segment_allotment = 0
     rules.save()

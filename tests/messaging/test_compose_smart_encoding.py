@@ -4,23 +4,8 @@ offers that replacement itself, in the body the marketer sees)."""
 
 from __future__ import annotations
 
-import pytest
-
 from messaging import segments
 from messaging import twilio_gateway as gateway
-from twilio_emulator.server import start_in_thread
-
-
-@pytest.fixture
-def emulator(settings):
-    handle = start_in_thread(
-        callback_delay=0,
-        account_sid=settings.TWILIO_ACCOUNT_SID,
-        auth_token=settings.TWILIO_AUTH_TOKEN,
-    )
-    settings.TWILIO_API_BASE_URL = handle.url
-    yield handle
-    handle.stop()
 
 
 def test_the_messaging_service_we_create_has_smart_encoding_off(emulator):

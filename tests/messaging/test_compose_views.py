@@ -8,12 +8,12 @@ import re
 import pytest
 from django.urls import reverse
 
-from contacts.models import Contact
 from messaging.models import MessageProperty, OutboundMessage, SmsMessage, TestPhone
 from messaging.services import compose
 from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
-from tests.messaging.test_test_sends import emulated_texts, emulator  # noqa: F401 - fixture
+from tests.conftest import emulated_texts
+from tests.factories import ContactFactory, PhoneNumberFactory, TestPhoneFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def message(tenant) -> SmsMessage:
 
 @pytest.fixture
 def sender(tenant) -> PhoneNumber:
-    return PhoneNumber.objects.create(account=tenant.account, e164="+14155550100", status="active")
+    return PhoneNumberFactory(account=tenant.account, e164="+14155550100", status="active")
 
 
 def form_data(message: SmsMessage, **overrides) -> dict:
@@ -217,7 +217,7 @@ def test_autosave_refuses_a_message_that_is_not_a_draft(bob_client, message):
 
 
 def test_the_preview_renders_the_typed_body_for_a_contact(tenant, bob_client, message):
-    contact = Contact.objects.create(account=tenant.account, first_name="Zoë")
+    contact = ContactFactory(account=tenant.account, first_name="Zoë")
     url = reverse("messaging:preview", args=[message.public_id])
     response = bob_client.post(
         url,
@@ -231,7 +231,7 @@ def test_the_preview_renders_the_typed_body_for_a_contact(tenant, bob_client, me
 
 
 def test_the_preview_wont_render_another_accounts_contact(tenant, bob_client, message):
-    foreign = Contact.objects.create(account=tenant.other_account, first_name="Secret")
+    foreign = ContactFactory(account=tenant.other_account, first_name="Secret")
     url = reverse("messaging:preview", args=[message.public_id])
     response = bob_client.post(url, {"contact": foreign.public_id})
     assert response.status_code == 404
@@ -239,8 +239,8 @@ def test_the_preview_wont_render_another_accounts_contact(tenant, bob_client, me
 
 
 def test_contact_options_search_the_account_only(tenant, bob_client):
-    Contact.objects.create(account=tenant.account, first_name="Maya", last_name="Lin")
-    Contact.objects.create(account=tenant.other_account, first_name="Mallory")
+    ContactFactory(account=tenant.account, first_name="Maya", last_name="Lin")
+    ContactFactory(account=tenant.other_account, first_name="Mallory")
     html = bob_client.get(reverse("messaging:contact_options"), {"q": "Ma"}).content.decode()
     assert "Maya Lin" in html and "Mallory" not in html
 
@@ -322,9 +322,7 @@ def test_a_typed_number_needs_its_country_code(tenant, bob_client, sender):
 def test_a_teammates_test_phone_cant_be_verified_or_removed_by_someone_else(
     tenant, bob_client, alice_client
 ):
-    phone = TestPhone.objects.create(
-        account=tenant.account, user=tenant.bob, phone_e164="+12065550145"
-    )
+    phone = TestPhoneFactory(account=tenant.account, user=tenant.bob, phone_e164="+12065550145")
     for name in ("messaging:test_phone_verify", "messaging:test_phone_delete"):
         response = alice_client.post(reverse(name, args=[phone.public_id]), {"code": "123456"})
         assert response.status_code == 404

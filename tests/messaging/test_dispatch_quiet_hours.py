@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
 from messaging.services import dispatch
+from tests.factories import OutboundMessageFactory
 from tests.messaging.test_dispatch_stops import StepLimiter, one_per_second
 from tests.messaging.test_sending import NOON_NEW_YORK, fanout, send_all
 
@@ -47,7 +48,7 @@ def test_a_text_due_before_eight_pm_but_dispatched_after_waits_for_the_morning(s
 def test_a_one_to_one_reply_is_not_held_by_quiet_hours(sending, emulator):
     with time_machine.travel(utc(2026, 6, 2, 3, 0), tick=True):  # 23:00 in New York
         contact = sending.contact("Ola", phone="+12125558102")
-        OutboundMessage.objects.create(
+        OutboundMessageFactory(
             account=sending.account,
             contact=contact,
             sender=sending.sender,
@@ -101,7 +102,7 @@ def test_the_frequency_cap_never_reopens_at_night(sending, emulator):
         busy = sending.contact("Busy", phone="+12125558401")
         # Three texts since 23:10 last night: the cap reopens at 23:10 tonight.
         for minutes in (0, 60, 120):
-            OutboundMessage.objects.create(
+            OutboundMessageFactory(
                 account=sending.account,
                 contact=busy,
                 sender=sending.sender,

@@ -16,6 +16,7 @@ from messaging.ratelimit import SenderRateLimiter, slot_spacing
 from messaging.services import dispatch, inbound
 from messaging.services import sending as sending_service
 from messaging.services.replies import reply_send
+from tests.factories import OutboundMessageFactory
 from tests.messaging.test_sending import NOON_NEW_YORK, fanout, send_all
 
 pytestmark = pytest.mark.django_db
@@ -130,7 +131,7 @@ def test_at_one_text_a_second_a_run_claims_only_what_its_budget_can_send(sending
         one_per_second(sending)
         message = sending.message(status=SmsMessage.Status.SENDING)
         OutboundMessage.objects.bulk_create(
-            OutboundMessage(
+            OutboundMessageFactory.build(
                 account=sending.account,
                 message=message,
                 sender=sending.sender,
@@ -179,7 +180,7 @@ def test_the_answer_to_a_stop_still_goes_out_when_the_dispatcher_sends_it(sendin
         sending.subscribe(phone, subscribed=False)
     with time_machine.travel(NOON_NEW_YORK + dt.timedelta(seconds=1), tick=True):
         # The keyword's answer, written after the opt-out, waiting for the dispatcher.
-        answer = OutboundMessage.objects.create(
+        answer = OutboundMessageFactory(
             account=sending.account,
             contact=contact,
             sender=sending.sender,

@@ -20,6 +20,7 @@ from django.utils import timezone
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
 from smsapp import embedded
 from tests.conftest import database_url, daytime_zone
+from tests.factories import OutboundMessageFactory
 from twilio_emulator.testing import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -94,7 +95,7 @@ def outbound_batch(sending, count: int) -> SmsMessage:
     now = timezone.now()
     OutboundMessage.objects.bulk_create(
         [
-            OutboundMessage(
+            OutboundMessageFactory.build(
                 account=sending.account,
                 message=message,
                 sender=sending.sender,

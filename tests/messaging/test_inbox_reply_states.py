@@ -11,6 +11,7 @@ from django.urls import reverse
 from messaging.models import OutboundMessage, OutboundStatus
 from messaging.services.inbound import inbound_receive
 from tests.conftest import client_for
+from tests.factories import OutboundMessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +64,7 @@ def test_a_reply_twilio_takes_says_sent_and_shows_its_status(sending, emulator):
 def test_a_campaign_text_still_waiting_to_go_out_isnt_in_the_thread(sending, emulator):
     contact, url = conversation(sending, "+12125554101", "SM" + "d4" * 16)
     message = sending.message(body="Spring sale tomorrow")
-    OutboundMessage.objects.create(
+    OutboundMessageFactory(
         account=sending.account,
         message=message,
         contact=contact,

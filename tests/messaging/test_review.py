@@ -13,10 +13,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
+from messaging.models import OutboundStatus, SmsMessage
 from messaging.services import sending as sending_service
-from registration.models import UseCaseRegistration
 from tests.conftest import client_for
+from tests.factories import OutboundMessageFactory, UseCaseRegistrationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +102,7 @@ def test_the_review_counts_what_the_frequency_cap_will_defer(sending):
         sending.contact("Free", phone="+12125552302")
         earlier = sending.message(name="Earlier")
         for n in range(3):  # the default cap: 3 marketing texts in 24 hours
-            OutboundMessage.objects.create(
+            OutboundMessageFactory(
                 account=sending.account,
                 message=earlier if n == 0 else sending.message(name=f"Earlier {n}"),
                 contact=busy,
@@ -137,7 +137,7 @@ def test_in_contacts_time_zones_recipients_without_one_are_named(sending):
 
 
 def test_a_link_the_registered_use_case_says_messages_lack_is_a_warning(sending):
-    UseCaseRegistration.objects.create(
+    UseCaseRegistrationFactory(
         account=sending.account,
         status="approved",
         submitted_data={"has_links": False, "has_phone_numbers": False},

@@ -6,8 +6,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from messaging.models import InboundMessage, OutboundMessage, SmsMessage
+from messaging.models import OutboundMessage, SmsMessage
 from tests.conftest import client_for
+from tests.factories import InboundMessageFactory
 
 pytestmark = pytest.mark.django_db
 NOON_NEW_YORK = dt.datetime(2026, 6, 1, 16, 0, tzinfo=dt.UTC)
@@ -99,7 +100,7 @@ def test_the_time_zone_review_says_where_each_zone_came_from(sending):
 
 def test_inbox_threads_show_unread_replies_and_a_reply_goes_out(sending, emulator):
     contact = sending.contact("Rae", phone="+12125552401")
-    InboundMessage.objects.create(
+    InboundMessageFactory(
         account=sending.account,
         message_sid="SM" + "1" * 32,
         contact=contact,
@@ -124,7 +125,7 @@ def test_inbox_threads_show_unread_replies_and_a_reply_goes_out(sending, emulato
 
 def test_a_reply_to_an_opted_out_phone_is_refused(sending, emulator):
     contact = sending.contact("Opal", phone="+12125552501", subscribed=False)
-    InboundMessage.objects.create(
+    InboundMessageFactory(
         account=sending.account,
         message_sid="SM" + "2" * 32,
         contact=contact,

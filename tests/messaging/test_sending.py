@@ -9,7 +9,6 @@ import time_machine
 from django.utils import timezone
 
 from consent.models import ConsentLedgerEntry, ConsentState, ConsentStatus
-from contacts.models import Contact
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
 from messaging.ratelimit import SenderRateLimiter
 from messaging.services import dispatch
@@ -17,6 +16,7 @@ from messaging.services import sending as sending_service
 from messaging.services.audience import recipients
 from messaging.services.fanout import message_fanout, plan_for
 from messaging.tasks import message_fanout_task
+from tests.factories import ContactFactory, OutboundMessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,9 +53,7 @@ def test_fanout_chooses_phones_and_keeps_reasons(sending):
     sending.contact("Vic", phone="+13405550106")  # US Virgin Islands: never over 10DLC
     sending.contact("Max", phone="+12125550107", marketing_contact=False)
     # An import told to keep duplicates can leave two contacts on one phone.
-    twin = Contact.objects.create(
-        account=sending.account, first_name="Twin", phone_e164="+12125550103"
-    )
+    twin = ContactFactory(account=sending.account, first_name="Twin", phone_e164="+12125550103")
     sending.audience_add(twin)
     sending.subscribe("+12125550103")
     sending.contact("Outsider", phone="+12125550109", in_list=False)
@@ -163,7 +161,7 @@ def test_frequency_cap_defers_rather_than_drops(sending, emulator):
     with time_machine.travel(NOON_NEW_YORK, tick=True):
         busy = sending.contact("Busy", phone="+12125550801")
         for n in range(3):
-            OutboundMessage.objects.create(
+            OutboundMessageFactory(
                 account=sending.account,
                 contact=busy,
                 sender=sending.sender,

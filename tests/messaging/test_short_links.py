@@ -15,6 +15,7 @@ from messaging.models import LinkClick, MessageLink, OutboundMessage, SendingSet
 from messaging.selectors import message_preview
 from messaging.services.audience import recipients
 from messaging.services.fanout import message_fanout, plan_for
+from tests.factories import PhoneNumberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -191,9 +192,8 @@ def test_unknown_tampered_and_foreign_host_codes_get_404(sending, client, settin
     sending.sender.save()
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "go.acme.test", "go.charlie.test"]
     assert click(client, code, host="go.acme.test").status_code == 404
-    from registration.models import PhoneNumber
 
-    PhoneNumber.objects.create(
+    PhoneNumberFactory(
         account=tenant.other_account,
         e164="+14155550199",
         link_domain="go.charlie.test",
@@ -432,7 +432,7 @@ def test_the_link_hosts_are_cached_and_a_new_domain_works_within_seconds(
         assert hosts.known("go.acme.test")
         assert not hosts.known("go.new.test")  # junk hosts can't cost a query each
     PhoneNumber = type(branded.sender)
-    PhoneNumber.objects.create(
+    PhoneNumberFactory(
         account=branded.account,
         e164="+14155550123",
         link_domain="go.new.test",

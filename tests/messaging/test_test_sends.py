@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-import urllib.request
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from contacts.models import Contact
 from messaging.models import OutboundMessage, OutboundStatus, TestPhone
 from messaging.services import allotment, compose, test_sends
 from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
-from twilio_emulator.server import start_in_thread
+from tests.conftest import emulated_texts
+from tests.factories import ContactFactory, PhoneNumberFactory, TestPhoneFactory
 
 SENDER = "+14155550100"
 ALICE_PHONE = "+12065550123"
@@ -24,28 +22,8 @@ BOB_PHONE = "+12065550145"
 
 
 @pytest.fixture
-def emulator(settings):
-    handle = start_in_thread(
-        callback_delay=0,
-        account_sid=settings.TWILIO_ACCOUNT_SID,
-        auth_token=settings.TWILIO_AUTH_TOKEN,
-    )
-    settings.TWILIO_API_BASE_URL = handle.url
-    # Status callbacks go nowhere: these tests are about what was sent.
-    settings.PUBLIC_BASE_URL = "http://127.0.0.1:9"
-    yield handle
-    handle.stop()
-
-
-def emulated_texts(emulator, to: str | None = None) -> list[dict]:
-    url = f"{emulator.url}/_emulator/messages" + (f"?To={to}" if to else "")
-    with urllib.request.urlopen(url) as response:  # noqa: S310 - the local emulator
-        return json.load(response)["messages"]
-
-
-@pytest.fixture
 def sender(tenant) -> PhoneNumber:
-    return PhoneNumber.objects.create(account=tenant.account, e164=SENDER, status="active")
+    return PhoneNumberFactory(account=tenant.account, e164=SENDER, status="active")
 
 
 def code_texted_to(emulator, phone: str) -> str:
@@ -166,7 +144,7 @@ def test_a_test_goes_to_verified_phones_and_typed_numbers_rendered_as_a_contact(
 ):
     alice_phone = verified_phone(tenant, emulator, tenant.alice, ALICE_PHONE)
     used_before = allotment.usage(account=tenant.account).used
-    contact = Contact.objects.create(account=tenant.account, first_name="Maya")
+    contact = ContactFactory(account=tenant.account, first_name="Maya")
 
     results = test_sends.message_test_send(
         account=tenant.account,
@@ -220,7 +198,7 @@ def test_a_test_needing_more_segments_than_are_left_is_refused_with_the_numbers(
 @pytest.mark.django_db
 def test_unverified_or_foreign_test_phones_are_refused(tenant, emulator, sender, message):
     pending = test_sends.test_phone_add(account=tenant.account, user=tenant.bob, phone=BOB_PHONE)
-    foreign = TestPhone.objects.create(
+    foreign = TestPhoneFactory(
         account=tenant.other_account,
         user=tenant.charlie,
         phone_e164="+12065550190",

@@ -12,22 +12,9 @@ from django.http import QueryDict
 from twilio.base.exceptions import TwilioRestException
 
 from messaging import twilio_gateway as gateway
-from twilio_emulator.server import start_in_thread
 from twilio_emulator.testing import WebhookReceiver, wait_until
 
 SENDER = "+12065550199"
-
-
-@pytest.fixture
-def emulator(settings):
-    handle = start_in_thread(
-        callback_delay=0,
-        account_sid=settings.TWILIO_ACCOUNT_SID,
-        auth_token=settings.TWILIO_AUTH_TOKEN,
-    )
-    settings.TWILIO_API_BASE_URL = handle.url
-    yield handle
-    handle.stop()
 
 
 @pytest.fixture

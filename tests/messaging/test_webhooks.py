@@ -13,6 +13,7 @@ from twilio.request_validator import RequestValidator
 from consent.models import ConsentLedgerEntry, ConsentState, ConsentStatus
 from messaging.models import InboundMessage, OutboundMessage, OutboundStatus, StatusCallback
 from messaging.services import delivery
+from tests.factories import OutboundMessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,7 @@ def status_form(sid: str, status: str, error_code: str = "") -> dict:
 @pytest.fixture
 def sent_row(sending):
     contact = sending.contact("Dot", phone="+12125550100")
-    return OutboundMessage.objects.create(
+    return OutboundMessageFactory(
         account=sending.account,
         contact=contact,
         sender=sending.sender,
@@ -125,7 +126,7 @@ def test_an_inbound_stop_through_the_emulator_opts_out_and_stops_queued_sends(
 ):
     settings.PUBLIC_BASE_URL = live_server.url
     contact = sending.contact("Sid", phone="+12125550199")
-    queued = OutboundMessage.objects.create(
+    queued = OutboundMessageFactory(
         account=sending.account,
         contact=contact,
         sender=sending.sender,

@@ -1,7 +1,8 @@
 """SMS setup tests drive the real twilio SDK against an in-process emulator.
 
-``twilio_emulator``: a running emulator (reviews finish at the next read unless a test sets a
-review delay); ``setup_flow``: helpers that take the tenant through the steps with the services.
+``emulator`` (tests/conftest.py): a running emulator, where reviews finish at the next read
+unless a test sets a review delay; ``setup_flow``: helpers that take the tenant through the
+steps with the services.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import requests
 from registration import services
 from registration.models import BrandRegistration, PhoneNumber, UseCaseRegistration
 from tests.conftest import Tenant
-from twilio_emulator.server import EmulatorHandle, start_in_thread
+from twilio_emulator.server import EmulatorHandle
 
 ELIGIBLE = {"sole_proprietor": False, "categories": ["promotions"], "sending_country": "US"}
 
@@ -61,19 +62,6 @@ USE_CASE = {
     "has_phone_numbers": False,
     "acknowledged": True,
 }
-
-
-@pytest.fixture
-def twilio_emulator(settings):
-    handle = start_in_thread(
-        callback_delay=0,
-        review_delay=0,
-        account_sid=settings.TWILIO_ACCOUNT_SID,
-        auth_token=settings.TWILIO_AUTH_TOKEN,
-    )
-    settings.TWILIO_API_BASE_URL = handle.url
-    yield handle
-    handle.stop()
 
 
 def review_control(emulator: EmulatorHandle, **params) -> dict:
@@ -150,5 +138,5 @@ class SetupFlow:
 
 
 @pytest.fixture
-def setup_flow(tenant, twilio_emulator) -> SetupFlow:
-    return SetupFlow(tenant, twilio_emulator)
+def setup_flow(tenant, emulator) -> SetupFlow:
+    return SetupFlow(tenant, emulator)

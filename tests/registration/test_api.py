@@ -23,7 +23,7 @@ def api(tenant):
     return api_client(tenant, tenant.alice)
 
 
-def test_the_three_steps_over_the_api(api, tenant, twilio_emulator):
+def test_the_three_steps_over_the_api(api, tenant, emulator):
     eligibility = api.post(
         "/api/v1/sms-setup/eligibility",
         {"sole_proprietor": False, "categories": ["promotions"], "sending_country": "US"},

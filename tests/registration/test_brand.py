@@ -11,11 +11,11 @@ from messaging import twilio_gateway as gateway
 from registration import services
 from registration.models import (
     BrandRegistration,
-    PhoneNumber,
     RegistrationEvent,
     TwilioSubaccount,
 )
 from registration.services import brand as brand_services
+from tests.factories import PhoneNumberFactory
 from tests.registration.conftest import BUSINESS, review_control
 
 pytestmark = pytest.mark.django_db
@@ -25,17 +25,15 @@ def registry(emulator, collection: str) -> list[dict]:
     return list(emulator.state.registry[collection].values())
 
 
-def test_submission_creates_the_twilio_resources_and_the_brand(setup_flow, twilio_emulator):
+def test_submission_creates_the_twilio_resources_and_the_brand(setup_flow, emulator):
     brand = setup_flow.brand_submit()
 
     assert brand.status == "in_review"
     assert brand.twilio_status == "PENDING"
     assert brand.submitted_by == setup_flow.tenant.alice and brand.submitted_at
     subaccount = TwilioSubaccount.objects.get(account=setup_flow.account)
-    assert twilio_emulator.state.accounts[subaccount.sid]["friendly_name"].startswith(
-        "Acme Outdoor"
-    )
-    end_users = {u["type"]: u for u in registry(twilio_emulator, "end_users")}
+    assert emulator.state.accounts[subaccount.sid]["friendly_name"].startswith("Acme Outdoor")
+    end_users = {u["type"]: u for u in registry(emulator, "end_users")}
     business = end_users["customer_profile_business_information"]["attributes"]
     assert business["business_name"] == "Acme Outdoor LLC"
     assert business["business_registration_number"] == "12-3456789"
@@ -46,17 +44,17 @@ def test_submission_creates_the_twilio_resources_and_the_brand(setup_flow, twili
     assert end_users["us_a2p_messaging_profile_information"]["attributes"] == {
         "company_type": "private"
     }
-    (address,) = registry(twilio_emulator, "addresses")
+    (address,) = registry(emulator, "addresses")
     assert (address["street"], address["region"], address["iso_country"]) == (
         "1 Market St",
         "CA",
         "US",
     )
-    bundles = {b["_kind"]: b for b in registry(twilio_emulator, "bundles")}
+    bundles = {b["_kind"]: b for b in registry(emulator, "bundles")}
     assert bundles["customer_profile"]["sid"] == brand.customer_profile_sid
     assert bundles["customer_profile"]["status"] == "twilio-approved"  # reviewed at once here
     assert bundles["trust_product"]["sid"] == brand.trust_product_sid
-    (twilio_brand,) = registry(twilio_emulator, "brands")
+    (twilio_brand,) = registry(emulator, "brands")
     assert twilio_brand["sid"] == brand.brand_sid
     assert twilio_brand["account_sid"] == subaccount.sid
     assert twilio_brand["brand_type"] == "STANDARD"
@@ -72,10 +70,10 @@ def test_submission_creates_the_twilio_resources_and_the_brand(setup_flow, twili
     ]
 
 
-def test_approval_records_the_trust_score_and_the_throughput(setup_flow, twilio_emulator):
-    review_control(twilio_emulator, BrandScore="62")
-    existing = PhoneNumber.objects.create(account=setup_flow.account, e164="+14155550177")
-    demo = PhoneNumber.objects.create(
+def test_approval_records_the_trust_score_and_the_throughput(setup_flow, emulator):
+    review_control(emulator, BrandScore="62")
+    existing = PhoneNumberFactory(account=setup_flow.account, e164="+14155550177")
+    demo = PhoneNumberFactory(
         account=setup_flow.account, e164="+14155550199", is_demo=True, messages_per_second=10
     )
     setup_flow.brand_submit()
@@ -95,13 +93,13 @@ def test_approval_records_the_trust_score_and_the_throughput(setup_flow, twilio_
     assert RegistrationEvent.objects.filter(kind="brand_approved").count() == 1
 
 
-def test_the_review_takes_its_time(setup_flow, twilio_emulator):
-    review_control(twilio_emulator, Delay="3600")
+def test_the_review_takes_its_time(setup_flow, emulator):
+    review_control(emulator, Delay="3600")
     setup_flow.brand_submit()
     setup_flow.poll()
     assert BrandRegistration.objects.get().status == "in_review"
 
-    assert review_control(twilio_emulator, Complete="true")["completed"] >= 1
+    assert review_control(emulator, Complete="true")["completed"] >= 1
     setup_flow.poll()
     assert BrandRegistration.objects.get().status == "approved"
 
@@ -114,7 +112,7 @@ def test_the_review_takes_its_time(setup_flow, twilio_emulator):
     ],
 )
 def test_rejection_shows_the_reason_and_resubmission_fixes_it(
-    setup_flow, twilio_emulator, changes, reason
+    setup_flow, emulator, changes, reason
 ):
     setup_flow.brand_submit(**changes)
     setup_flow.poll()
@@ -135,11 +133,9 @@ def test_rejection_shows_the_reason_and_resubmission_fixes_it(
     assert submitted and brand.status == "in_review"
     assert (brand.submission_count, brand.submitted_by) == (2, setup_flow.tenant.bob)
     assert brand.brand_sid == first_brand_sid  # the same brand, resubmitted
-    assert len(registry(twilio_emulator, "brands")) == 1
-    assert len(registry(twilio_emulator, "end_users")) == 3  # updated, not duplicated
-    business = next(
-        u for u in registry(twilio_emulator, "end_users") if u["type"].startswith("customer")
-    )
+    assert len(registry(emulator, "brands")) == 1
+    assert len(registry(emulator, "end_users")) == 3  # updated, not duplicated
+    business = next(u for u in registry(emulator, "end_users") if u["type"].startswith("customer"))
     assert business["attributes"]["business_name"] == "Acme Outdoor LLC"
     setup_flow.poll()
     brand.refresh_from_db()
@@ -148,11 +144,9 @@ def test_rejection_shows_the_reason_and_resubmission_fixes_it(
     assert kinds.count("brand_submitted") == 2 and "brand_failed" in kinds
 
 
-def test_a_public_company_sends_its_exchange_and_ticker(setup_flow, twilio_emulator):
+def test_a_public_company_sends_its_exchange_and_ticker(setup_flow, emulator):
     setup_flow.brand_submit(company_status="public", stock_exchange="NASDAQ", stock_ticker="ACME")
-    profile = next(
-        u for u in registry(twilio_emulator, "end_users") if u["type"].startswith("us_a2p")
-    )
+    profile = next(u for u in registry(emulator, "end_users") if u["type"].startswith("us_a2p"))
     assert profile["attributes"] == {
         "company_type": "public",
         "stock_exchange": "NASDAQ",
@@ -160,7 +154,7 @@ def test_a_public_company_sends_its_exchange_and_ticker(setup_flow, twilio_emula
     }
 
 
-def test_an_invalid_draft_is_not_submitted(setup_flow, twilio_emulator):
+def test_an_invalid_draft_is_not_submitted(setup_flow, emulator):
     setup_flow.eligible()
     services.brand_draft_save(
         account=setup_flow.account,
@@ -172,7 +166,7 @@ def test_an_invalid_draft_is_not_submitted(setup_flow, twilio_emulator):
     assert set(raised.value.errors) == {"registration_number", "contact_email"}
     assert BrandRegistration.objects.get().status == "draft"
     assert not TwilioSubaccount.objects.exists()
-    assert registry(twilio_emulator, "end_users") == []
+    assert registry(emulator, "end_users") == []
 
 
 def test_a_submitted_registration_cannot_be_edited(setup_flow):
@@ -183,18 +177,18 @@ def test_a_submitted_registration_cannot_be_edited(setup_flow):
         )
 
 
-def test_submitting_twice_creates_one_registration(setup_flow, twilio_emulator):
+def test_submitting_twice_creates_one_registration(setup_flow, emulator):
     setup_flow.brand_submit()
     again, submitted = services.brand_registration_submit(
         account=setup_flow.account, user=setup_flow.tenant.alice
     )
     assert not submitted and again.status == "in_review"
-    assert len(registry(twilio_emulator, "brands")) == 1
-    assert len(twilio_emulator.state.accounts) == 2  # the master and one subaccount
+    assert len(registry(emulator, "brands")) == 1
+    assert len(emulator.state.accounts) == 2  # the master and one subaccount
     assert RegistrationEvent.objects.filter(kind="brand_submitted").count() == 1
 
 
-def test_a_submission_that_loses_the_claim_does_nothing(setup_flow, twilio_emulator, monkeypatch):
+def test_a_submission_that_loses_the_claim_does_nothing(setup_flow, emulator, monkeypatch):
     """Two tabs: both read a draft, the other one claims it first."""
     setup_flow.eligible()
     services.brand_draft_save(
@@ -211,15 +205,15 @@ def test_a_submission_that_loses_the_claim_does_nothing(setup_flow, twilio_emula
         account=setup_flow.account, user=setup_flow.tenant.alice
     )
     assert not submitted and brand.status == "submitted"
-    assert registry(twilio_emulator, "end_users") == []
+    assert registry(emulator, "end_users") == []
     assert not RegistrationEvent.objects.filter(kind="brand_submitted").exists()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_submissions_create_one_brand(tenant, twilio_emulator):
+def test_concurrent_submissions_create_one_brand(tenant, emulator):
     from tests.registration.conftest import SetupFlow
 
-    flow = SetupFlow(tenant, twilio_emulator)
+    flow = SetupFlow(tenant, emulator)
     flow.eligible()
     services.brand_draft_save(account=tenant.account, user=tenant.alice, data=BUSINESS)
     barrier = threading.Barrier(4)
@@ -240,12 +234,12 @@ def test_concurrent_submissions_create_one_brand(tenant, twilio_emulator):
     for thread in threads:
         thread.join()
     assert sorted(results) == [False, False, False, True]
-    assert len(registry(twilio_emulator, "brands")) == 1
-    assert len(twilio_emulator.state.accounts) == 2
+    assert len(registry(emulator, "brands")) == 1
+    assert len(emulator.state.accounts) == 2
 
 
 def test_an_unreachable_twilio_leaves_it_submitted_and_the_poller_resumes(
-    setup_flow, twilio_emulator, monkeypatch
+    setup_flow, emulator, monkeypatch
 ):
     real_create = gateway.trust_bundle_create
     calls = []
@@ -267,13 +261,13 @@ def test_an_unreachable_twilio_leaves_it_submitted_and_the_poller_resumes(
     brand.refresh_from_db()
     assert brand.status == "in_review" and brand.provision_error == ""
     # Resumed, not restarted: nothing was created twice.
-    assert len(registry(twilio_emulator, "end_users")) == 3
-    assert len(registry(twilio_emulator, "addresses")) == 1
-    assert len(registry(twilio_emulator, "bundles")) == 2
-    assert len(registry(twilio_emulator, "brands")) == 1
+    assert len(registry(emulator, "end_users")) == 3
+    assert len(registry(emulator, "addresses")) == 1
+    assert len(registry(emulator, "bundles")) == 2
+    assert len(registry(emulator, "brands")) == 1
 
 
-def test_a_brand_whose_answer_was_lost_is_adopted(setup_flow, twilio_emulator, monkeypatch):
+def test_a_brand_whose_answer_was_lost_is_adopted(setup_flow, emulator, monkeypatch):
     real_create = gateway.brand_registration_create
     answered = []
 
@@ -291,14 +285,12 @@ def test_a_brand_whose_answer_was_lost_is_adopted(setup_flow, twilio_emulator, m
     setup_flow.poll()  # creating again answers 409: the brand is found and adopted
 
     brand.refresh_from_db()
-    (twilio_brand,) = registry(twilio_emulator, "brands")
+    (twilio_brand,) = registry(emulator, "brands")
     assert brand.brand_sid == twilio_brand["sid"]
     assert brand.status in ("in_review", "approved")
 
 
-def test_twilio_refusing_the_content_rejects_it_with_the_reason(
-    setup_flow, twilio_emulator, monkeypatch
-):
+def test_twilio_refusing_the_content_rejects_it_with_the_reason(setup_flow, emulator, monkeypatch):
     def refuse(**kwargs):
         raise gateway.PermanentSendError(20001, "Invalid website_url", status=400)
 
@@ -309,7 +301,7 @@ def test_twilio_refusing_the_content_rejects_it_with_the_reason(
     assert brand.is_editable
 
 
-def test_moving_the_address_to_another_country_replaces_it(setup_flow, twilio_emulator):
+def test_moving_the_address_to_another_country_replaces_it(setup_flow, emulator):
     setup_flow.brand_submit(legal_name="REJECT Outdoor LLC")
     setup_flow.poll()
     first = BrandRegistration.objects.get()
@@ -326,11 +318,9 @@ def test_moving_the_address_to_another_country_replaces_it(setup_flow, twilio_em
         account=setup_flow.account, user=setup_flow.tenant.alice
     )
     assert brand.address_sid != first.address_sid and brand.address_country == "CA"
-    document = twilio_emulator.state.registry["documents"][brand.address_document_sid]
+    document = emulator.state.registry["documents"][brand.address_document_sid]
     assert document["attributes"] == {"address_sids": brand.address_sid}
-    business = next(
-        u for u in registry(twilio_emulator, "end_users") if u["type"].startswith("customer")
-    )
+    business = next(u for u in registry(emulator, "end_users") if u["type"].startswith("customer"))
     assert business["attributes"]["business_registration_identifier"] == "CBN"
     setup_flow.poll()
     assert BrandRegistration.objects.get().status == "approved"

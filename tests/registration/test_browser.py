@@ -11,7 +11,7 @@ from tests.registration.conftest import USE_CASE
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_walk_sms_setup_to_an_approved_number(page, tenant, twilio_emulator):
+def test_walk_sms_setup_to_an_approved_number(page, tenant, emulator):
     page.goto("/login/")
     page.get_by_label("Email").fill("alice@example.com")
     page.get_by_label("Password").fill(PASSWORD)

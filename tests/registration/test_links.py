@@ -7,6 +7,7 @@ import pytest
 from registration import services
 from registration.models import PhoneNumber, RegistrationEvent
 from registration.selectors import link_preview
+from tests.factories import PhoneNumberFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ def resolver_for(table: dict[str, set[str]]):
 @pytest.fixture
 def number(tenant, settings):
     settings.PUBLIC_LINK_DOMAIN = "links.smsapp.example:8443"
-    return PhoneNumber.objects.create(
+    return PhoneNumberFactory(
         account=tenant.account, e164="+14155550100", status=PhoneNumber.Status.ACTIVE
     )
 

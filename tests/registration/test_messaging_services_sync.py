@@ -41,10 +41,8 @@ def service_sid(setup_flow) -> str:
     return TwilioSubaccount.objects.get(account=setup_flow.account).messaging_service_sid
 
 
-def test_a_changed_public_base_url_reaches_the_messaging_service(
-    service_sid, twilio_emulator, settings
-):
-    old = held_webhooks(twilio_emulator, service_sid)
+def test_a_changed_public_base_url_reaches_the_messaging_service(service_sid, emulator, settings):
+    old = held_webhooks(emulator, service_sid)
     assert old == (
         f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/inbound",
         f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/status",
@@ -53,29 +51,29 @@ def test_a_changed_public_base_url_reaches_the_messaging_service(
 
     with pytest.raises(CommandError, match="Run `manage.py messaging_services_sync`"):
         sync("--check")
-    assert held_webhooks(twilio_emulator, service_sid) == old  # --check changes nothing
+    assert held_webhooks(emulator, service_sid) == old  # --check changes nothing
     assert deploy_problems(databases=["default"]) == ["registration.E001"]
 
     output = sync()
 
     assert f"updated: {service_sid} (Acme Outdoor): InboundRequestUrl is '{old[0]}'" in output
     assert "1 of 1 Messaging Services updated" in output
-    assert held_webhooks(twilio_emulator, service_sid) == (
+    assert held_webhooks(emulator, service_sid) == (
         f"{NEW_BASE}/webhooks/twilio/inbound",
         f"{NEW_BASE}/webhooks/twilio/status",
     )
     assert deploy_problems(databases=["default"]) == []
 
 
-def test_services_already_in_step_are_left_alone(service_sid, twilio_emulator):
-    updates_before = twilio_emulator.emulator.operations_report().get("UpdateService")
+def test_services_already_in_step_are_left_alone(service_sid, emulator):
+    updates_before = emulator.emulator.operations_report().get("UpdateService")
 
     assert "0 of 1 Messaging Services updated" in sync()
     assert "0 of 1 Messaging Services differ" in sync("--check")
-    assert twilio_emulator.emulator.operations_report().get("UpdateService") == updates_before
+    assert emulator.emulator.operations_report().get("UpdateService") == updates_before
 
 
-def test_a_service_twilio_cannot_find_is_reported(service_sid, twilio_emulator, settings):
+def test_a_service_twilio_cannot_find_is_reported(service_sid, emulator, settings):
     TwilioSubaccount.objects.update(messaging_service_sid="MG" + "0" * 32)
     settings.PUBLIC_BASE_URL = NEW_BASE
 
@@ -85,10 +83,10 @@ def test_a_service_twilio_cannot_find_is_reported(service_sid, twilio_emulator, 
 
 
 def test_the_deploy_check_reads_twilio_only_when_a_database_is_named(
-    service_sid, twilio_emulator, settings
+    service_sid, emulator, settings
 ):
     settings.PUBLIC_BASE_URL = NEW_BASE
-    fetches_before = twilio_emulator.emulator.operations_report().get("FetchService")
+    fetches_before = emulator.emulator.operations_report().get("FetchService")
 
     assert deploy_problems() == []
-    assert twilio_emulator.emulator.operations_report().get("FetchService") == fetches_before
+    assert emulator.emulator.operations_report().get("FetchService") == fetches_before

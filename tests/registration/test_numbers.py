@@ -12,7 +12,7 @@ from registration import services
 from registration.areacodes import area_code_get, area_codes_search, us_area_codes
 from registration.models import PhoneNumber, RegistrationEvent, TwilioSubaccount
 from registration.throughput import throughput_for
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, PhoneNumberFactory, UserFactory
 from tests.registration.conftest import review_control
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,7 @@ def test_search_finds_sms_capable_local_numbers(setup_flow):
         account=setup_flow.account, area_code="415", contains="0199"
     )
     assert narrowed == []  # the emulator's 0199 is voice-only
-    PhoneNumber.objects.create(account=setup_flow.tenant.other_account, e164="+14155550100")
+    PhoneNumberFactory(account=setup_flow.tenant.other_account, e164="+14155550100")
     again = services.available_numbers_search(account=setup_flow.account, area_code="415")
     assert again[0].phone_number == "+14155550101"  # a number we hold is not offered
 
@@ -82,7 +82,7 @@ def test_search_finds_sms_capable_local_numbers(setup_flow):
     ],
 )
 def test_contains_must_be_2_to_16_digits_before_twilio_is_asked(
-    setup_flow, twilio_emulator, contains, problem
+    setup_flow, emulator, contains, problem
 ):
     setup_flow.brand_submit()
 
@@ -92,7 +92,7 @@ def test_contains_must_be_2_to_16_digits_before_twilio_is_asked(
         )
 
     assert problem in refused.value.errors["contains"][0]
-    assert "ListAvailablePhoneNumberLocal" not in twilio_emulator.emulator.operations_report()
+    assert "ListAvailablePhoneNumberLocal" not in emulator.emulator.operations_report()
 
 
 def test_contains_may_hold_separators_and_up_to_16_digits(setup_flow):
@@ -115,14 +115,14 @@ def test_buying_needs_the_use_case(setup_flow):
         setup_flow.number_buy()
 
 
-def test_a_number_bought_during_review_waits_then_sends(setup_flow, twilio_emulator):
-    review_control(twilio_emulator, BrandScore="90")
+def test_a_number_bought_during_review_waits_then_sends(setup_flow, emulator):
+    review_control(emulator, BrandScore="90")
     setup_flow.use_case_in_review()
 
     number = setup_flow.number_buy("+1 (415) 555-0100")
 
     subaccount = TwilioSubaccount.objects.get(account=setup_flow.account)
-    twilio_number = twilio_emulator.state.numbers[number.twilio_sid]
+    twilio_number = emulator.state.numbers[number.twilio_sid]
     assert twilio_number["account_sid"] == subaccount.sid
     assert twilio_number["messaging_service_sid"] == subaccount.messaging_service_sid
     assert number.e164 == "+14155550100"
@@ -144,13 +144,13 @@ def test_a_number_bought_after_approval_is_active_at_once(setup_flow):
     assert number.status == PhoneNumber.Status.ACTIVE
 
 
-def test_buying_twice_buys_once(setup_flow, twilio_emulator):
+def test_buying_twice_buys_once(setup_flow, emulator):
     setup_flow.use_case_in_review()
     first = setup_flow.number_buy()
     second = setup_flow.number_buy()
     assert first.pk == second.pk
     assert PhoneNumber.objects.count() == 1
-    assert len(twilio_emulator.state.numbers) == 1
+    assert len(emulator.state.numbers) == 1
 
 
 def test_numbers_outside_the_us_are_refused(setup_flow):
@@ -163,22 +163,22 @@ def test_numbers_outside_the_us_are_refused(setup_flow):
 
 def test_a_number_someone_else_has_is_refused(setup_flow, tenant):
     setup_flow.use_case_in_review()
-    PhoneNumber.objects.create(account=tenant.other_account, e164="+14155550100")
+    PhoneNumberFactory(account=tenant.other_account, e164="+14155550100")
     with pytest.raises(services.RegistrationError, match="no longer available"):
         setup_flow.number_buy("+14155550100")
 
 
-def test_twilio_refusing_a_purchase_drops_the_claim(setup_flow, twilio_emulator):
+def test_twilio_refusing_a_purchase_drops_the_claim(setup_flow, emulator):
     setup_flow.use_case_in_review()
     requests.post(
-        f"{twilio_emulator.url}/_emulator/numbers", data={"PhoneNumber": "+14155550105"}, timeout=5
+        f"{emulator.url}/_emulator/numbers", data={"PhoneNumber": "+14155550105"}, timeout=5
     )
     with pytest.raises(services.RegistrationError, match="Twilio could not sell"):
         setup_flow.number_buy("+14155550105")
     assert not PhoneNumber.objects.exists()
 
 
-def test_a_purchase_whose_answer_was_lost_is_reconciled(setup_flow, twilio_emulator, monkeypatch):
+def test_a_purchase_whose_answer_was_lost_is_reconciled(setup_flow, emulator, monkeypatch):
     setup_flow.use_case_in_review()
     real_buy = gateway.incoming_number_buy
 
@@ -198,7 +198,7 @@ def test_a_purchase_whose_answer_was_lost_is_reconciled(setup_flow, twilio_emula
     setup_flow.poll()
 
     number.refresh_from_db()
-    (twilio_number,) = twilio_emulator.state.numbers.values()
+    (twilio_number,) = emulator.state.numbers.values()
     assert number.twilio_sid == twilio_number["sid"]
     assert twilio_number["messaging_service_sid"] == number.messaging_service_sid != ""
 
@@ -237,7 +237,7 @@ def test_who_may_send_from_a_number(setup_flow, tenant):
 
 
 def test_a_number_twilio_would_not_add_to_the_service_waits_for_the_poller(
-    setup_flow, twilio_emulator, monkeypatch
+    setup_flow, emulator, monkeypatch
 ):
     setup_flow.use_case_in_review()
     real_add = gateway.messaging_service_number_add

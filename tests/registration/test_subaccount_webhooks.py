@@ -15,9 +15,10 @@ from consent import services as consent_services
 from consent.models import ConsentLedgerEntry, ConsentState, ConsentStatus, SubscriptionType
 from contacts import services as contact_services
 from messaging import webhooks
-from messaging.models import InboundMessage, OutboundMessage, OutboundStatus, StatusCallback
+from messaging.models import InboundMessage, OutboundStatus, StatusCallback
 from messaging.services import delivery
-from registration.models import PhoneNumber, TwilioSubaccount
+from registration.models import PhoneNumber
+from tests.factories import OutboundMessageFactory, PhoneNumberFactory, TwilioSubaccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,16 +39,14 @@ def fresh_token_cache(monkeypatch):
 
 @pytest.fixture
 def subaccounts(tenant):
-    TwilioSubaccount.objects.create(account=tenant.account, sid=OUR_SID, auth_token=OUR_TOKEN)
-    TwilioSubaccount.objects.create(
-        account=tenant.other_account, sid=THEIR_SID, auth_token=THEIR_TOKEN
-    )
+    TwilioSubaccountFactory(account=tenant.account, sid=OUR_SID, auth_token=OUR_TOKEN)
+    TwilioSubaccountFactory(account=tenant.other_account, sid=THEIR_SID, auth_token=THEIR_TOKEN)
     return tenant
 
 
 @pytest.fixture
 def number(subaccounts):
-    return PhoneNumber.objects.create(
+    return PhoneNumberFactory(
         account=subaccounts.account, e164=OUR_NUMBER, status=PhoneNumber.Status.ACTIVE
     )
 
@@ -55,7 +54,7 @@ def number(subaccounts):
 @pytest.fixture
 def sent(number):
     contact = contact_services.contact_create(account=number.account, first_name="Dot", phone=PHONE)
-    return OutboundMessage.objects.create(
+    return OutboundMessageFactory(
         account=number.account,
         contact=contact,
         sender=number,

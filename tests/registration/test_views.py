@@ -78,7 +78,7 @@ def test_each_step_saves_a_draft_even_when_invalid(tenant, alice_client):
     assert BrandRegistration.objects.get().draft["legal_name"] == "Acme"
 
 
-def test_walk_the_business_wizard_and_submit(tenant, alice_client, twilio_emulator):
+def test_walk_the_business_wizard_and_submit(tenant, alice_client, emulator):
     eligible(alice_client)
     for step, following in [
         ("company", "registration:business_address"),
@@ -102,7 +102,7 @@ def test_walk_the_business_wizard_and_submit(tenant, alice_client, twilio_emulat
     # A second click (or another tab) changes nothing.
     again = alice_client.post(reverse("registration:business_review"), follow=True)
     assert "already submitted" in again.content.decode()
-    assert len(twilio_emulator.state.registry["brands"]) == 1
+    assert len(emulator.state.registry["brands"]) == 1
     setup = alice_client.get(reverse("registration:setup")).content.decode()
     assert 'data-status="in_review"' in setup and "Submitted by" in setup
     # The wizard is read-only now.
@@ -133,9 +133,7 @@ def test_public_company_requires_exchange_and_ticker_on_its_step(alice_client):
     assert "A public company needs its stock ticker." in body
 
 
-def test_a_rejection_is_shown_and_can_be_edited_and_resubmitted(
-    setup_flow, alice_client, twilio_emulator
-):
+def test_a_rejection_is_shown_and_can_be_edited_and_resubmitted(setup_flow, alice_client, emulator):
     setup_flow.brand_submit(legal_name="REJECT Outdoor LLC")
     refreshed = alice_client.post(reverse("registration:refresh"), HTTP_HX_REQUEST="true")
     body = refreshed.content.decode()

@@ -1,4 +1,5 @@
-"""Fixtures for the emulator's own tests: they talk HTTP to it and need no database."""
+"""Fixtures for the emulator's own tests: they talk HTTP to it (the shared `emulator` fixture,
+tests/conftest.py) and need no database."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from twilio_emulator.server import EmulatorHandle, start_in_thread
+from twilio_emulator.server import EmulatorHandle
 from twilio_emulator.testing import WebhookReceiver
 
 SENDER = "+12065550199"
@@ -49,13 +50,6 @@ class TwilioHttp:
         return self.session.request(
             method, self.base_url + "/_emulator" + path, data=data, timeout=5
         )
-
-
-@pytest.fixture
-def emulator():
-    handle = start_in_thread(callback_delay=0)
-    yield handle
-    handle.stop()
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Fixtures for workflows: the sending fixtures, a sender number with an approved use case and a
-linked user, and a helper that builds workflows through the service."""
+"""Fixtures for workflows: on top of `sending` (tests/conftest.py), a sender number with an
+approved use case and a linked user, and a helper that builds workflows through the service."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import pytest
 
 from messaging.models import OutboundMessage
-from registration.models import RegistrationStatus, UseCaseRegistration
-from tests.messaging.conftest import Sending, emulator, sending  # noqa: F401 - fixtures
+from registration.models import RegistrationStatus
+from tests.conftest import Sending
+from tests.factories import UseCaseRegistrationFactory
 from workflows import services
 from workflows.models import Workflow, WorkflowLog
 from workflows.services import run
@@ -93,10 +94,9 @@ class Flows:
 def celery_app():
     """The project's Celery app, current and with a usable broker pool.
 
-    Eager `.delay()` still takes a producer from the app's pool. Tests elsewhere leave that
-    pool closed for the rest of their process (`celery_app.pool.force_close_all()` in
-    test_platform) or make a bare `Celery(broker=...)` the current app (test_faults), which
-    would fail every later `.delay()` with "Acquire on closed pool"."""
+    Eager `.delay()` still takes a producer from the app's pool. Tests elsewhere may leave that
+    pool closed for the rest of their process, or make a bare `Celery(broker=...)` the current
+    app (test_faults), which would fail every later `.delay()` with "Acquire on closed pool"."""
     from kombu import pools
 
     from smsapp.celery import app
@@ -123,6 +123,6 @@ def noon(time_machine):
 
 @pytest.fixture
 def flows(sending, emulator) -> Flows:  # noqa: F811 - fixtures
-    UseCaseRegistration.objects.create(account=sending.account, status=RegistrationStatus.APPROVED)
+    UseCaseRegistrationFactory(account=sending.account, status=RegistrationStatus.APPROVED)
     sending.sender.users.add(sending.tenant.bob)
     return Flows(sending)

@@ -11,8 +11,7 @@ import requests
 
 from contacts import services as contact_services
 from messaging.services.settings import sending_settings
-from tests.conftest import client_for
-from tests.messaging.test_test_sends import emulated_texts
+from tests.conftest import client_for, emulated_texts
 from tests.messaging.test_webhooks import INBOUND_URL
 from workflows.models import Workflow
 

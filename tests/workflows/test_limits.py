@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from contacts import services as contact_services
+from tests.factories import SendCountFactory
 from workflows import services
 from workflows.models import LogEvent, LogOutcome, SendCount
 from workflows.services import limits
@@ -24,10 +25,8 @@ def seed(flows, *, day: int = 0, month: int = 0) -> None:
     """Counts as if that many workflow texts had gone out (sending 5,000 would prove nothing
     more and take minutes)."""
     common = {"account": flows.account, "user": flows.user, "number": flows.sending.sender}
-    SendCount.objects.create(**common, period="day", period_start=TODAY, count=day)
-    SendCount.objects.create(
-        **common, period="month", period_start=TODAY.replace(day=1), count=month
-    )
+    SendCountFactory(**common, period="day", period_start=TODAY, count=day)
+    SendCountFactory(**common, period="month", period_start=TODAY.replace(day=1), count=month)
 
 
 def counts(flows) -> dict[str, int]:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from contacts import services as contact_services
 from messaging.models import OutboundMessage, OutboundStatus
 from messaging.services.inbound import inbound_receive
+from tests.factories import OutboundMessageFactory
 from workflows import selectors
 from workflows.models import LogEvent, LogOutcome
 
@@ -112,7 +113,7 @@ def test_the_frequency_cap_defers_a_workflow_text_at_dispatch(
     maya = flows.contact("Maya", "+12125550101")
     now = timezone.now()
     OutboundMessage.objects.bulk_create(
-        OutboundMessage(
+        OutboundMessageFactory.build(
             account=flows.account,
             contact=maya,
             sender=flows.sending.sender,

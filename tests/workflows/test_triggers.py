@@ -8,7 +8,7 @@ from django.conf import settings
 from contacts import services as contact_services
 from messaging.models import OutboundStatus, SmsMessage
 from messaging.services.inbound import inbound_receive
-from tests.messaging.test_test_sends import emulated_texts
+from tests.conftest import emulated_texts
 from workflows.models import Enrollment, LogEvent, LogOutcome
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 
 from consent import services as consent_services
 from contacts import services as contact_services
-from registration.models import PhoneNumber, UseCaseRegistration
+from registration.models import UseCaseRegistration
+from tests.factories import PhoneNumberFactory
 from workflows import selectors, services
 from workflows.models import Workflow
 
@@ -40,10 +41,10 @@ def test_without_an_approved_number_the_list_is_empty_and_the_action_cannot_be_s
 
 
 def test_numbers_that_cannot_send_are_not_offered(flows):
-    PhoneNumber.objects.create(
+    PhoneNumberFactory(
         account=flows.account, e164="+14155550111", status="active", sms_capable=False
     )
-    PhoneNumber.objects.create(account=flows.account, e164="+14155550112", status="pending")
+    PhoneNumberFactory(account=flows.account, e164="+14155550112", status="pending")
     assert [n.e164 for n in selectors.sending_numbers(account=flows.account)] == [
         flows.sending.sender.e164
     ]

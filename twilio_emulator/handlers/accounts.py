@@ -59,14 +59,7 @@ def account_list(emulator: Emulator, request: Request) -> Response:
             and params.get("FriendlyName") in (None, account["friendly_name"])
             and params.get("Status") in (None, account["status"])
         ]
-        body = page(
-            key="accounts",
-            records=accounts,
-            render=account_resource,
-            path=request.path,
-            params=params,
-        )
-    return Response(200, body)
+        return Response(200, page(request, "accounts", accounts, account_resource))
 
 
 @router.route("GET", "/2010-04-01/Accounts/{Sid}.json")

@@ -103,11 +103,4 @@ def address_list(emulator: Emulator, request: Request) -> Response:
             and params.get("CustomerName") in (None, address["customer_name"])
             and params.get("IsoCountry") in (None, address["iso_country"])
         ]
-        body = page(
-            key="addresses",
-            records=addresses,
-            render=address_resource,
-            path=request.path,
-            params=params,
-        )
-    return Response(200, body)
+        return Response(200, page(request, "addresses", addresses, address_resource))

@@ -151,14 +151,8 @@ def brand_list(emulator: Emulator, request: Request) -> Response:
             if brand["account_sid"] == request.account_sid:
                 review.settle(brand)
                 brands.append(brand)
-        body = v1_page(
-            key="data",
-            records=brands,
-            render=brand_resource,
-            url=f"{MESSAGING_HOST}/v1/a2p/BrandRegistrations",
-            params=request.params(),
-        )
-    return Response(200, body)
+        url = f"{MESSAGING_HOST}/v1/a2p/BrandRegistrations"
+        return Response(200, v1_page(request, "data", brands, brand_resource, url=url))
 
 
 # -- control --

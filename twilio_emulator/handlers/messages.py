@@ -192,11 +192,4 @@ def message_list(emulator: Emulator, request: Request) -> Response:
             and (not from_ or message["from"] == from_)
             and sent_matches(message["_sent"])
         ]
-        body = page(
-            key="messages",
-            records=messages,
-            render=message_resource,
-            path=request.path,
-            params=params,
-        )
-    return Response(200, body)
+        return Response(200, page(request, "messages", messages, message_resource))

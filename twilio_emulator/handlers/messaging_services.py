@@ -10,6 +10,7 @@ created IN_PROGRESS and reviewed after the review delay (VERIFIED, or FAILED wit
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -208,14 +209,9 @@ def service_list(emulator: Emulator, request: Request) -> Response:
     state = emulator.state
     with state.lock:
         services = [s for s in state.services.values() if s["account_sid"] == request.account_sid]
-        body = v1_page(
-            key="services",
-            records=services,
-            render=lambda service: service_resource(state, service),
-            url=f"{MESSAGING_HOST}/v1/Services",
-            params=request.params(),
-        )
-    return Response(200, body)
+        url = f"{MESSAGING_HOST}/v1/Services"
+        render = functools.partial(service_resource, state)
+        return Response(200, v1_page(request, "services", services, render, url=url))
 
 
 @router.route("GET", "/v1/Services/{Sid}")
@@ -298,14 +294,10 @@ def service_number_list(emulator: Emulator, request: Request) -> Response:
         numbers = [
             n for n in state.numbers.values() if n["messaging_service_sid"] == service["sid"]
         ]
-        body = v1_page(
-            key="phone_numbers",
-            records=numbers,
-            render=service_number_resource,
-            url=f"{_service_url(service['sid'])}/PhoneNumbers",
-            params=request.params(),
+        url = f"{_service_url(service['sid'])}/PhoneNumbers"
+        return Response(
+            200, v1_page(request, "phone_numbers", numbers, service_number_resource, url=url)
         )
-    return Response(200, body)
 
 
 @router.route("GET", "/v1/Services/{ServiceSid}/PhoneNumbers/{Sid}")
@@ -481,11 +473,5 @@ def campaign_list(emulator: Emulator, request: Request) -> Response:
             for c in state.registry["campaigns"].values()
             if c["messaging_service_sid"] == service["sid"]
         ]
-        body = v1_page(
-            key="compliance",
-            records=campaigns,
-            render=campaign_resource,
-            url=f"{_service_url(service['sid'])}/Compliance/Usa2p",
-            params=request.params(),
-        )
-    return Response(200, body)
+        url = f"{_service_url(service['sid'])}/Compliance/Usa2p"
+        return Response(200, v1_page(request, "compliance", campaigns, campaign_resource, url=url))

@@ -307,11 +307,4 @@ def incoming_list(emulator: Emulator, request: Request) -> Response:
             and (not wanted or wanted in number["phone_number"])
             and params.get("FriendlyName") in (None, number["friendly_name"])
         ]
-        body = page(
-            key="incoming_phone_numbers",
-            records=numbers,
-            render=incoming_resource,
-            path=request.path,
-            params=params,
-        )
-    return Response(200, body)
+        return Response(200, page(request, "incoming_phone_numbers", numbers, incoming_resource))

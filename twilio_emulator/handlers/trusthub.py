@@ -8,6 +8,7 @@ evaluation against its policy (below), and Twilio's review approves it after the
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -258,14 +259,8 @@ def _bundle_list(emulator: Emulator, request: Request, kind: str) -> Response:
                 bundle["policy_sid"],
             ):
                 bundles.append(bundle)
-        body = v1_page(
-            key="results",
-            records=bundles,
-            render=bundle_resource,
-            url=f"{TRUSTHUB_HOST}/v1/{KINDS[kind][0]}",
-            params=params,
-        )
-    return Response(200, body)
+        url = f"{TRUSTHUB_HOST}/v1/{KINDS[kind][0]}"
+        return Response(200, v1_page(request, "results", bundles, bundle_resource, url=url))
 
 
 def _bundle_update(emulator: Emulator, request: Request, kind: str) -> Response:
@@ -350,14 +345,9 @@ def _assignment_list(emulator: Emulator, request: Request, kind: str) -> Respons
         assignments = [
             a for a in state.registry["assignments"].values() if a["_bundle_sid"] == bundle["sid"]
         ]
-        body = v1_page(
-            key="results",
-            records=assignments,
-            render=lambda a: _assignment_resource(a, kind),
-            url=f"{_bundle_url(bundle)}/EntityAssignments",
-            params=request.params(),
-        )
-    return Response(200, body)
+        url = f"{_bundle_url(bundle)}/EntityAssignments"
+        render = functools.partial(_assignment_resource, kind=kind)
+        return Response(200, v1_page(request, "results", assignments, render, url=url))
 
 
 def _evaluation_create(emulator: Emulator, request: Request, kind: str) -> Response:

@@ -6,9 +6,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Account, Membership, Role, User
-from contacts.demo import demo_contacts_seed
 from demo.constants import DEMO_ACCOUNT, DEMO_EMAIL, DEMO_PASSWORD, DEMO_SECOND_ACCOUNT
-from registration.demo import demo_number_ensure
+from demo.contacts import demo_contacts_seed
+from demo.numbers import demo_number_ensure
 
 
 class Command(BaseCommand):

@@ -1,3 +1,5 @@
+"""The demo `make run` seeds: contacts with consent and a number, made once."""
+
 from __future__ import annotations
 
 from django.core.management import call_command
@@ -6,6 +8,8 @@ from accounts.models import Account
 from consent.models import ConsentLedgerEntry, ConsentStatus
 from contacts.models import Contact
 from demo.constants import DEMO_ACCOUNT
+from demo.numbers import demo_number_ensure
+from registration.models import PhoneNumber
 
 
 def test_seed_demo_adds_contacts_with_consent_once(db):
@@ -19,3 +23,13 @@ def test_seed_demo_adds_contacts_with_consent_once(db):
     call_command("seed_demo")
     assert Contact.objects.filter(account=account).count() == contacts.count()
     assert ConsentLedgerEntry.objects.count() == entries
+
+
+def test_the_demo_number_is_active_and_made_once(tenant):
+    number = demo_number_ensure(tenant.account)
+    assert number.is_demo and number.status == PhoneNumber.Status.ACTIVE
+    assert number.e164.startswith("+1415555") and number.sms_capable
+    assert number.messages_per_second == 10
+    assert demo_number_ensure(tenant.account).pk == number.pk
+    other = demo_number_ensure(tenant.other_account)
+    assert other.e164 != number.e164

@@ -1,4 +1,6 @@
-"""What the registration services share: errors, the audit log, the subaccount, leases.
+"""Provisioning at Twilio, shared by the registration services: the subaccount, the lease a
+submission holds while it calls Twilio, sids saved as they come; and the errors and audit log
+every step uses.
 
 Sending a registration to Twilio takes several calls. A submission first claims its row with a
 conditional UPDATE (draft/rejected -> submitted), which also takes the row's provisioning lease;
@@ -13,10 +15,12 @@ import datetime as dt
 import logging
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.errors import StateConflict
 from accounts.models import Account, User
 
 # registration may import exactly one module of messaging: the Twilio gateway (DESIGN.md).
@@ -28,21 +32,21 @@ logger = logging.getLogger("registration")
 PROVISION_LEASE = dt.timedelta(minutes=5)
 
 
-class RegistrationError(Exception):
-    """A step the user cannot take now; the message says why, in their words."""
+class RegistrationError(StateConflict):
+    """A step the user cannot take now; the message says why, in their words (409 in the API)."""
 
     def __init__(self, message: str, *, code: str = "registration"):
-        super().__init__(message)
-        self.message = message
-        self.code = code
+        super().__init__(message, code=code)
 
 
-class RegistrationInvalid(RegistrationError):
-    """Answers that break the rules; ``errors`` maps each field to its messages."""
+class RegistrationInvalid(ValidationError):
+    """Answers that break the rules, each on its field (400 in the API)."""
 
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("Some answers need fixing before this can be submitted.", code="invalid")
-        self.errors = errors
+    summary = "Some answers need fixing before this can be submitted."
+
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        return self.message_dict
 
 
 def event_record(

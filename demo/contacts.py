@@ -8,6 +8,8 @@ from __future__ import annotations
 from django.db import transaction
 
 from accounts.models import Account, User
+from consent import selectors as consent_selectors
+from consent import services as consent_services
 from contacts import services
 from contacts.models import Contact, ContactList, ContactProperty
 
@@ -25,9 +27,6 @@ TIERS = ["Gold", "Silver", "Bronze"]
 @transaction.atomic
 def demo_contacts_seed(*, account: Account, user: User, count: int = 50) -> int:
     """Create the demo contacts once; returns how many were created (0 when already there)."""
-    from consent import selectors as consent_selectors
-    from consent import services as consent_services
-
     if Contact.objects.filter(account=account, email__endswith=f"@{DEMO_DOMAIN}").exists():
         return 0
     if not ContactProperty.objects.filter(account=account, key="loyalty_tier").exists():
