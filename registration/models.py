@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.ids import PublicIdField
 from accounts.models import Account
+from twilio_gateway.client import Credentials
 
 
 class TwilioSubaccount(models.Model):
@@ -29,6 +30,10 @@ class TwilioSubaccount(models.Model):
 
     def __str__(self) -> str:
         return self.sid
+
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(self.sid, self.auth_token)
 
 
 class PhoneNumber(models.Model):

@@ -35,9 +35,7 @@ from registration.models import (
 from registration.services.provisioning import (
     RegistrationError,
     RegistrationInvalid,
-    credentials_of,
     event_record,
-    gateway,
     lease_release,
     logger,
     sid_save,
@@ -47,6 +45,8 @@ from registration.services.provisioning import (
 from registration.services.use_case import use_case_return_to_draft
 from registration.throughput import throughput_for
 from registration.validation import BUSINESS_FIELDS, business_validate
+from twilio_gateway import provisioning as gateway
+from twilio_gateway.errors import GatewayError, PermanentSendError
 
 Kind = RegistrationEvent.Kind
 
@@ -241,7 +241,7 @@ def _bundle_complete(credentials, *, kind: str, sid: str, objects: list[str], po
         credentials=credentials, kind=kind, sid=sid, policy_sid=policy
     )
     if not evaluation.compliant:
-        raise gateway.PermanentSendError(
+        raise PermanentSendError(
             None, "Trust Hub found the profile incomplete: " + "; ".join(evaluation.failures)
         )
     gateway.trust_bundle_submit(credentials=credentials, kind=kind, sid=sid)
@@ -249,7 +249,7 @@ def _bundle_complete(credentials, *, kind: str, sid: str, objects: list[str], po
 
 def _brand_provision_steps(registration: BrandRegistration) -> gateway.BrandInfo:
     data = registration.submitted_data
-    credentials = credentials_of(subaccount_ensure(account=registration.account))
+    credentials = subaccount_ensure(account=registration.account).credentials
     business = _end_user_put(
         registration,
         "business_end_user_sid",
@@ -360,7 +360,7 @@ def _brand_provision_steps(registration: BrandRegistration) -> gateway.BrandInfo
             customer_profile_sid=registration.customer_profile_sid,
             a2p_profile_sid=registration.trust_product_sid,
         )
-    except gateway.PermanentSendError as error:
+    except PermanentSendError as error:
         # A brand created by an attempt whose answer was lost: adopt it.
         if error.status != 409:
             raise
@@ -384,7 +384,7 @@ def brand_registration_provision(*, registration_id: int) -> BrandRegistration:
         return registration
     try:
         brand = _brand_provision_steps(registration)
-    except gateway.PermanentSendError as error:
+    except PermanentSendError as error:
         logger.info("brand registration %s refused: %s", registration.public_id, error)
         brand = gateway.BrandInfo(
             sid=registration.brand_sid,
@@ -394,7 +394,7 @@ def brand_registration_provision(*, registration_id: int) -> BrandRegistration:
             tcr_id="",
             customer_profile_sid=registration.customer_profile_sid,
         )
-    except gateway.GatewayError as error:
+    except GatewayError as error:
         logger.warning(
             "brand registration %s: Twilio unreachable: %s", registration.public_id, error
         )
@@ -409,7 +409,7 @@ def brand_status_refresh(*, registration: BrandRegistration) -> BrandRegistratio
     if not registration.brand_sid or subaccount is None:
         return registration
     brand = gateway.brand_registration_fetch(
-        credentials=credentials_of(subaccount), sid=registration.brand_sid
+        credentials=subaccount.credentials, sid=registration.brand_sid
     )
     return brand_status_apply(registration=registration, brand=brand)
 
