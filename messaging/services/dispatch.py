@@ -69,7 +69,6 @@ WAVE_MAX = 24
 CHECK_LEAD_MAX_SECONDS = 0.05
 FREQUENCY_WINDOW = dt.timedelta(hours=24)
 MARKETING_KINDS = (OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW)
-SENDABLE_MESSAGE_STATUSES = (SmsMessage.Status.SENDING, SmsMessage.Status.SCHEDULED)
 
 # A status Twilio should have moved on from within the hour; a row still there lost its callback.
 STALE_STATUSES = (
@@ -559,7 +558,7 @@ class _SenderRun:
         from one of its phones, its recipients' clocks passing the end of quiet hours."""
         messages = _messages_read(wave)
         stopped_messages = {
-            pk for pk, (status, _) in messages.items() if status not in SENDABLE_MESSAGE_STATUSES
+            pk for pk, (status, _) in messages.items() if status not in SmsMessage.GOING_OUT
         }
         if stopped_messages:
             waiting = [r for r in wave if r.message_id in stopped_messages]
