@@ -230,6 +230,23 @@ TERMINAL_STATUSES = (
     OutboundStatus.NOT_SENT,
     OutboundStatus.CANCELLED,
 )
+# A text handed to Twilio, whatever became of it (the results' "Sent").
+HANDED_TO_TWILIO = frozenset(
+    {
+        OutboundStatus.ACCEPTED,
+        OutboundStatus.SCHEDULED,
+        OutboundStatus.QUEUED,
+        OutboundStatus.SENDING,
+        OutboundStatus.SENT,
+        OutboundStatus.DELIVERED,
+        OutboundStatus.UNDELIVERED,
+        OutboundStatus.FAILED,
+    }
+)
+# Handed to Twilio, then refused or lost on the way.
+NOT_DELIVERED = frozenset({OutboundStatus.UNDELIVERED, OutboundStatus.FAILED})
+# Never handed to Twilio: skipped at fan-out or dispatch, or withdrawn.
+NEVER_SENT = frozenset({OutboundStatus.NOT_SENT, OutboundStatus.CANCELLED})
 
 
 class OutboundMessage(models.Model):

@@ -131,10 +131,6 @@ class Registration(models.Model):
     def is_editable(self) -> bool:
         return self.status in SUBMITTABLE
 
-    @property
-    def is_final(self) -> bool:
-        return self.status in (RegistrationStatus.APPROVED, RegistrationStatus.FAILED)
-
 
 class BrandRegistration(Registration):
     """The business: eligibility answers, the wizard, the Trust Hub bundles and the A2P brand."""

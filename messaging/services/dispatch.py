@@ -36,7 +36,7 @@ from consent.models import ConsentState, ConsentStatus
 from messaging.models import STATUS_RANK, OutboundMessage, OutboundStatus, SmsMessage
 from messaging.ratelimit import SenderRateLimiter, next_carrier_day, slot_spacing
 from messaging.schedule import next_allowed, recipient_zone
-from messaging.services import audience, delivery, outcomes
+from messaging.services import audience, delivery, phone_errors
 from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
 from registration.selectors import twilio_credentials
@@ -358,7 +358,7 @@ def _record(results: list[tuple[OutboundMessage, object]], *, windows: SendWindo
             OutboundMessage.objects.filter(id=row.id).update(
                 status=OutboundStatus.FAILED, error_code=result.code, status_updated_at=now
             )
-            outcomes.permanent_error_apply(row=row, code=result.code)
+            phone_errors.permanent_error_apply(row=row, code=result.code)
         elif isinstance(result, GatewayError):
             if result.outcome_unknown:
                 # Twilio may have accepted it: leave it claimed for claimed_reconcile.
@@ -714,8 +714,8 @@ def stale_statuses_reconcile(
                 by_sid[row.twilio_sid] = row
         for sid, code in delivery.statuses_move(moves, now=timezone.now()):
             outcome["moved"] += 1
-            if code in outcomes.UNREACHABLE_CODES | outcomes.OPT_OUT_CODES:
-                outcomes.permanent_error_apply(row=by_sid[sid], code=code)
+            if code in phone_errors.UNREACHABLE_CODES | phone_errors.OPT_OUT_CODES:
+                phone_errors.permanent_error_apply(row=by_sid[sid], code=code)
         after_id = rows[-1].id
 
 

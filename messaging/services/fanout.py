@@ -6,7 +6,7 @@ table; a batch that meets rows already there (a fan-out run again) goes through 
 table and `INSERT ... ON CONFLICT DO NOTHING`, so re-running a fan-out creates nothing new.
 No Celery task and no INSERT per recipient.
 
-Links become short links here (issue 7): the message's links are stored once (MessageLink) and
+Links become short links here: the message's links are stored once (MessageLink) and
 each recipient's body carries codes naming its own outbound row, so that row's id is taken from
 the table's sequence before the body is rendered (one statement per batch).
 """
