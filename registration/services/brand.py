@@ -46,6 +46,7 @@ from registration.services.use_case import use_case_return_to_draft
 from registration.throughput import throughput_for
 from registration.validation import BUSINESS_FIELDS, business_validate
 from twilio_gateway import provisioning as gateway
+from twilio_gateway.client import Credentials
 from twilio_gateway.errors import GatewayError, PermanentSendError
 
 Kind = RegistrationEvent.Kind
@@ -212,7 +213,11 @@ def _messaging_profile_attributes(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _end_user_put(
-    registration: BrandRegistration, field: str, credentials, kind: str, attributes: dict
+    registration: BrandRegistration,
+    field: str,
+    credentials: Credentials,
+    kind: str,
+    attributes: dict,
 ) -> str:
     sid = getattr(registration, field)
     if sid:
@@ -225,7 +230,9 @@ def _end_user_put(
     return sid_save(registration, field, sid)
 
 
-def _bundle_complete(credentials, *, kind: str, sid: str, objects: list[str], policy: str) -> None:
+def _bundle_complete(
+    credentials: Credentials, *, kind: str, sid: str, objects: list[str], policy: str
+) -> None:
     """Assign what is missing, then evaluate and submit the bundle unless it is under review."""
     assigned = gateway.trust_bundle_assigned(credentials=credentials, kind=kind, sid=sid)
     for object_sid in objects:
@@ -248,22 +255,17 @@ def _bundle_complete(credentials, *, kind: str, sid: str, objects: list[str], po
 
 
 def _brand_provision_steps(registration: BrandRegistration) -> gateway.BrandInfo:
-    data = registration.submitted_data
+    """Each step keeps the sid it made on the registration before the next one, so a retry
+    after a crash or a lost answer resumes where Twilio is instead of creating twice."""
     credentials = subaccount_ensure(account=registration.account).credentials
-    business = _end_user_put(
-        registration,
-        "business_end_user_sid",
-        credentials,
-        "customer_profile_business_information",
-        _business_attributes(data),
-    )
-    representative = _end_user_put(
-        registration,
-        "representative_end_user_sid",
-        credentials,
-        "authorized_representative_1",
-        _representative_attributes(data),
-    )
+    _customer_profile_put(registration, credentials)
+    _trust_product_put(registration, credentials)
+    return _brand_put(registration, credentials)
+
+
+def _address_put(registration: BrandRegistration, credentials: Credentials) -> None:
+    """The business address, and the supporting document that carries it to the profile."""
+    data = registration.submitted_data
     address = {
         "customer_name": data["legal_name"],
         "street": data["street"],
@@ -299,7 +301,26 @@ def _brand_provision_steps(registration: BrandRegistration) -> gateway.BrandInfo
                 attributes={"address_sids": registration.address_sid},
             ),
         )
-    friendly_name = data["legal_name"][:64]
+
+
+def _customer_profile_put(registration: BrandRegistration, credentials: Credentials) -> None:
+    """The Trust Hub secondary customer profile: business, representative and address."""
+    data = registration.submitted_data
+    business = _end_user_put(
+        registration,
+        "business_end_user_sid",
+        credentials,
+        "customer_profile_business_information",
+        _business_attributes(data),
+    )
+    representative = _end_user_put(
+        registration,
+        "representative_end_user_sid",
+        credentials,
+        "authorized_representative_1",
+        _representative_attributes(data),
+    )
+    _address_put(registration, credentials)
     if not registration.customer_profile_sid:
         sid_save(
             registration,
@@ -307,7 +328,7 @@ def _brand_provision_steps(registration: BrandRegistration) -> gateway.BrandInfo
             gateway.trust_bundle_create(
                 credentials=credentials,
                 kind="customer_profile",
-                friendly_name=friendly_name,
+                friendly_name=data["legal_name"][:64],
                 email=data["contact_email"],
                 policy_sid=gateway.SECONDARY_CUSTOMER_PROFILE_POLICY_SID,
             ),
@@ -319,6 +340,11 @@ def _brand_provision_steps(registration: BrandRegistration) -> gateway.BrandInfo
         objects=[business, representative, registration.address_document_sid],
         policy=gateway.SECONDARY_CUSTOMER_PROFILE_POLICY_SID,
     )
+
+
+def _trust_product_put(registration: BrandRegistration, credentials: Credentials) -> None:
+    """The A2P messaging profile (a Trust Hub trust product) on top of the customer profile."""
+    data = registration.submitted_data
     messaging_profile = _end_user_put(
         registration,
         "messaging_profile_end_user_sid",
@@ -333,7 +359,7 @@ def _brand_provision_steps(registration: BrandRegistration) -> gateway.BrandInfo
             gateway.trust_bundle_create(
                 credentials=credentials,
                 kind="trust_product",
-                friendly_name=friendly_name,
+                friendly_name=data["legal_name"][:64],
                 email=data["contact_email"],
                 policy_sid=gateway.A2P_MESSAGING_PROFILE_POLICY_SID,
             ),
@@ -345,6 +371,10 @@ def _brand_provision_steps(registration: BrandRegistration) -> gateway.BrandInfo
         objects=[messaging_profile, registration.customer_profile_sid],
         policy=gateway.A2P_MESSAGING_PROFILE_POLICY_SID,
     )
+
+
+def _brand_put(registration: BrandRegistration, credentials: Credentials) -> gateway.BrandInfo:
+    """The A2P brand: created once, resubmitted after a failure, adopted after a lost answer."""
     if registration.brand_sid:
         brand = gateway.brand_registration_fetch(
             credentials=credentials, sid=registration.brand_sid
