@@ -233,7 +233,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 CELERY_BROKER_URL = embedded.broker_url(REDIS_URL)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A worker given several queues (`-Q realtime,dispatch,periodic,bulk`) takes from the first
+# non-empty one in that order, not round-robin (kombu's default), so a waiting STOP or status batch
+# goes before the next chunk of an import.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "queue_order_strategy": "priority"}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -249,6 +252,58 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
+
+# Queues by latency class. Each task is named in CELERY_TASK_ROUTES (a test fails on a task that
+# isn't), so a million-row import never waits in front of a STOP or a status batch: run a worker
+# per queue, or one consuming them all in this order (README, "Workers and queues").
+#   realtime  seconds matter to a person or to Twilio: status callback batches, keyword answers
+#             and one-to-one replies (STOP itself is applied in the inbound webhook's request)
+#   dispatch  per-number sending chains and the sweep that starts them
+#   periodic  beat's rollups, sweeps and reconciliation: short, and fine a little late
+#   bulk      imports, fan-out, reformats, bulk consent, review counts, workflow enrollment:
+#             minutes of work per task
+CELERY_QUEUE_NAMES = ("realtime", "dispatch", "periodic", "bulk")
+CELERY_TASK_QUEUES = {name: {"routing_key": name} for name in CELERY_QUEUE_NAMES}
+# A task missing from the routes would land here (the test on the routes fails first); it is a
+# queue every worker of the default command line consumes, never a queue nobody reads.
+CELERY_TASK_DEFAULT_QUEUE = "bulk"
+CELERY_TASK_DEFAULT_EXCHANGE = "smsapp"
+CELERY_TASK_ROUTES = {
+    name: {"queue": queue}
+    for queue, names in {
+        "realtime": (
+            "messaging.tasks.status_callbacks_apply_task",
+            "messaging.tasks.reply_send_task",
+        ),
+        "dispatch": (
+            "messaging.tasks.sender_dispatch_task",
+            # Beat's 5-second sweep that starts idle numbers: behind a rollup it would stall them.
+            "messaging.tasks.dispatch_due_task",
+        ),
+        "periodic": (
+            "analytics.tasks.rollups_apply_task",
+            "analytics.tasks.rollups_check_task",
+            "consent.tasks.consent_jobs_sweep_task",
+            "contacts.tasks.contacts_jobs_sweep_task",
+            "messaging.tasks.scheduled_fanouts_start_task",
+            "messaging.tasks.claimed_reconcile_task",
+            "messaging.tasks.statuses_reconcile_task",
+            "messaging.tasks.messages_progress_task",
+            "registration.tasks.registration_status_poll_task",
+            "workflows.tasks.workflow_steps_due_task",
+        ),
+        "bulk": (
+            "contacts.tasks.contact_import_run_task",
+            "contacts.tasks.phone_reformat_run_task",
+            "contacts.tasks.phone_reformat_revert_task",
+            "consent.tasks.consent_bulk_change_run_task",
+            "messaging.tasks.message_fanout_task",
+            "messaging.tasks.message_review_task",
+            "workflows.tasks.workflow_event_task",
+        ),
+    }.items()
+    for name in names
+}
 
 # Twilio. With no TWILIO_ACCOUNT_SID the platform talks to the local emulator under these
 # development credentials; production sets real ones and leaves TWILIO_API_BASE_URL empty.

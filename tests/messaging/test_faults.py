@@ -81,6 +81,13 @@ def worker(emulator, redis_url: str, **env) -> subprocess.Popen:
 
 def enqueue(redis_url: str, task: str, *args) -> None:
     app = Celery(broker=embedded.broker_url(redis_url))
+    # Published on the task's queue, as the project's app routes it (the workers consume those).
+    app.conf.update(
+        task_queues=settings.CELERY_TASK_QUEUES,
+        task_routes=settings.CELERY_TASK_ROUTES,
+        task_default_queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        task_default_exchange=settings.CELERY_TASK_DEFAULT_EXCHANGE,
+    )
     app.send_task(task, args=args)
     app.close()
 

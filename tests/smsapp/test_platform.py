@@ -51,6 +51,10 @@ def test_celery_loads_the_intended_configuration():
     assert conf.task_acks_late is True
     assert conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1
+    # Queues by latency class (tests/smsapp/test_queues.py), taken in the order a worker names.
+    assert sorted(conf.task_queues) == ["bulk", "dispatch", "periodic", "realtime"]
+    assert conf.broker_transport_options["queue_order_strategy"] == "priority"
+    assert conf.task_routes["messaging.tasks.status_callbacks_apply_task"] == {"queue": "realtime"}
     # A misspelt CELERY_* setting would silently leave the default in place.
     from django.conf import settings
 
@@ -116,7 +120,14 @@ def test_compose_runs_the_emulator_and_points_the_app_at_it(monkeypatch):
     services = compose_services()
     emulator = services["emulator"]
     web = services["web"]
-    for name in ("web", "worker", "beat"):
+    for name in (
+        "web",
+        "worker-realtime",
+        "worker-dispatch",
+        "worker-periodic",
+        "worker-bulk",
+        "beat",
+    ):
         environment = {k: compose_value(str(v)) for k, v in services[name]["environment"].items()}
         assert environment["TWILIO_API_BASE_URL"] == "http://emulator:8010", name
         assert urlsplit(environment["PUBLIC_BASE_URL"]).netloc == "web:8000", name
