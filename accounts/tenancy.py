@@ -16,6 +16,7 @@ from django.db import models
 from django.http import Http404, HttpRequest
 from django.shortcuts import render
 
+from accounts.logs import log_context_reset, log_context_set
 from accounts.models import Account, Membership
 
 SESSION_ACCOUNT_KEY = "account_public_id"
@@ -46,7 +47,12 @@ class AccountMiddleware:
         membership = membership_for_session(request)
         request.membership = membership
         request.account = membership.account if membership else None
-        return self.get_response(request)
+        # Every line logged for this request says whose it was (accounts/logs.py).
+        token = log_context_set(account_id=request.account.pk if request.account else None)
+        try:
+            return self.get_response(request)
+        finally:
+            log_context_reset(token)
 
 
 def get_for_account(

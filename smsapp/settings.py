@@ -194,7 +194,8 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Probes and Prometheus reach the app on its private address, not through the HTTPS proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 X_FRAME_OPTIONS = "DENY"
 
 # Login attempts: five failures for one username from one address locks it for 15 minutes.
@@ -252,6 +253,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
+# Workers log through LOGGING below (LOG_FORMAT, the log context), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # Queues by latency class. Each task is named in CELERY_TASK_ROUTES (a test fails on a task that
 # isn't), so a million-row import never waits in front of a STOP or a status batch: run a worker
@@ -359,11 +362,29 @@ CELERY_BEAT_SCHEDULE = {
 # instead of skipping when what they drive is missing (CI sets it).
 SMSAPP_REQUIRE_BROWSER = env.bool("SMSAPP_REQUIRE_BROWSER", default=False)
 
+# Prometheus scrapes /metrics with `Authorization: Bearer <METRICS_TOKEN>`; unset, /metrics is 404.
+METRICS_TOKEN = env_secret("METRICS_TOKEN", default="")
+
+# `plain` lines for people, `json` (one object per line, with the account, message and task
+# ids in their own fields: accounts/logs.py) for a log pipeline.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "accounts.logs.JsonFormatter"},
+    },
+    "filters": {"context": {"()": "accounts.logs.LogContextFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # The SDK logs every request it makes at INFO, a line per text sent.
     "loggers": {"twilio.http_client": {"level": "WARNING"}},
