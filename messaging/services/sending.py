@@ -362,10 +362,8 @@ def scheduled_fanouts_start(*, now: dt.datetime | None = None) -> int:
     (beat runs this every 30 seconds); returns how many were started."""
     now = now or timezone.now()
     started = 0
-    due = SmsMessage.objects.filter(
-        status__in=SmsMessage.GOING_OUT,
-        fanout_starts_at__lte=now,
-        fanout_completed_at__isnull=True,
+    due = SmsMessage.objects.going_out().filter(
+        fanout_starts_at__lte=now, fanout_completed_at__isnull=True
     )
     stalled = due.filter(fanout_started_at__lt=now - FANOUT_STALLED_AFTER)
     stalled.update(fanout_started_at=None)
