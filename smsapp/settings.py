@@ -294,6 +294,8 @@ CELERY_TASK_ROUTES = {
             "messaging.tasks.messages_progress_task",
             "registration.tasks.registration_status_poll_task",
             "workflows.tasks.workflow_steps_due_task",
+            "messaging.tasks.partitions_ensure_task",
+            "messaging.tasks.messages_retention_task",
         ),
         "bulk": (
             "contacts.tasks.contact_import_run_task",
@@ -352,6 +354,10 @@ CELERY_BEAT_SCHEDULE = {
     "consent-jobs-sweep": {"task": "consent.tasks.consent_jobs_sweep_task", "schedule": 300.0},
     # Analytics rollups: statuses, clicks and opt-outs folded in within seconds (well under a
     # minute); a sample recomputed from raw rows every 5 minutes to correct any drift.
+    # Texts and clicks are partitioned by month: the next months' partitions are made ahead,
+    # and what accounts' retention says is due is dropped or deleted (messaging/partitions.py).
+    "messages-partitions": {"task": "messaging.tasks.partitions_ensure_task", "schedule": 3600.0},
+    "messages-retention": {"task": "messaging.tasks.messages_retention_task", "schedule": 3600.0},
     "analytics-rollups": {"task": "analytics.tasks.rollups_apply_task", "schedule": 10.0},
     "analytics-drift-check": {"task": "analytics.tasks.rollups_check_task", "schedule": 300.0},
     # Workflow delays that are over, and enrollments a crashed worker left due.

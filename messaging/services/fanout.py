@@ -75,6 +75,9 @@ class FanoutPlan:
 
     message: SmsMessage
     now: dt.datetime
+    # Every text's created_at: the message's, whichever run of its fan-out writes the text
+    # (SmsMessage.texts_created_at), so a re-run finds the texts already there.
+    created_at: dt.datetime
     account_zone: str
     quiet_start: dt.time
     quiet_end: dt.time
@@ -142,7 +145,7 @@ def outbound_rows(
         render = tokens.renderer(
             tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out)
         )
-    now = plan.now
+    created_at = plan.created_at
     seen_phones = plan.seen_phones
     id_iter = iter(ids) if ids is not None else None
     for recipient in recipients:
@@ -150,13 +153,17 @@ def outbound_rows(
         if id_iter is not None:
             outbound_id = next(id_iter)
             body = _short_links_render(plan, body, outbound_id)
-            yield (outbound_id, *_row(plan, recipient, body, now, seen_phones))
+            yield (outbound_id, *_row(plan, recipient, body, created_at, seen_phones))
         else:
-            yield _row(plan, recipient, body, now, seen_phones)
+            yield _row(plan, recipient, body, created_at, seen_phones)
 
 
 def _row(
-    plan: FanoutPlan, recipient: Recipient, body: str, now: dt.datetime, seen_phones: set[str]
+    plan: FanoutPlan,
+    recipient: Recipient,
+    body: str,
+    created_at: dt.datetime,
+    seen_phones: set[str],
 ) -> tuple:
     message = plan.message
     reason = recipient.not_sent_reason
@@ -176,9 +183,9 @@ def _row(
             OutboundStatus.NOT_SENT,
             reason,
             "",
-            now,
+            created_at,
             0,
-            now,
+            created_at,
         )
     seen_phones.add(recipient.phone_e164)
     estimate = segments.estimate(body)
@@ -198,7 +205,7 @@ def _row(
         deferred,
         due,
         0,
-        now,
+        created_at,
     )
 
 
@@ -247,7 +254,7 @@ def _rows_copy(rows: list[tuple], columns_written: tuple[str, ...]) -> int:
                 copy.write_row(row)
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} "  # noqa: S608
-            "ON CONFLICT (message_id, contact_id) WHERE message_id IS NOT NULL "
+            "ON CONFLICT (message_id, contact_id, created_at) WHERE message_id IS NOT NULL "
             "AND contact_id IS NOT NULL DO NOTHING"
         )
         return cursor.rowcount
@@ -342,9 +349,21 @@ def plan_for(
     from messaging.services.settings import sending_settings
 
     rules = sending_settings(message.account)
+    now = now or timezone.now()
+    if links_store and message.texts_created_at is None:
+        # The first run of a real fan-out fixes the time its texts are created at.
+        SmsMessage.objects.filter(pk=message.pk, texts_created_at__isnull=True).update(
+            texts_created_at=now
+        )
+        message.texts_created_at = (
+            SmsMessage.objects.filter(pk=message.pk)
+            .values_list("texts_created_at", flat=True)
+            .get()
+        )
     plan = FanoutPlan(
         message=message,
-        now=now or timezone.now(),
+        now=now,
+        created_at=message.texts_created_at or now,
         account_zone=message.account.time_zone,
         quiet_start=rules.quiet_hours_start,
         quiet_end=rules.quiet_hours_end,

@@ -47,6 +47,8 @@ EXPECTED_QUEUE = {
     "messaging.tasks.messages_progress_task": "periodic",
     "registration.tasks.registration_status_poll_task": "periodic",
     "workflows.tasks.workflow_steps_due_task": "periodic",
+    "messaging.tasks.partitions_ensure_task": "periodic",
+    "messaging.tasks.messages_retention_task": "periodic",
     "contacts.tasks.contact_import_run_task": "bulk",
     "contacts.tasks.phone_reformat_run_task": "bulk",
     "contacts.tasks.phone_reformat_revert_task": "bulk",
