@@ -19,6 +19,7 @@ from consent.models import (
     ConsentStatus,
     KeywordKind,
     KeywordRule,
+    OptInPage,
     ReplyReview,
     SubscriptionType,
 )
@@ -397,3 +398,48 @@ def consent_state_counts(*, account: Account) -> dict[int, ConsentStateCounts]:
         )
         for type_id, (subscribed, recorded, recorded_capable) in counts.items()
     }
+
+
+@dataclass(frozen=True)
+class KeywordDeclaration:
+    """The account's keywords and the replies it sends to them, as a registration declares
+    them to the carriers: the words of each kind, and the reply of its usual word (START, STOP,
+    HELP) or else of its first word."""
+
+    opt_in_keywords: list[str]
+    opt_in_message: str
+    opt_out_keywords: list[str]
+    opt_out_message: str
+    help_keywords: list[str]
+    help_message: str
+
+
+_USUAL_WORD = {KeywordKind.OPT_IN: "START", KeywordKind.OPT_OUT: "STOP", KeywordKind.HELP: "HELP"}
+
+
+def keyword_declaration(*, account: Account) -> KeywordDeclaration:
+    grouped = keyword_rules_by_kind(account=account)
+    words, replies = {}, {}
+    for kind, usual in _USUAL_WORD.items():
+        rules = sorted(grouped[kind], key=lambda r: (r.word != usual, r.word))
+        words[kind] = [r.word for r in rules]
+        replies[kind] = next((r.reply_text for r in rules if r.reply_text), "")
+    return KeywordDeclaration(
+        opt_in_keywords=words[KeywordKind.OPT_IN],
+        opt_in_message=replies[KeywordKind.OPT_IN],
+        opt_out_keywords=words[KeywordKind.OPT_OUT],
+        opt_out_message=replies[KeywordKind.OPT_OUT],
+        help_keywords=words[KeywordKind.HELP],
+        help_message=replies[KeywordKind.HELP],
+    )
+
+
+def opt_in_page_for_registration(*, account: Account) -> OptInPage | None:
+    """The opt-in page a registration names as its evidence: the default subscription type's
+    if it is open, else the first open one."""
+    return (
+        OptInPage.objects.filter(account=account, enabled=True)
+        .select_related("subscription_type")
+        .order_by("-subscription_type__is_default", "subscription_type__name")
+        .first()
+    )
