@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from accounts.models import Account
@@ -29,6 +30,7 @@ from analytics.services.consent_rollups import SNAPSHOT_MAX_AGE
 from consent.models import PERSONAL_OPT_OUT_SOURCES, SubscriptionType
 
 UNITS = {"day": "Day", "week": "Week of", "month": "Month"}
+TRUNC = {"week": TruncWeek, "month": TruncMonth}
 TOP_OPT_OUTS = 10
 
 
@@ -228,32 +230,42 @@ def consent_report(
     stats = ConsentDayStats.objects.filter(account=account, day__gte=start, day__lte=end)
     if subscription_type is not None:
         stats = stats.filter(subscription_type=subscription_type)
-    rows = stats.values("day", "source", "keyword", "direction").annotate(n=Sum("count"))
     buckets = _buckets(start, end, unit)
     sources = {s.value: Breakdown(s.value, s.label) for s in ConsentReportSource}
-    keywords: dict[str, Breakdown] = {}
     personal = 0
-    for row in rows.order_by():
-        bucket = buckets[bucket_start(row["day"], unit)]
-        n = row["n"] or 0
-        opt_in = row["direction"] == ConsentDirection.OPT_IN
-        source = sources.setdefault(row["source"], Breakdown(row["source"], row["source"]))
-        index = 0 if opt_in else 1
-        bucket.by_source[row["source"]][index] += n
-        if opt_in:
+    # Bucketed and summed by the database: a year of days is a few thousand rows at most,
+    # read as tuples.
+    bucketed = stats.annotate(bucket=TRUNC[unit]("day")) if unit != "day" else stats
+    by_bucket = (
+        bucketed.values_list("bucket" if unit != "day" else "day", "source", "direction")
+        .annotate(n=Sum("count"))
+        .order_by()
+    )
+    for day, source_key, direction, n in by_bucket:
+        bucket = buckets[bucket_start(day, unit)]
+        source = sources.setdefault(source_key, Breakdown(source_key, source_key))
+        if direction == ConsentDirection.OPT_IN:
+            bucket.by_source[source_key][0] += n
             bucket.opt_ins += n
             source.opt_ins += n
         else:
+            bucket.by_source[source_key][1] += n
             bucket.opt_outs += n
             source.opt_outs += n
-            if row["source"] in PERSONAL_OPT_OUT_SOURCES:
+            if source_key in PERSONAL_OPT_OUT_SOURCES:
                 personal += n
-        if row["keyword"]:
-            word = keywords.setdefault(row["keyword"], Breakdown(row["keyword"], row["keyword"]))
-            if opt_in:
-                word.opt_ins += n
-            else:
-                word.opt_outs += n
+    keywords: dict[str, Breakdown] = {}
+    for word, direction, n in (
+        stats.exclude(keyword="")
+        .values_list("keyword", "direction")
+        .annotate(n=Sum("count"))
+        .order_by()
+    ):
+        found = keywords.setdefault(word, Breakdown(word, word))
+        if direction == ConsentDirection.OPT_IN:
+            found.opt_ins += n
+        else:
+            found.opt_outs += n
     attributed, top_messages, top_campaigns = _attributed(account=account, start=start, end=end)
     return ConsentReport(
         start=start,
