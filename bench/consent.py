@@ -137,7 +137,7 @@ def _populate(account, subscription_type) -> None:
                     "WHEN (g * 7) % 12 = 11 THEN jsonb_build_object('reformat', 'prf_bench') "
                     "ELSE '{}'::jsonb END",
                     # Spread over the last 365 days, a few seconds apart.
-                    "occurred_at": f"now() - (((g + {start}) * 31536 / {max(EVENTS, 1)}.0) "
+                    "occurred_at": f"now() - (((g + {start})::bigint * 31536 / {max(EVENTS, 1)}.0) "
                     "* interval '1000 seconds')",
                 },
                 [account.pk, first_id, subscription_type.pk],
