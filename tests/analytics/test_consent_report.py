@@ -224,3 +224,13 @@ def test_a_stale_snapshot_is_recounted_by_the_worker(alice_client, sending, hist
     sending.contact("Late", mobile_phone="+14155553998", subscribed=None)
     alice_client.get(URL)  # the worker (eager in tests) recounts
     assert alice_client.get(URL).context["report"].now[0].not_specified == before + 1
+
+
+def test_counted_at_is_in_the_accounts_time_zone(alice_client, sending, history):
+    account = sending.account
+    ConsentSnapshot.objects.filter(account=account).update(
+        counted_at=dt.datetime(2026, 6, 2, 3, 30, tzinfo=dt.UTC)
+    )
+    page = alice_client.get(URL).content.decode()
+    # 03:30 UTC is 11:30 pm the evening before in New York.
+    assert "Counted at Jun 1, 2026, 11:30 p.m. (America/New_York)" in page
