@@ -31,6 +31,15 @@ from consent.models import PERSONAL_OPT_OUT_SOURCES, SubscriptionType
 
 UNITS = {"day": "Day", "week": "Week of", "month": "Month"}
 TRUNC = {"week": TruncWeek, "month": TruncMonth}
+
+
+def unit_default(start: dt.date, end: dt.date) -> str:
+    """Days for up to three months, weeks up to a year and a bit, months beyond: a chart of
+    more points than that is unreadable (a unit asked for always wins)."""
+    days = (end - start).days + 1
+    return "day" if days <= 92 else "week" if days <= 400 else "month"
+
+
 TOP_OPT_OUTS = 10
 
 

@@ -114,10 +114,10 @@ def consent_overview(request: HttpRequest) -> HttpResponse:
     account = request.account
     today = timezone.now().astimezone(ZoneInfo(account.time_zone)).date()
     start, end, errors = date_range(request, today)
-    unit = request.GET.get("unit", "") or "day"
+    unit = request.GET.get("unit", "") or consent_report.unit_default(start, end)
     if unit not in consent_report.UNITS:
-        errors.append("Group by day, week or month; showing days.")
-        unit = "day"
+        unit = consent_report.unit_default(start, end)
+        errors.append(f"Group by day, week or month; showing {unit}s.")
     types = list(consent_selectors.subscription_types(account=account))
     type_id = request.GET.get("type", "")
     chosen = next((t for t in types if t.public_id == type_id), None)
