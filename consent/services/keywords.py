@@ -277,6 +277,7 @@ def _apply(
         outcome.consent = opt_in_request_confirm(
             account=account,
             request=pending,
+            contact=contact,
             message_sid=message_sid,
             body=body,
             to_number=received_by_number,

@@ -21,6 +21,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
@@ -158,8 +159,13 @@ def opt_in_request_create(
             )
         if ip_address and recent.filter(ip_address=ip_address).count() >= IP_LIMIT:
             raise ValidationError("Too many sign-ups from your network; try again in an hour.")
-        contact, _ = contact_services.contact_for_phone_get_or_create(
-            account=page.account, phone_e164=phone_e164
+        # The contact the phone already is, if any: an unconfirmed form creates none (anyone
+        # can type anyone's number); the YES creates it, as any text from a new number does.
+        contact = (
+            Contact.objects.filter(account_id=page.account_id)
+            .filter(Q(mobile_phone_e164=phone_e164) | Q(phone_e164=phone_e164))
+            .order_by("pk")
+            .first()
         )
         return OptInRequest.objects.create(
             account_id=page.account_id,
@@ -212,7 +218,13 @@ def opt_in_request_pending(*, account: Account, phone_e164: str) -> OptInRequest
 
 
 def opt_in_request_confirm(
-    *, account: Account, request: OptInRequest, message_sid: str, body: str, to_number: str
+    *,
+    account: Account,
+    request: OptInRequest,
+    contact: Contact,
+    message_sid: str,
+    body: str,
+    to_number: str,
 ) -> BulkConsentResult:
     """The phone texted an opt-in word back: subscribe it to the page's type, with the
     evidence. In the caller's transaction (the inbound keyword's)."""
@@ -225,7 +237,7 @@ def opt_in_request_confirm(
     )
     if not claimed:
         return BulkConsentResult()
-    _contact_details_fill(account=account, request=request)
+    _contact_details_fill(account=account, request=request, contact=contact)
     requested = request.requested_at.astimezone(dt.UTC).isoformat()
     evidence = (
         f"Opt-in page {request.page_url} (consent text version {request.consent_version}) "
@@ -254,13 +266,10 @@ def opt_in_request_confirm(
     )
 
 
-def _contact_details_fill(*, account: Account, request: OptInRequest) -> None:
+def _contact_details_fill(*, account: Account, request: OptInRequest, contact: Contact) -> None:
     """A confirmed sign-up fills the contact's blank name and email; it never overwrites what
     the account already has (a public form is no way to edit someone's record)."""
-    if request.contact_id is None or not (request.name or request.email):
-        return
-    contact = Contact.objects.filter(account=account, pk=request.contact_id).first()
-    if contact is None:
+    if not (request.name or request.email):
         return
     first, _, last = request.name.partition(" ")
     changes = {}

@@ -17,6 +17,7 @@ from consent.models import (
     OptInRequest,
 )
 from consent.services.opt_in_pages import IP_LIMIT, PHONE_LIMIT
+from contacts.models import Contact
 from messaging.models import OutboundMessage
 from tests.conftest import client_for, emulated_texts
 
@@ -231,3 +232,11 @@ def test_the_settings_page_gives_the_link_and_embed_code(alice_client, charlie_c
     assert f"/optin/{public_id}/" in page
     assert f"/optin/{public_id}/embed/" in page and "&lt;iframe" in page
     assert charlie_client.get(edit_url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_unconfirmed_sign_up_creates_no_contact(client, sending, opt_in_page):
+    """Anyone can type anyone's number: only the YES makes the phone a contact."""
+    assert sign_up(client, opt_in_page).status_code == 200
+    assert not Contact.objects.filter(account=sending.account).exists()
+    assert OptInRequest.objects.get().contact is None
