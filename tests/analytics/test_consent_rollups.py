@@ -12,6 +12,7 @@ import time_machine
 
 from analytics.models import ConsentDayStats, ConsentEvent, ConsentSnapshot
 from analytics.services import consent_rollups
+from analytics.tasks import rollups_apply_task
 from consent import selectors as consent_selectors
 from consent.models import ConsentState
 from contacts import services as contact_services
@@ -110,3 +111,9 @@ def test_the_worker_recounts_the_snapshot_after_consent_changes(sending, history
     consent_rollups.consent_rollups_apply_all()
     after = ConsentSnapshot.objects.get(subscription_type=sending.subscription_type)
     assert (after.subscribed, after.opted_out) == (before.subscribed - 1, before.opted_out + 1)
+
+
+def test_the_beat_task_folds_consent_changes_too(sending, history):
+    """What beat runs every 10 s (analytics-rollups) keeps the Consent report current."""
+    assert rollups_apply_task() > 0
+    assert rollup_counts(sending.account) == ledger_counts(sending.account)

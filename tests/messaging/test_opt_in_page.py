@@ -240,3 +240,14 @@ def test_an_unconfirmed_sign_up_creates_no_contact(client, sending, opt_in_page)
     assert sign_up(client, opt_in_page).status_code == 200
     assert not Contact.objects.filter(account=sending.account).exists()
     assert OptInRequest.objects.get().contact is None
+
+
+@pytest.mark.django_db
+def test_no_active_number_means_no_sign_ups(client, sending, opt_in_page):
+    """Without a number to text from, the page can't ask for the YES: it says so."""
+    type(sending.sender).objects.filter(pk=sending.sender.pk).update(status="released")
+    response = client.get(page_url(opt_in_page))
+    assert response.status_code == 503
+    assert "Sign-ups by text are not open right now." in response.content.decode()
+    assert sign_up(client, opt_in_page).status_code == 503
+    assert not OptInRequest.objects.exists()
