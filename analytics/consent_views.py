@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -169,6 +170,27 @@ def consent_overview(request: HttpRequest) -> HttpResponse:
     def csv(kind: str) -> str:
         return "?" + urlencode({**filters, "export": kind})
 
+    # HubSpot's report templates: the last 30 days, 6 months ("consent activity over the past
+    # 6 months", by month) and year ("by source over the past year").
+    presets = [
+        (
+            label,
+            "?"
+            + urlencode(
+                {
+                    "start": (today - dt.timedelta(days=days - 1)).isoformat(),
+                    "end": today.isoformat(),
+                    "unit": preset_unit,
+                    **({"type": chosen.public_id} if chosen else {}),
+                }
+            ),
+        )
+        for label, days, preset_unit in (
+            ("Last 30 days", 30, "day"),
+            ("Last 6 months", 183, "month"),
+            ("Last 12 months", 365, "month"),
+        )
+    ]
     counted_at = min((t.counted_at for t in report.now if t.counted_at), default=None)
     context = {
         "report": report,
@@ -178,6 +200,7 @@ def consent_overview(request: HttpRequest) -> HttpResponse:
         "unit": unit,
         "units": consent_report.UNITS,
         "counted_at": counted_at,
+        "presets": presets,
         "now_header": NOW_HEADER,
         "now_rows": [t.row() for t in report.now],
         "now_chart": _now_chart(report),

@@ -234,3 +234,10 @@ def test_counted_at_is_in_the_accounts_time_zone(alice_client, sending, history)
     page = alice_client.get(URL).content.decode()
     # 03:30 UTC is 11:30 pm the evening before in New York.
     assert "Counted at Jun 1, 2026, 11:30 p.m. (America/New_York)" in page
+
+
+def test_six_months_by_month_is_one_click_away(alice_client, sending, history):
+    page = alice_client.get(URL).content.decode()
+    href = html.unescape(re.search(r'href="([^"]*)">Last 6 months<', page).group(1))
+    report = alice_client.get(URL + href).context["report"]
+    assert report.unit == "month" and len(report.buckets) in (6, 7)
