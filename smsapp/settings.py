@@ -305,6 +305,8 @@ CELERY_TASK_ROUTES = {
             "messaging.tasks.message_fanout_task",
             "messaging.tasks.message_review_task",
             "workflows.tasks.workflow_event_task",
+            # A recount of every contact of an account, asked for by the consent report.
+            "analytics.tasks.consent_snapshot_task",
         ),
     }.items()
     for name in names

@@ -56,6 +56,7 @@ EXPECTED_QUEUE = {
     "messaging.tasks.message_fanout_task": "bulk",
     "messaging.tasks.message_review_task": "bulk",
     "workflows.tasks.workflow_event_task": "bulk",
+    "analytics.tasks.consent_snapshot_task": "bulk",
 }
 QUEUES = ("realtime", "dispatch", "periodic", "bulk")
 

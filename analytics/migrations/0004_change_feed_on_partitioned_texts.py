@@ -21,7 +21,7 @@ CREATE TRIGGER analytics_outbound_updated AFTER UPDATE ON {OUTBOUND}
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("analytics", "0002_change_feed_triggers"),
+        ("analytics", "0003_consent_rollups"),
         ("messaging", "0003_partitioned_texts_and_clicks"),
     ]
 
