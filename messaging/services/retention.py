@@ -105,15 +105,17 @@ def messages_retention_enforce(*, now: dt.datetime | None = None) -> RetentionRe
     for month in partitions.partitions(OUTBOUND):
         if partitions.month_bound(partitions.month_add(month, 1)) > latest_cutoff:
             break
-        # Dropping a partition locks the whole table for an instant: in a transaction of its
-        # own, short. The month's messages (rows elsewhere) are deleted by the pass below.
+        # Taking a month out locks the whole table for an instant: in a transaction of its
+        # own, short; its files are removed after, holding nobody up. The month's messages
+        # (rows elsewhere) are deleted by the pass below.
         with transaction.atomic():
             if not _month_all_due(month, cutoffs):
                 continue
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL lock_timeout = '5s'")
-            partitions.partition_drop(OUTBOUND, month)
-            partitions.partition_drop(CLICKS, month)
+            partitions.partition_detach(OUTBOUND, month)
+            partitions.partition_detach(CLICKS, month)
+        partitions.detached_drop()
         report.months_dropped.append(month)
         logger.info("retention: dropped the texts and clicks of %s", f"{month:%Y-%m}")
     for account_id, cutoff in cutoffs.items():

@@ -136,3 +136,16 @@ def test_accounts_that_keep_everything_lose_nothing(sending):
     report = retention.messages_retention_enforce(now=at(2035, 1, 1))
     assert report.months_dropped == [] and report.messages_deleted == 0
     assert OutboundMessage.objects.filter(message=message).count() == 3
+
+
+def test_a_month_taken_out_but_not_dropped_is_dropped_by_the_next_run(sending):
+    """Retention takes months out in one short transaction and removes their files after; a
+    crash in between leaves a detached month, which the next drop finishes."""
+    partitions.partitions_ensure(now=at(2031, 1), ahead=0)
+    OutboundMessageFactory(account=sending.account, sender=sending.sender, created_at=at(2031, 1))
+    partitions.partition_detach(OUTBOUND, dt.date(2031, 1, 1))
+    assert dt.date(2031, 1, 1) not in partitions.partitions(OUTBOUND)
+    assert not OutboundMessage.objects.filter(created_at=at(2031, 1)).exists()
+    assert partitions.detached_drop() == ["messaging_outboundmessage_p203101"]
+    assert partitions.detached_drop() == []
+    assert dt.date(2031, 1, 1) in partitions.partitions(CLICKS)
