@@ -159,6 +159,7 @@ def compose_page(request: HttpRequest, message_id: str) -> HttpResponse:
     )
     context = {
         "message": message,
+        "editor_tab": "settings" if request.GET.get("tab") == "settings" else "content",
         "form": form,
         "editable": editable,
         "preview": preview,
