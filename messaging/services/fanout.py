@@ -146,6 +146,13 @@ def outbound_rows(
     now = plan.now
     seen_phones = plan.seen_phones
     id_iter = iter(ids) if ids is not None else None
+    # Rows made without ids (the review) get a stand-in as long as each short link will be:
+    # the markers are private-use characters that would count the text as UCS-2.
+    stand_ins = (
+        [links.short_link_placeholder(sender=message.sender)] * plan.link_count
+        if id_iter is None and plan.link_template is not None
+        else []
+    )
     for recipient in recipients:
         body = render(recipient.values)
         if id_iter is not None:
@@ -153,6 +160,8 @@ def outbound_rows(
             body = _short_links_render(plan, body, outbound_id)
             yield (outbound_id, *_row(plan, recipient, body, now, seen_phones))
         else:
+            if stand_ins:
+                body = links.markers_fill(body, stand_ins)
             yield _row(plan, recipient, body, now, seen_phones)
 
 
