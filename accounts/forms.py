@@ -33,6 +33,17 @@ def _field_named(form: forms.Form, name: str) -> str | None:
     return None
 
 
+class SignupForm(forms.Form):
+    business_name = forms.CharField(
+        max_length=200, help_text="Your company's name, as customers know it."
+    )
+    email = forms.EmailField(label="Work email", help_text="We'll send a link to confirm it.")
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters, not only digits, not a common password.",
+    )
+
+
 class InvitationForm(forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MARKETER)
