@@ -130,6 +130,7 @@ def edit(request: HttpRequest, workflow_id: str) -> HttpResponse:
             "workflow": workflow,
             "form": form,
             "step_types": definition.STEP_TYPES,
+            "steps": selectors.steps_labelled(account=request.account, workflow=workflow),
             "active": selectors.active_enrollments(account=request.account, workflow=workflow),
         },
     )

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.forms import form_errors_from
 from accounts.tenancy import account_required, get_for_account
 from contacts.models import ContactList
-from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
+from messaging.models import DEFERRED_REASONS, OutboundMessage, OutboundStatus, SmsMessage
 from messaging.schedule import recipient_zone
 from messaging.services import allotment, audience, sending
 from messaging.services.audience_edit import contacts_from_text, message_audience_set
@@ -113,11 +113,12 @@ def _progress(message: SmsMessage) -> dict:
     )
     return {
         "counts": counts,
+        "rows": [(status, OutboundStatus(status).label, n) for status, n in counts.items()],
+        "waiting": [(DEFERRED_REASONS.get(reason, reason), n) for reason, n in deferred],
         "total": total,
         "prepared": message.fanout_done,
         "settled": settled,
         "percent": settled * 100 // total,
-        "deferred": dict(deferred),
         "done": message.status in (SmsMessage.Status.SENT, SmsMessage.Status.CANCELLED),
     }
 

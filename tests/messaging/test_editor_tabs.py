@@ -91,3 +91,16 @@ def test_the_results_show_the_text_as_a_chosen_recipient_received_it(
 
     page = vera_client.get(url, {"as": "nobody"}).content.decode()
     assert "No recipient matches “nobody”." in page
+
+
+def test_a_body_over_1600_characters_is_reported_once(sending, bob_client):
+    message = compose.message_create(account=sending.account, owner=sending.tenant.bob, name="Sale")
+    saved = bob_client.post(
+        reverse("messaging:save", args=[message.public_id]),
+        {"name": "Sale", "body": "x" * 1700, "append_opt_out": "on"},
+    ).content.decode()
+    assert saved.count("A message is limited to 1,600 characters") == 1
+    page = bob_client.get(reverse("messaging:compose", args=[message.public_id])).content.decode()
+    assert page.count("A message is limited to 1,600 characters") == 1
+    send_page = bob_client.get(reverse("messaging:send", args=[message.public_id]))
+    assert send_page.content.decode().count("A message is limited to 1,600 characters") <= 1
