@@ -91,9 +91,12 @@ class AccountSettingsForm(forms.ModelForm):
         label="Default region",
         choices=region_choices,
         help_text="Phone numbers typed without + (and a country code) are read as this region's.",
+        widget=forms.Select(attrs={"data-picker": ""}),
     )
 
-    time_zone = forms.ChoiceField(choices=time_zone_choices)
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices, widget=forms.Select(attrs={"data-picker": ""})
+    )
 
     class Meta:
         model = Account

@@ -170,6 +170,23 @@ def contacts_for_picker(*, account: Account, q: str, limit: int = 20) -> list[Co
     return list(queryset.order_by("-created_at", "-pk")[:limit])
 
 
+def contact_picker_label(contact: Contact) -> str:
+    """How a contact reads in a picker: name, email and phone, whichever it has."""
+    parts = [str(contact), contact.email, contact.mobile_phone_e164 or contact.phone_e164]
+    return " · ".join(dict.fromkeys(part for part in parts if part))
+
+
+def contact_picker_options(*, account: Account, text: str) -> list[dict]:
+    """The picker's chosen items for a comma-separated value: contacts by id with their
+    labels, anything else (a typed email or number) as typed."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    known = {c.public_id: c for c in Contact.objects.filter(account=account, public_id__in=parts)}
+    return [
+        {"value": part, "text": contact_picker_label(known[part]) if part in known else part}
+        for part in parts
+    ]
+
+
 def sender_for(*, account: Account, message: SmsMessage | None = None) -> PhoneNumber | None:
     """The number a message (or a test send) goes out from: the message's own while it is
     active, else the account's first active number."""

@@ -162,7 +162,13 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Front-end packages served from node_modules, one static prefix each (not the whole folder,
 # which holds thousands of files nobody fetches); `npm run build` bundles the segment
 # calculator for the browser into build/static.
-VENDOR_PACKAGES = ("htmx.org", "@picocss/pico", "chart.js", "sms-segments-calculator")
+VENDOR_PACKAGES = (
+    "htmx.org",
+    "@picocss/pico",
+    "chart.js",
+    "sms-segments-calculator",
+    "tom-select",
+)
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("build", BASE_DIR / "build" / "static"),

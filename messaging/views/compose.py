@@ -295,6 +295,20 @@ def contact_options(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/_contact_options.html", {"contacts": contacts})
 
 
+@require_GET
+@account_required
+def contact_search(request: HttpRequest) -> JsonResponse:
+    """Contacts for the searchable pickers, by name, email or phone in any format."""
+    contacts = selectors.contacts_for_picker(account=request.account, q=request.GET.get("q", ""))
+    return JsonResponse(
+        {
+            "results": [
+                {"value": c.public_id, "text": selectors.contact_picker_label(c)} for c in contacts
+            ]
+        }
+    )
+
+
 @require_POST
 @account_required(edit=True)
 def test_send(request: HttpRequest, message_id: str) -> HttpResponse:

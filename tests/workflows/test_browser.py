@@ -72,7 +72,8 @@ def test_build_a_list_workflow_text_a_contact_and_continue_the_conversation(
     # Add Maya to the list from the contacts page.
     page.goto("/contacts/")
     page.get_by_label(f"Select {maya}").check()
-    page.locator("#bulk-actions summary").click()
+    # The action bar appears once a contact is selected.
+    page.locator("#bulk-actions").wait_for()
     page.locator("select[name=contact_list]").select_option(vip.public_id)
     page.get_by_role("button", name="Add to list").click()
     page.get_by_text("Added 1 contact(s) to VIP.").wait_for()
