@@ -18,24 +18,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.forms import form_errors_from
 from accounts.models import Account
 from accounts.tenancy import account_required, get_for_account
-from messaging import links, selectors, tokens
+from messaging import composer, selectors
 from messaging.forms import (
     PROPERTY_PREFIX,
     MessageCreateForm,
     MessageForm,
     TestSendForm,
 )
-from messaging.models import BODY_MAX_LENGTH, SmsMessage
+from messaging.models import SmsMessage
 from messaging.services import allotment, compose, test_sends
 
 LIST_PAGE_SIZE = 50
-# What the toolbar offers; any other character can be typed or pasted.
-EMOJI = "😀 😊 😍 🎉 👍 🙏 ❤️ 🔥 ⭐ ✅ 📣 🎁 🛍️ ⏰ 📅 🚚".split()
-# GSM characters people look for first, then a few common ones that force UCS-2.
-SPECIAL_CHARACTERS = [
-    "€", "£", "¥", "$", "§", "¿", "¡", "@", "#", "%", "&", "[", "]", "{", "}", "~", "|", "^",
-    "\\", "é", "è", "ñ", "ü", "©", "®", "™", "°", "•", "–", "…",
-]  # fmt: skip
 
 
 def _message(request: HttpRequest, message_id: str) -> SmsMessage:
@@ -125,20 +118,12 @@ def _form_initial(message: SmsMessage) -> dict:
 
 
 def _composer_config(request: HttpRequest, message: SmsMessage, account: Account) -> dict:
-    sender = selectors.sender_for(account=account, message=message)
-    usage = allotment.usage(account=account)
-    return {
-        "bodyMaxLength": BODY_MAX_LENGTH,
-        "optOutLine": tokens.OPT_OUT_LINE,
-        # The server's own opt-out wording rule, so the switch agrees with what saving accepts.
-        "optOutPattern": tokens.opt_out_pattern_source(compose.opt_out_keywords(account=account)),
-        "optOutNegation": tokens.OPT_OUT_NEGATION.pattern,
-        "shortLinkPlaceholder": links.short_link_placeholder(account, sender=sender),
-        "maxShortLinks": links.MAX_SHORT_LINKS,
-        "previewUrl": reverse("messaging:preview", args=[message.public_id]),
-        "editable": _editable(request, message),
-        "usage": {"total": usage.total, "used": usage.used, "left": usage.left},
-    }
+    return composer.composer_config(
+        account=account,
+        sender=selectors.sender_for(account=account, message=message),
+        editable=_editable(request, message),
+        preview_url=reverse("messaging:preview", args=[message.public_id]),
+    )
 
 
 @require_GET
@@ -165,8 +150,8 @@ def compose_page(request: HttpRequest, message_id: str) -> HttpResponse:
         "preview": preview,
         "usage": allotment.usage(account=account),
         "fields": selectors.personalization_fields(account=account),
-        "emoji": EMOJI,
-        "special_characters": SPECIAL_CHARACTERS,
+        "emoji": composer.EMOJI,
+        "special_characters": composer.SPECIAL_CHARACTERS,
         "campaigns": selectors.campaigns(account=account),
         "preview_contacts": selectors.contacts_for_picker(account=account, q=""),
         "test_form": TestSendForm(account=account),

@@ -43,8 +43,9 @@
     return false;
   }
 
-  var form = document.getElementById("message-form");
-  var body = document.getElementById("message-body");
+  // The composer's own ids unless the page names others (a workflow's Send SMS step).
+  var form = document.getElementById(config.formId || "message-form");
+  var body = document.getElementById(config.bodyId || "message-body");
   var optOut = document.getElementById("id_append_opt_out");
   var $ = function (id) { return document.getElementById(id); };
 

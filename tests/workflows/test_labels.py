@@ -52,3 +52,15 @@ def test_a_body_over_1600_characters_is_reported_once(flows, workflow):
         f"/workflows/{workflow.public_id}/step/", step_form(flows, body="x" * 1700)
     ).content.decode()
     assert response.count("A message is limited to 1,600 characters") == 1
+
+
+def test_the_send_sms_step_has_the_composers_counter_preview_and_personalize(flows, workflow):
+    bob = client_for(flows.user)
+    form = bob.get(f"/workflows/{workflow.public_id}/step/", {"type": "send_sms"}).content.decode()
+    assert 'id="segment-counter"' in form and 'id="preview-bubble"' in form
+    assert 'id="personalize-menu"' in form
+    assert '<option value="first_name">First name</option>' in form
+    assert '"bodyId": "id_body"' in form and "js/composer.js" in form
+    # "Send as" says where users get linked to numbers.
+    help_text = form.split('id="send-as-help"', 1)[1].split("</small>", 1)[0]
+    assert "SMS setup › Numbers" in help_text
