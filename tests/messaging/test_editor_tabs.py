@@ -29,6 +29,7 @@ def test_the_composer_has_content_settings_and_send_tabs_with_next_steps(sending
     send_url = reverse("messaging:send", args=[message.public_id])
 
     page = bob_client.get(url).content.decode()
+    assert "{#" not in page and "#}" not in page  # no template comment shows as text
     assert "1. Content" in page and "2. Settings" in page and "3. Send or schedule" in page
     assert "hidden" not in panel(page, "content") and "hidden" in panel(page, "settings")
     assert 'id="next-settings"' in page and "Next: Settings" in page
