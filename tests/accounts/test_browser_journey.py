@@ -93,6 +93,7 @@ def _journey(page, live_server, emulator, tmp_path, *, narrow: bool):
     page.get_by_role("button", name="Save and continue").click()
     page.get_by_role("heading", name="Registration").wait_for()
     page.get_by_label("Private").check()
+    assert not page.get_by_label("Stock ticker (public companies)").is_visible()
     page.get_by_label("Business registration number").fill("12-3456789")
     page.get_by_role("button", name="Save and continue").click()
     page.get_by_role("heading", name="Point of contact").wait_for()
