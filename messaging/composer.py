@@ -41,6 +41,7 @@ def composer_config(
         "previewUrl": preview_url,
         "editable": editable,
         "usage": {"total": usage.total, "used": usage.used, "left": usage.left},
+        "unknownValue": tokens.UNKNOWN_VALUE,
         "bodyId": body_id,
         "formId": form_id,
     }

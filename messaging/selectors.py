@@ -231,6 +231,7 @@ def preview_build(
     append_opt_out: bool,
     values: Mapping[str, object],
     link_placeholder: str,
+    unknown_values: bool = False,
 ) -> Preview:
     """Append the opt-out line, number the links fan-out shortens, render tokens, then count
     with those links at short-link length.
@@ -243,11 +244,20 @@ def preview_build(
         limit=links.MAX_SHORT_LINKS,
     )
     rendered = tokens.render(template, values)
-    counted = links.markers_fill(rendered, [link_placeholder] * len(found))
+    placeholders = [link_placeholder] * len(found)
+    counted = links.markers_fill(rendered, placeholders)
+    # With no contact chosen, the estimate counts a token without a default as a value of
+    # typical length (tokens.UNKNOWN_VALUE_LENGTH) rather than as nothing; `counted_text`
+    # stays the text as it would go out with those values (a test send's).
+    estimated = (
+        links.markers_fill(tokens.render_for_estimate(template), placeholders)
+        if unknown_values
+        else counted
+    )
     return Preview(
         text=links.markers_fill(rendered, found),
         counted_text=counted,
-        estimate=segments.estimate(counted),
+        estimate=segments.estimate(estimated),
         links=len(found),
         short_link_length=len(link_placeholder),
         values=values,
@@ -268,6 +278,7 @@ def message_preview(
         append_opt_out=append_opt_out,
         values=token_values(contact),
         link_placeholder=links.short_link_placeholder(account, sender=sender),
+        unknown_values=contact is None,
     )
 
 

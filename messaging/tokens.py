@@ -140,3 +140,20 @@ def renderer(body: str) -> Callable[[Mapping[str, object]], str]:
 
 def render(body: str, values: Mapping[str, object]) -> str:
     return renderer(body)(values)
+
+
+# Before a contact is chosen, a token without a default stands for a value of unknown length:
+# the estimate counts it as this many characters (HubSpot's figure), not as nothing.
+UNKNOWN_VALUE_LENGTH = 15
+UNKNOWN_VALUE = "x" * UNKNOWN_VALUE_LENGTH
+
+
+def render_for_estimate(body: str) -> str:
+    """The body as the estimate counts it with no contact: defaults where tokens have one,
+    UNKNOWN_VALUE where they don't."""
+
+    def fill(match: re.Match) -> str:
+        default = match.group("default")
+        return default if default is not None else UNKNOWN_VALUE
+
+    return TOKEN_PATTERN.sub(fill, body)

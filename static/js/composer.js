@@ -52,10 +52,15 @@
   // Token values of the previewed contact; empty = every token shows its default.
   var previewValues = {};
 
-  function renderTokens(text, values) {
+  // `unknown`: what a token without a default counts as when no contact is chosen
+  // (messaging.tokens.render_for_estimate).
+  function renderTokens(text, values, unknown) {
     return text.replace(TOKEN, function (match, name, fallback) {
       var value = values[name];
-      if (value === undefined || value === null || value === "") return fallback || "";
+      if (value === undefined || value === null || value === "") {
+        if (fallback === undefined && unknown) return unknown;
+        return fallback || "";
+      }
       return String(value);
     });
   }
@@ -128,9 +133,14 @@
     var numbered = numberLinks(composed);
     var template = renderTokens(numbered.template, previewValues);
     var rendered = fillMarkers(template, numbered.found);
-    var counted = fillMarkers(
-      template, numbered.found.map(function () { return config.shortLinkPlaceholder; })
-    );
+    var placeholders = numbered.found.map(function () { return config.shortLinkPlaceholder; });
+    // What goes out with these values (a test send's text), and what the estimate counts: with
+    // no contact chosen, a token without a default as a value of typical length.
+    var exact = fillMarkers(template, placeholders);
+    var noContact = Object.keys(previewValues).length === 0;
+    var counted = noContact
+      ? fillMarkers(renderTokens(numbered.template, {}, config.unknownValue), placeholders)
+      : exact;
     var length = Array.from(composed).length;
 
     setText("count-length", length.toLocaleString("en-US"));
@@ -156,6 +166,9 @@
         encoding: message.encodingName,
         segments: message.segmentsCount,
         characters: message.numberOfCharacters,
+        // A test send is charged for the text as it goes out.
+        exactSegments: exact === counted ? message.segmentsCount
+          : new Segmented(exact, "auto", false).segmentsCount,
       };
       nonGsm = Array.from(new Set(message.getNonGsmCharacters()));
       setText("count-characters", lastCount.characters.toLocaleString("en-US"));
@@ -266,7 +279,7 @@
     var typed = ($("id_phone_numbers") || { value: "" }).value
       .split(/[,;\n]+/).filter(function (part) { return part.trim(); }).length;
     var recipients = phones + typed;
-    var needed = recipients * lastCount.segments;
+    var needed = recipients * lastCount.exactSegments;
     var usage = config.usage;
     var text = "";
     if (recipients) {

@@ -76,3 +76,25 @@ def test_the_accounts_own_opt_out_keywords_count_and_the_standard_ones_always_do
     assert not tokens.has_opt_out_wording("Reply BASTA to opt out")
     assert tokens.has_opt_out_wording("Reply BASTA to opt out", keywords=["BASTA"])
     assert tokens.has_opt_out_wording("Reply STOP to opt out", keywords=["BASTA"])
+
+
+def test_a_token_without_a_default_counts_15_characters_until_a_contact_is_chosen(tenant):
+    from messaging import selectors
+    from tests.factories import ContactFactory
+
+    body = "Hi {{ contact.first_name }}!"
+    estimate = selectors.message_preview(
+        account=tenant.account, body=body, append_opt_out=False
+    ).estimate
+    assert estimate.characters == len("Hi !") + 15
+    with_default = selectors.message_preview(
+        account=tenant.account,
+        body='Hi {{ contact.first_name | default: "there" }}!',
+        append_opt_out=False,
+    )
+    assert with_default.estimate.characters == len("Hi there!")
+    ann = ContactFactory(account=tenant.account, first_name="Ann")
+    for_ann = selectors.message_preview(
+        account=tenant.account, body=body, append_opt_out=False, contact=ann
+    )
+    assert (for_ann.text, for_ann.estimate.characters) == ("Hi Ann!", 7)
