@@ -279,7 +279,9 @@ def test_link_target(*, code_id: int, position: int, host: str) -> ClickTarget |
         .values_list("utm_source", flat=True)
         .first()
     ) or SendingSettings._meta.get_field("utm_source").default
-    return ClickTarget(link.url, link.message.name, link.message.public_id, utm_source)
+    message = link.message
+    campaign = message.campaign.name if message.campaign_id else message.name
+    return ClickTarget(link.url, campaign, message.public_id, utm_source)
 
 
 def message_test_send(
