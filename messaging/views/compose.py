@@ -117,6 +117,12 @@ def _form_initial(message: SmsMessage) -> dict:
     return initial
 
 
+def _test_form(account: Account) -> TestSendForm:
+    form = TestSendForm(account=account)
+    form.fields["as_contact"].widget.attrs["data-search-url"] = reverse("messaging:contact_search")
+    return form
+
+
 def _composer_config(request: HttpRequest, message: SmsMessage, account: Account) -> dict:
     return composer.composer_config(
         account=account,
@@ -154,7 +160,7 @@ def compose_page(request: HttpRequest, message_id: str) -> HttpResponse:
         "special_characters": composer.SPECIAL_CHARACTERS,
         "campaigns": selectors.campaigns(account=account),
         "preview_contacts": selectors.contacts_for_picker(account=account, q=""),
-        "test_form": TestSendForm(account=account),
+        "test_form": _test_form(account),
         "my_test_phones": selectors.test_phones(account=account, user=request.user),
         "config": _composer_config(request, message, account),
         # What a saved draft still lacks before it can be sent (autosave keeps what was typed).

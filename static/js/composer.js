@@ -384,15 +384,33 @@
   });
 
   // Preview: contact, font size, dark mode ----------------------------------------------
+  // The test send's contact follows the preview's until one is chosen for the test itself.
+  var testContact = $("id_as_contact");
+  if (testContact) {
+    testContact.addEventListener("change", function () { testContact.dataset.chosen = "yes"; });
+  }
+  function testContactFollow(contactId, label) {
+    if (!testContact || testContact.dataset.chosen === "yes") return;
+    var picker = testContact.tomselect;
+    if (!picker) {
+      testContact.value = contactId;
+      return;
+    }
+    picker.clear(true);
+    if (contactId) {
+      picker.addOption({ value: contactId, text: label });
+      picker.setValue(contactId, true);
+    }
+  }
+
   var contactSelect = $("preview-contact");
   if (contactSelect) {
     contactSelect.addEventListener("change", function () {
       var contactId = contactSelect.value;
-      var asContact = $("id_as_contact");
       var label = $("preview-as");
       if (!contactId) {
         previewValues = {};
-        if (asContact) asContact.value = "";
+        testContactFollow("", "");
         if (label) label.textContent = "each token's default";
         setText("server-preview", "");
         update();
@@ -413,7 +431,7 @@
         .then(function (result) {
           if (result.error) return;
           previewValues = result.values || {};
-          if (asContact) asContact.value = contactId;
+          testContactFollow(contactId, result.contact ? result.contact.name : contactId);
           if (label) label.textContent = result.contact ? result.contact.name : "";
           setText(
             "server-preview",

@@ -27,8 +27,10 @@
   function contactsPicker(input) {
     var url = input.getAttribute("data-search-url");
     var initial = JSON.parse(input.getAttribute("data-options") || "[]");
+    var single = input.getAttribute("data-max-items") === "1";
     return new window.TomSelect(input, {
       plugins: ["remove_button"],
+      maxItems: single ? 1 : null,
       delimiter: ",",
       persist: false,
       options: initial,
@@ -38,8 +40,9 @@
       searchField: ["text", "search"],
       placeholder: input.getAttribute("placeholder") || "Name, email or phone",
       // What the search didn't find can still be typed: an email or a number the server reads.
-      create: true,
-      createOnBlur: true,
+      // A single pick is a contact from the search; a list may take typed ones.
+      create: !single,
+      createOnBlur: !single,
       shouldLoad: function (query) { return query.length >= 2; },
       // The server already matched (a phone in any format, part of a number): keep its answer
       // rather than filtering it again by the typed text.

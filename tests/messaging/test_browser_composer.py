@@ -320,3 +320,33 @@ def test_autosave_keeps_a_name_edit_while_a_token_is_half_typed(page, live_serve
     page.reload()
     assert page.locator("#message-body").input_value() == "Hi {{ contact.first_na"
     assert "Before it can be sent" in page.locator("#autosave-status").inner_text()
+
+
+def test_a_test_send_can_be_personalized_as_another_contact_than_the_preview(
+    page,
+    live_server,
+    tenant,
+    draft,
+    emulator,  # noqa: F811 - fixture
+):
+    ContactFactory(account=tenant.account, first_name="Maya", last_name="Lin")
+    ContactFactory(account=tenant.account, first_name="Noah", last_name="Kim")
+    open_composer(page, live_server, tenant, draft)
+    page.locator("#message-body").fill('Hi {{ contact.first_name | default: "there" }}!')
+    page.locator("#preview-contact").select_option(label="Maya Lin")
+    page.wait_for_function(
+        "document.querySelector('#preview-bubble').textContent.startsWith('Hi Maya')"
+    )
+    # The test follows the preview (Maya) until another contact is chosen for it.
+    picker = page.locator("#id_as_contact-ts-control")
+    assert "Maya Lin" in picker.locator("..").inner_text()
+    picker.fill("Noah")
+    page.locator(".ts-dropdown .option", has_text="Noah").click()
+    page.keyboard.press("Escape")
+    page.locator("#id_phone_numbers").fill("+1 206 555 0179")
+    page.get_by_role("button", name="Send test").click()
+    page.get_by_text("Test sent to +12065550179").wait_for()
+    [received] = emulated_texts(emulator, "+12065550179")
+    assert received["body"].startswith("Hi Noah!")
+    # The preview still shows Maya.
+    assert page.locator("#preview-bubble").inner_text().startswith("Hi Maya")
