@@ -26,7 +26,7 @@ from messaging.forms import (
     TestSendForm,
 )
 from messaging.models import SmsMessage
-from messaging.services import allotment, compose, test_sends
+from messaging.services import allotment, compose, lifecycle, test_sends
 
 LIST_PAGE_SIZE = 50
 
@@ -339,7 +339,7 @@ def test_send(request: HttpRequest, message_id: str) -> HttpResponse:
 def archive(request: HttpRequest, message_id: str) -> HttpResponse:
     message = _message(request, message_id)
     try:
-        compose.message_archive(account=request.account, message=message)
+        lifecycle.message_archive(account=request.account, message=message, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("messaging:compose", message_id=message.public_id)
@@ -351,7 +351,7 @@ def archive(request: HttpRequest, message_id: str) -> HttpResponse:
 @account_required(edit=True)
 def unarchive(request: HttpRequest, message_id: str) -> HttpResponse:
     message = _message(request, message_id)
-    compose.message_unarchive(account=request.account, message=message)
+    lifecycle.message_unarchive(account=request.account, message=message, user=request.user)
     messages.success(request, f"“{message.name}” restored.")
     return redirect("messaging:compose", message_id=message.public_id)
 
@@ -361,7 +361,7 @@ def unarchive(request: HttpRequest, message_id: str) -> HttpResponse:
 def delete(request: HttpRequest, message_id: str) -> HttpResponse:
     message = _message(request, message_id)
     try:
-        compose.message_delete(account=request.account, message=message)
+        lifecycle.draft_delete(account=request.account, message=message, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("messaging:compose", message_id=message.public_id)

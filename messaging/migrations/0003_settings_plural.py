@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0001_initial"),
+        ("messaging", "0002_message_events"),
     ]
 
     operations = [
