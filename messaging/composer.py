@@ -27,6 +27,8 @@ def composer_config(
     preview_url: str = "",
     body_id: str = "message-body",
     form_id: str = "message-form",
+    user=None,
+    message_tokens: bool = True,
 ) -> dict:
     """What composer.js needs, as JSON: limits, the opt-out rule, the short-link length."""
     usage = allotment.usage(account=account)
@@ -42,6 +44,22 @@ def composer_config(
         "editable": editable,
         "usage": {"total": usage.total, "used": usage.used, "left": usage.left},
         "unknownValue": tokens.UNKNOWN_VALUE,
+        # The sender user's (the message's owner) and the account's token values, filled
+        # before counting as the server fills them before fan-out; none for a workflow's text.
+        "messageTokenValues": tokens.message_token_values(account=account, user=user)
+        if message_tokens
+        else {},
         "bodyId": body_id,
         "formId": form_id,
     }
+
+
+def token_types(*, contact_fields: list[tuple[str, str]], message_tokens: bool = True) -> list:
+    """The Personalize menu's types and their properties: the contact's, then (for a message
+    with an owner) the sender user's and the company's."""
+    types = [("contact", "Contact", contact_fields)]
+    if message_tokens:
+        for kind, label in (("sender", "Sender user"), ("account", "Company")):
+            fields = tokens.MESSAGE_TOKEN_FIELDS[kind]
+            types.append((kind, label, [(f"{kind}.{key}", name) for key, name in fields.items()]))
+    return types

@@ -272,8 +272,11 @@ def message_preview(
     append_opt_out: bool = True,
     contact: Contact | None = None,
     sender: PhoneNumber | None = None,
+    user: User | None = None,
 ) -> Preview:
-    """The body rendered for `contact` (or with every default) and its exact segment count."""
+    """The body rendered for `contact` (or with every default) and its exact segment count;
+    `user` is the sender user (the message's owner) whose tokens it fills, with the account's."""
+    body = tokens.message_tokens_fill(body, tokens.message_token_values(account=account, user=user))
     return preview_build(
         body=body,
         append_opt_out=append_opt_out,

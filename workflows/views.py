@@ -238,7 +238,7 @@ def _composer_parts(request: HttpRequest, form) -> dict:
     sender = sender or (form.numbers[0] if form.numbers else None)
     return {
         "editable": editable,
-        "fields": form.tokens(),
+        "token_types": composer.token_types(contact_fields=form.tokens(), message_tokens=False),
         "emoji": composer.EMOJI,
         "special_characters": composer.SPECIAL_CHARACTERS,
         "preview": messaging_selectors.message_preview(
@@ -253,6 +253,7 @@ def _composer_parts(request: HttpRequest, form) -> dict:
             editable=editable,
             body_id="id_body",
             form_id="step-form",
+            message_tokens=False,
         ),
     }
 

@@ -129,6 +129,7 @@ def _composer_config(request: HttpRequest, message: SmsMessage, account: Account
         sender=selectors.sender_for(account=account, message=message),
         editable=_editable(request, message),
         preview_url=reverse("messaging:preview", args=[message.public_id]),
+        user=message.owner,
     )
 
 
@@ -147,6 +148,7 @@ def compose_page(request: HttpRequest, message_id: str) -> HttpResponse:
         body=message.body,
         append_opt_out=message.append_opt_out,
         sender=selectors.sender_for(account=account, message=message),
+        user=message.owner,
     )
     context = {
         "message": message,
@@ -155,7 +157,9 @@ def compose_page(request: HttpRequest, message_id: str) -> HttpResponse:
         "editable": editable,
         "preview": preview,
         "usage": allotment.usage(account=account),
-        "fields": selectors.personalization_fields(account=account),
+        "token_types": composer.token_types(
+            contact_fields=selectors.personalization_fields(account=account)
+        ),
         "emoji": composer.EMOJI,
         "special_characters": composer.SPECIAL_CHARACTERS,
         "campaigns": selectors.campaigns(account=account),
@@ -229,6 +233,7 @@ def autosave(request: HttpRequest, message_id: str) -> HttpResponse:
             body=message.body,
             append_opt_out=message.append_opt_out,
             sender=selectors.sender_for(account=request.account, message=message),
+            user=message.owner,
         ),
     }
     return render(request, "messaging/_autosave_status.html", context)
@@ -274,6 +279,7 @@ def preview(request: HttpRequest, message_id: str) -> JsonResponse:
         append_opt_out=append_opt_out,
         contact=contact,
         sender=selectors.sender_for(account=account, message=message),
+        user=message.owner,
     )
     return JsonResponse(preview_payload(result, contact))
 

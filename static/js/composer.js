@@ -18,6 +18,17 @@
   var config = JSON.parse(configElement.textContent);
 
   var TOKEN = /\{\{\s*contact\.([a-z_][a-z0-9_]*)\s*(?:\|\s*default:\s*"([^"]*)"\s*)?\}\}/g;
+  // messaging.tokens.MESSAGE_TOKEN_PATTERN: the sender user's and the account's tokens.
+  var MESSAGE_TOKEN =
+    /\{\{\s*(sender|account)\.([a-z_][a-z0-9_]*)\s*(?:\|\s*default:\s*"([^"]*)"\s*)?\}\}/g;
+  var messageTokenValues = config.messageTokenValues || {};
+
+  // messaging.tokens.message_tokens_fill: filled before anything else, as fan-out does.
+  function fillMessageTokens(text) {
+    return text.replace(MESSAGE_TOKEN, function (match, kind, name, fallback) {
+      return messageTokenValues[kind + "." + name] || fallback || "";
+    });
+  }
   var SPACES = " \\t\\n\\r\\f\\v\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff";
   var LINK = new RegExp(
     "(?<![A-Za-z0-9_@./-])(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\\.)[^" + SPACES + "<>\"]+",
@@ -130,7 +141,7 @@
     // As messaging.selectors.preview_build: number the links, fill tokens, then put each
     // link back (the preview) or a string as long as its short link (the count).
     var composed = withOptOut(body.value);
-    var numbered = numberLinks(composed);
+    var numbered = numberLinks(fillMessageTokens(composed));
     var template = renderTokens(numbered.template, previewValues);
     var rendered = fillMarkers(template, numbered.found);
     var placeholders = numbered.found.map(function () { return config.shortLinkPlaceholder; });
@@ -337,14 +348,32 @@
   var tokenInsert = $("token-insert");
   if (tokenInsert) {
     tokenInsert.addEventListener("click", function () {
+      // Contact properties are plain keys; the sender's and company's carry their type.
       var key = $("token-field").value;
+      var name = key.indexOf(".") >= 0 ? key : "contact." + key;
       // A default can't hold a double quote (it ends the default) or braces.
       var fallback = $("token-default").value.replace(/["{}]/g, "").trim();
       var token = fallback
-        ? "{{ contact." + key + ' | default: "' + fallback + '" }}'
-        : "{{ contact." + key + " }}";
+        ? "{{ " + name + ' | default: "' + fallback + '" }}'
+        : "{{ " + name + " }}";
       insertAtCursor(token);
       closeMenu(tokenInsert);
+    });
+  }
+
+  // Personalize's Type chooses which properties the Property menu offers.
+  var tokenType = $("token-type");
+  if (tokenType) {
+    tokenType.addEventListener("change", function () {
+      var field = $("token-field");
+      var first = null;
+      Array.prototype.forEach.call(field.options, function (option) {
+        var fits = option.dataset.type === tokenType.value;
+        option.hidden = !fits;
+        option.disabled = !fits;
+        if (fits && first === null) first = option.value;
+      });
+      field.value = first;
     });
   }
 

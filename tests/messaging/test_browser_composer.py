@@ -350,3 +350,28 @@ def test_a_test_send_can_be_personalized_as_another_contact_than_the_preview(
     assert received["body"].startswith("Hi Noah!")
     # The preview still shows Maya.
     assert page.locator("#preview-bubble").inner_text().startswith("Hi Maya")
+
+
+def test_personalize_offers_the_contact_the_sender_user_and_the_company(
+    page, live_server, tenant, draft
+):
+    open_composer(page, live_server, tenant, draft)
+    body = page.locator("#message-body")
+    body.fill("Hello from ")
+    page.locator("#personalize-menu summary").click()
+    assert page.locator("#token-type option").all_inner_texts() == [
+        "Contact",
+        "Sender user",
+        "Company",
+    ]
+    page.locator("#token-type").select_option("account")
+    assert page.locator("#token-field").input_value() == "account.name"
+    page.locator("#token-default").fill("")
+    page.get_by_role("button", name="Insert token").click()
+    assert body.input_value() == "Hello from {{ account.name }}"
+    assert page.locator("#preview-bubble").inner_text().startswith("Hello from Acme Outdoor")
+    expected = selectors.message_preview(
+        account=tenant.account, body=body.input_value(), user=draft.owner
+    ).estimate
+    assert shown_count(page) == (expected.encoding, expected.segments, expected.characters)
+    page.locator("#autosave-status .saved").wait_for()

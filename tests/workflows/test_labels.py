@@ -59,7 +59,10 @@ def test_the_send_sms_step_has_the_composers_counter_preview_and_personalize(flo
     form = bob.get(f"/workflows/{workflow.public_id}/step/", {"type": "send_sms"}).content.decode()
     assert 'id="segment-counter"' in form and 'id="preview-bubble"' in form
     assert 'id="personalize-menu"' in form
-    assert '<option value="first_name">First name</option>' in form
+    assert '<option value="first_name" data-type="contact">First name</option>' in form
+    # A workflow's text has no owner: Personalize offers contact properties only.
+    assert '<option value="contact">Contact</option>' in form
+    assert '<option value="account">' not in form and 'data-type="sender"' not in form
     assert '"bodyId": "id_body"' in form and "js/composer.js" in form
     # "Send as" says where users get linked to numbers.
     help_text = form.split('id="send-as-help"', 1)[1].split("</small>", 1)[0]
