@@ -18,3 +18,7 @@ class AnalyticsConfig(AppConfig):
             kind=EngagementKind.SMS_REPLY, complete=selectors.timeline_replies_linked
         )
         metrics_source_register("rollups", metrics.rollup_lag)
+        from accounts.home import dashboard_panel_register
+        from analytics.home import recent_sends_panel
+
+        dashboard_panel_register(20, recent_sends_panel)

@@ -29,3 +29,8 @@ class ConsentConfig(AppConfig):
         job_progress_register(
             "consent_bulk_change", lambda: jobs_running(ConsentBulkChange.objects.all())
         )
+
+        from accounts.home import checklist_step_register
+        from consent.home import COLLECT_CONSENT
+
+        checklist_step_register(COLLECT_CONSENT)

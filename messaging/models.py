@@ -35,6 +35,11 @@ class SendingSettings(models.Model):
     )
     utm_source = models.CharField(max_length=100, default="smsapp")
 
+    class Meta:
+        # Django's default plural would be "sending settingss".
+        verbose_name = "sending settings"
+        verbose_name_plural = "sending settings"
+
     def __str__(self) -> str:
         return f"sending settings of {self.account}"
 
@@ -214,6 +219,15 @@ class OutboundStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# Why a pending text waits (OutboundMessage.deferred_reason), in words.
+DEFERRED_REASONS = {
+    "quiet_hours": "Quiet hours",
+    "frequency_cap": "Frequency cap",
+    "daily_cap": "The number's daily cap",
+    "retry": "A retry after a temporary error",
+}
+
+
 # Twilio's statuses only move forward; a callback that would move a message back is ignored.
 STATUS_RANK = {
     OutboundStatus.CLAIMED: 1,
@@ -255,7 +269,7 @@ NEVER_SENT = frozenset({OutboundStatus.NOT_SENT, OutboundStatus.CANCELLED})
 class OutboundMessage(models.Model):
     """One text to one phone. Fan-out writes these in bulk; dispatch claims and sends them.
 
-    Partitioned by month of `created_at` (messaging/partitions.py, migration 0003): the
+    Partitioned by month of `created_at` (messaging/partitions.py, migration 0004): the
     database's primary key is (id, created_at), `id` still unique from one sequence.
 
     Database triggers read this table (analytics/migrations/0002_change_feed_triggers.py), after

@@ -13,7 +13,7 @@ empty, which keeps attaching a new month cheap (PostgreSQL checks the default ho
 the new month's rows). A month is made as a plain table and then attached: attaching locks the
 parent only against schema changes, so sends and clicks go on meanwhile.
 
-Used by the migration that made the tables partitioned (messaging 0003), so it imports no
+Used by the migration that made the tables partitioned (messaging 0004), so it imports no
 models.
 """
 

@@ -1,5 +1,5 @@
 """The change feed's statement triggers (0002) on the partitioned outbound table that messaging
-0003 made: they went with the old table. On a partitioned table a statement trigger with
+0004 made: they went with the old table. On a partitioned table a statement trigger with
 transition tables fires once per statement on the parent, with the rows of every partition the
 statement touched, so the feed is unchanged."""
 
@@ -22,7 +22,7 @@ CREATE TRIGGER analytics_outbound_updated AFTER UPDATE ON {OUTBOUND}
 class Migration(migrations.Migration):
     dependencies = [
         ("analytics", "0003_consent_rollups"),
-        ("messaging", "0003_partitioned_texts_and_clicks"),
+        ("messaging", "0004_partitioned_texts_and_clicks"),
     ]
 
     operations = [migrations.RunSQL(UP, migrations.RunSQL.noop)]

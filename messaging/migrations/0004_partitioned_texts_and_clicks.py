@@ -90,7 +90,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("messaging", "0002_message_events"),
+        ("messaging", "0003_settings_plural"),
     ]
 
     operations = [
