@@ -254,14 +254,3 @@ def phones_opted_out_now(rows: Iterable[OutboundMessage]) -> set[int]:
         for r in rows
         if (r.account_id, r.to_phone, type_by_message.get(r.message_id)) in opted_out
     }
-
-
-def frequency_caps(account_ids: set[int]) -> dict[int, int]:
-    from messaging.models import SendingSettings
-
-    caps = dict(
-        SendingSettings.objects.filter(account_id__in=account_ids).values_list(
-            "account_id", "frequency_cap"
-        )
-    )
-    return {account_id: caps.get(account_id, 3) for account_id in account_ids}

@@ -10,9 +10,10 @@ A message is never sent twice:
 3. A transient error whose outcome is unknown (a timeout after the request left, a 5xx) is
    treated like a crash: the row stays claimed for reconciliation, never blindly retried.
 
-No text goes to a phone that opted out, or outside quiet hours: both are checked when a row is
-claimed and again once its rate-limiter slot has come, right before the call to Twilio (see
-`_SenderRun`). Every deferral (a cap, a retry, a requeue) lands at the recipient's next opening.
+No text goes to a phone that opted out, outside quiet hours or past the contact's frequency cap:
+each is checked when a row is claimed and again once its rate-limiter slot has come, right before
+the call to Twilio (see `_SenderRun`). Every deferral (a cap, a retry, a requeue) lands at the
+recipient's next opening.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from consent.models import ConsentState, ConsentStatus
@@ -38,7 +39,8 @@ from messaging import twilio_gateway
 from messaging.models import STATUS_RANK, OutboundMessage, OutboundStatus, SmsMessage
 from messaging.ratelimit import SenderRateLimiter, next_carrier_day, slot_spacing
 from messaging.schedule import next_allowed, recipient_zone
-from messaging.services import audience, delivery, outcomes
+from messaging.services import delivery, outcomes, rules
+from messaging.services.rules import MARKETING_KINDS
 from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
 
@@ -65,8 +67,6 @@ WAVE_MAX = 24
 # The check after a wave's slot has come is started this much early (its own last duration,
 # capped), so the first text of the wave leaves on its slot rather than after the queries.
 CHECK_LEAD_MAX_SECONDS = 0.05
-FREQUENCY_WINDOW = dt.timedelta(hours=24)
-MARKETING_KINDS = (OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW)
 SENDABLE_MESSAGE_STATUSES = (SmsMessage.Status.SENDING, SmsMessage.Status.SCHEDULED)
 
 # A status Twilio should have moved on from within the hour; a row still there lost its callback.
@@ -207,6 +207,7 @@ def _defer(
             deferred_reason=reason,
             claimed_at=None,
             attempts=attempts,
+            sent_at=None,  # no longer counted against the frequency cap
         )
 
 
@@ -227,6 +228,7 @@ def _not_sent(ids: Iterable[int], *, reason: str, error_code: int | None = None)
         status=OutboundStatus.NOT_SENT,
         not_sent_reason=reason,
         status_updated_at=timezone.now(),
+        sent_at=None,
         **changes,
     )
 
@@ -297,47 +299,17 @@ def _checks_before_send(
         _not_sent(opted_out, reason="opted_out")
     rows = [r for r in rows if r.id not in opted_out]
 
-    campaign_rows = [r for r in rows if r.kind in MARKETING_KINDS and r.contact_id]
-    if campaign_rows:
-        cap_by_account = audience.frequency_caps({r.account_id for r in campaign_rows})
-        recent = dict(
-            OutboundMessage.objects.filter(
-                contact_id__in={r.contact_id for r in campaign_rows},
-                kind__in=MARKETING_KINDS,
-                sent_at__gte=now - FREQUENCY_WINDOW,
-            )
-            .values("contact_id")
-            .annotate(n=Count("id"))
-            .values_list("contact_id", "n")
-        )
-        over_cap: list[OutboundMessage] = []
-        for row in campaign_rows:
-            cap = cap_by_account[row.account_id]
-            if recent.get(row.contact_id, 0) >= cap:
-                over_cap.append(row)
-            else:
-                # Count the ones this batch will send, so a batch can't overshoot the cap itself.
-                recent[row.contact_id] = recent.get(row.contact_id, 0) + 1
-        for row in over_cap:
-            oldest = (
-                OutboundMessage.objects.filter(
-                    contact_id=row.contact_id,
-                    kind__in=MARKETING_KINDS,
-                    sent_at__gte=now - FREQUENCY_WINDOW,
-                )
-                .order_by("sent_at")
-                .values_list("sent_at", flat=True)
-                .first()
-            )
-            _defer(
-                [row],
-                until=(oldest or now) + FREQUENCY_WINDOW,
-                reason="frequency_cap",
-                windows=windows,
-            )
-        skipped = {r.id for r in over_cap}
-        rows = [r for r in rows if r.id not in skipped]
-    return rows
+    capped = rules.frequency_capped(rows, now=now)
+    _frequency_cap_defer(rows, capped, windows=windows)
+    return [r for r in rows if r.id not in capped]
+
+
+def _frequency_cap_defer(
+    rows: list[OutboundMessage], capped: dict[int, dt.datetime], *, windows: SendWindows
+) -> None:
+    for row in rows:
+        if row.id in capped:
+            _defer([row], until=capped[row.id], reason="frequency_cap", windows=windows)
 
 
 def _call_twilio(
@@ -370,7 +342,10 @@ def _record(results: list[tuple[OutboundMessage, object]], *, windows: SendWindo
     for row, result in results:
         if isinstance(result, twilio_gateway.PermanentSendError):
             OutboundMessage.objects.filter(id=row.id).update(
-                status=OutboundStatus.FAILED, error_code=result.code, status_updated_at=now
+                status=OutboundStatus.FAILED,
+                error_code=result.code,
+                status_updated_at=now,
+                sent_at=None,  # refused at creation: never sent, not counted against the cap
             )
             outcomes.permanent_error_apply(row=row, code=result.code)
         elif isinstance(result, twilio_gateway.GatewayError):
@@ -451,8 +426,9 @@ class _SenderRun:
     2. Take a wave (the rows of about WAVE_SECONDS of slots), leave out any now in quiet hours,
        count it against the carrier's daily cap and reserve its rate-limiter slots.
     3. Once the first slot has come, read the message's status and the phones' consent once
-       more (two queries for the wave) and the quiet hours again: a pause, a STOP or 20:00
-       arriving while the rows waited is honoured before the call to Twilio, not after.
+       more (two queries for the wave), the quiet hours and the frequency cap again (counting
+       the wave's texts at once): a pause, a STOP, 20:00 or another number's text to the
+       contact arriving while the rows waited is honoured before the call to Twilio, not after.
     4. Hand each row to a send thread, which waits for the row's own slot and calls Twilio,
        and record the answers of the waves that are done while the next waits for its slots.
 
@@ -592,7 +568,12 @@ class _SenderRun:
         if opted_out:
             _not_sent(opted_out, reason="opted_out")
             wave = [r for r in wave if r.id not in opted_out]
-        return self._quiet_hours_defer(wave, now=timezone.now())
+        now = timezone.now()
+        wave = self._quiet_hours_defer(wave, now=now)
+        # Another number may have reached a contact while this row waited for its slot.
+        capped = rules.frequency_cap_reserve(wave, now=now)
+        _frequency_cap_defer(wave, capped, windows=self.windows)
+        return [r for r in wave if r.id not in capped]
 
 
 def sender_dispatch(

@@ -1,0 +1,118 @@
+"""The frequency cap: how many marketing texts one contact may get in a rolling 24 hours.
+
+Every path that sends or previews a marketing text asks here: dispatch when it claims rows and
+again when each row's rate-limiter slot comes (`frequency_cap_reserve`), and the review when it
+counts who will be deferred (`contacts_at_frequency_cap`).
+
+A text counts from the moment its slot check lets it through, not from Twilio's answer: the
+check writes the row's `sent_at` (overwritten by the real one when Twilio answers, cleared when
+the text ends up not going). Two numbers reaching one contact at the same moment therefore see
+each other's texts, and the check and the write are serialized per contact by an advisory lock,
+so the cap holds across every number and campaign of the account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+from django.db.models import Count, Min
+
+from accounts.models import Account
+from messaging.models import OutboundMessage, SendingSettings
+from messaging.services.settings import sending_settings
+
+FREQUENCY_WINDOW = dt.timedelta(hours=24)
+MARKETING_KINDS = (OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW)
+# pg_advisory_xact_lock's first key for the cap's per-contact lock ("fcap").
+_CAP_LOCK_NAMESPACE = 0x66636170
+
+
+def frequency_caps(account_ids: Iterable[int]) -> dict[int, int]:
+    """Each account's cap; an account that never saved its settings has the model's default."""
+    account_ids = set(account_ids)
+    caps = dict(
+        SendingSettings.objects.filter(account_id__in=account_ids).values_list(
+            "account_id", "frequency_cap"
+        )
+    )
+    default = SendingSettings._meta.get_field("frequency_cap").default
+    return {account_id: caps.get(account_id, default) for account_id in account_ids}
+
+
+def _counted(contact_ids: set[int], *, now: dt.datetime) -> dict[int, tuple[int, dt.datetime]]:
+    """(texts in the window, the oldest one's time) per contact that had any."""
+    return {
+        contact_id: (n, oldest)
+        for contact_id, n, oldest in OutboundMessage.objects.filter(
+            contact_id__in=contact_ids,
+            kind__in=MARKETING_KINDS,
+            sent_at__gte=now - FREQUENCY_WINDOW,
+        )
+        .values("contact_id")
+        .annotate(n=Count("id"), oldest=Min("sent_at"))
+        .values_list("contact_id", "n", "oldest")
+    }
+
+
+def frequency_capped(
+    rows: Iterable[OutboundMessage], *, now: dt.datetime
+) -> dict[int, dt.datetime]:
+    """The rows whose contact reached the cap, each with when the cap lets it go (the oldest
+    counted text's 24 hours later). Rows that fit count against the cap in order, so a batch
+    can't overshoot it by itself. Texts that are not marketing never count and never wait."""
+    rows = [row for row in rows if row.kind in MARKETING_KINDS and row.contact_id]
+    if not rows:
+        return {}
+    caps = frequency_caps({row.account_id for row in rows})
+    counted = _counted({row.contact_id for row in rows}, now=now)
+    capped: dict[int, dt.datetime] = {}
+    for row in rows:
+        n, oldest = counted.get(row.contact_id, (0, now))
+        if n >= caps[row.account_id]:
+            capped[row.id] = oldest + FREQUENCY_WINDOW
+        else:
+            counted[row.contact_id] = (n + 1, oldest)
+    return capped
+
+
+def frequency_cap_reserve(
+    rows: Iterable[OutboundMessage], *, now: dt.datetime
+) -> dict[int, dt.datetime]:
+    """At the moment of sending: the capped rows as `frequency_capped` finds them, and every
+    other marketing row counted at once (its `sent_at` written), under a per-contact lock, so
+    that a text of another number checked a moment later sees this one."""
+    rows = [row for row in rows if row.kind in MARKETING_KINDS and row.contact_id]
+    if not rows:
+        return {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        # In id order, so two dispatchers locking overlapping contacts can't deadlock.
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, (c %% 2147483647)::int) "
+            "FROM unnest(%s::bigint[]) AS c",
+            [_CAP_LOCK_NAMESPACE, sorted({row.contact_id for row in rows})],
+        )
+        capped = frequency_capped(rows, now=now)
+        OutboundMessage.objects.filter(
+            id__in=[row.id for row in rows if row.id not in capped], sent_at__isnull=True
+        ).update(sent_at=now)
+    return capped
+
+
+def contacts_at_frequency_cap(*, account: Account, now: dt.datetime) -> set[int]:
+    """The account's contacts who already had as many marketing texts in the window as its
+    cap allows: dispatch would defer a text to them now."""
+    cap = sending_settings(account).frequency_cap
+    return set(
+        OutboundMessage.objects.filter(
+            account=account,
+            kind__in=MARKETING_KINDS,
+            contact__isnull=False,
+            sent_at__gte=now - FREQUENCY_WINDOW,
+        )
+        .values("contact_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=cap)
+        .values_list("contact_id", flat=True)
+    )
