@@ -307,10 +307,8 @@ def redis_server():
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def worker(emulator, redis_url: str, **env) -> subprocess.Popen:
-    """A Celery worker in a process of its own on the test database, the given Redis and the
-    emulator, as production runs one (solo pool)."""
-    environment = {
+def _environment(emulator, redis_url: str, env: dict) -> dict:
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "smsapp.settings",
         "DATABASE_URL": database_url(),
@@ -319,6 +317,11 @@ def worker(emulator, redis_url: str, **env) -> subprocess.Popen:
         "CELERY_TASK_ALWAYS_EAGER": "false",
         **env,
     }
+
+
+def worker(emulator, redis_url: str, *, name: str = "worker", **env) -> subprocess.Popen:
+    """A Celery worker in a process of its own on the test database, the given Redis and the
+    emulator, as production runs one (solo pool); `name@<host>` answers `worker_ready`."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -332,9 +335,41 @@ def worker(emulator, redis_url: str, **env) -> subprocess.Popen:
             "--without-heartbeat",
             "--without-mingle",
             "--without-gossip",
+            f"--hostname={name}@%h",
         ],
         cwd=ROOT,
-        env=environment,
+        env=_environment(emulator, redis_url, env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def worker_ready(redis_url: str, name: str) -> bool:
+    """Whether the worker called `name` answers a ping (it consumes tasks)."""
+    app = Celery(broker=embedded.broker_url(redis_url))
+    try:
+        replies = app.control.ping(timeout=0.5)
+    finally:
+        app.close()
+    return any(host.startswith(f"{name}@") for reply in replies for host in reply)
+
+
+def beat(emulator, redis_url: str, folder: Path, **env) -> subprocess.Popen:
+    """Celery beat in a process of its own, queueing the production schedule on the given
+    Redis (its schedule file in `folder`)."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "smsapp",
+            "beat",
+            "--loglevel=WARNING",
+            f"--schedule={folder / 'beat-schedule'}",
+        ],
+        cwd=ROOT,
+        env=_environment(emulator, redis_url, env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

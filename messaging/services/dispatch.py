@@ -9,6 +9,8 @@ A message is never sent twice:
    To/From before anything is resent (Twilio has no idempotency key, our database is the guard).
 3. A transient error whose outcome is unknown (a timeout after the request left, a 5xx) is
    treated like a crash: the row stays claimed for reconciliation, never blindly retried.
+4. One run at a time per sender (messaging.dispatch_lock); rows a dead run left claimed are
+   found by the lock's owner having started after their claim, and settled by step 2.
 
 No text goes to a phone that opted out, outside quiet hours or past the contact's frequency cap:
 each is checked when a row is claimed and again once its rate-limiter slot has come, right before
@@ -24,10 +26,11 @@ import math
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -35,7 +38,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from consent.models import ConsentState, ConsentStatus
-from messaging import twilio_gateway
+from messaging import dispatch_lock, twilio_gateway
 from messaging.models import STATUS_RANK, OutboundMessage, OutboundStatus, SmsMessage
 from messaging.ratelimit import SenderRateLimiter, next_carrier_day, slot_spacing
 from messaging.schedule import next_allowed, recipient_zone
@@ -50,6 +53,11 @@ CLAIM_BATCH = 200
 # A claimed row older than this with no SID is presumed stranded by a dead dispatcher. It must
 # exceed the longest a live dispatcher can hold a row (a batch at the slowest rate plus timeouts).
 STRANDED_AFTER = dt.timedelta(seconds=settings.DISPATCH_STRANDED_AFTER_SECONDS)
+# Sooner than that, a claimed row is stranded once no live dispatch run can hold it (see
+# `_stranded`). Longer than a one-to-one text is held (its slot, then Twilio's timeout).
+ORPHANED_AFTER = dt.timedelta(seconds=30)
+# How far the clocks of the worker that took a lock and the one that claimed a row may differ.
+LOCK_CLOCK_SKEW = dt.timedelta(seconds=5)
 # Transient refusals (429, a 5xx that created nothing) are retried with exponential backoff
 # (30 s, 1, 2, 4 ... 32 min); the 8th attempt that fails ends the row as not sent.
 MAX_ATTEMPTS = 8
@@ -189,6 +197,7 @@ def _defer(
     reason: str,
     windows: SendWindows,
     attempted: bool = False,
+    same_claim: dt.datetime | None = None,
 ) -> None:
     """Back to pending, due at `until` or, for a marketing text, the recipient's next opening
     after it: a cap or a retry that ends at 23:10 local time waits for the morning.
@@ -200,8 +209,9 @@ def _defer(
     for row in rows:
         by_due[windows.opening(row, until)].append(row.id)
     attempts = F("attempts") if attempted else F("attempts") - 1
+    claims = {"claimed_at": same_claim} if same_claim else {}
     for due, ids in by_due.items():
-        OutboundMessage.objects.filter(id__in=ids, status=OutboundStatus.CLAIMED).update(
+        OutboundMessage.objects.filter(id__in=ids, status=OutboundStatus.CLAIMED, **claims).update(
             status=OutboundStatus.PENDING,
             due_at=due,
             deferred_reason=reason,
@@ -220,11 +230,20 @@ def _release(rows: Iterable[OutboundMessage]) -> None:
         ).update(status=OutboundStatus.PENDING, claimed_at=None, attempts=F("attempts") - 1)
 
 
-def _not_sent(ids: Iterable[int], *, reason: str, error_code: int | None = None) -> None:
+def _not_sent(
+    ids: Iterable[int],
+    *,
+    reason: str,
+    error_code: int | None = None,
+    same_claim: dt.datetime | None = None,
+) -> None:
     changes: dict = {}
     if error_code:
         changes["error_code"] = error_code
-    OutboundMessage.objects.filter(id__in=list(ids), status=OutboundStatus.CLAIMED).update(
+    claims = {"claimed_at": same_claim} if same_claim else {}
+    OutboundMessage.objects.filter(
+        id__in=list(ids), status=OutboundStatus.CLAIMED, **claims
+    ).update(
         status=OutboundStatus.NOT_SENT,
         not_sent_reason=reason,
         status_updated_at=timezone.now(),
@@ -432,12 +451,20 @@ class _SenderRun:
     4. Hand each row to a send thread, which waits for the row's own slot and calls Twilio,
        and record the answers of the waves that are done while the next waits for its slots.
 
-    Rows claimed but not sent when the message is paused or the budget runs out go back to
-    pending at once, rather than going out regardless or lying claimed until the reconciler.
+    Rows claimed but not sent when the message is paused, the budget runs out or the run lost
+    its sender's lock (a stall longer than the lock's hold) go back to pending at once, rather
+    than going out regardless or lying claimed until the reconciler.
     """
 
-    def __init__(self, sender: PhoneNumber, limiter: SenderRateLimiter, time_budget: float):
+    def __init__(
+        self,
+        sender: PhoneNumber,
+        limiter: SenderRateLimiter,
+        time_budget: float,
+        keep_going: Callable[[], bool],
+    ):
         self.sender = sender
+        self.keep_going = keep_going
         self.creds = credentials_for(sender)
         self.limiter = limiter
         self.deadline = limiter.clock() + time_budget
@@ -498,7 +525,7 @@ class _SenderRun:
     def _next_wave(self) -> list[tuple[OutboundMessage, float]]:
         """The next rows to send with their slots, checked after the wait; [] when done."""
         while True:
-            if self.limiter.clock() >= self.deadline:
+            if self.limiter.clock() >= self.deadline or not self.keep_going():
                 _release(self.queue)
                 self.queue.clear()
                 return []
@@ -577,11 +604,42 @@ class _SenderRun:
 
 
 def sender_dispatch(
-    *, sender_id: int, time_budget: float = 50.0, limiter: SenderRateLimiter | None = None
+    *,
+    sender_id: int,
+    time_budget: float = 50.0,
+    limiter: SenderRateLimiter | None = None,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> int:
-    """Send everything due for one sender, within a time budget; returns how many were sent."""
+    """Send everything due for one sender, within a time budget and while `keep_going()` (the
+    run still owns the sender's dispatch lock); returns how many were sent."""
     sender = PhoneNumber.objects.select_related("account").get(pk=sender_id)
-    return _SenderRun(sender, limiter or SenderRateLimiter(), time_budget).run()
+    return _SenderRun(sender, limiter or SenderRateLimiter(), time_budget, keep_going).run()
+
+
+def _stranded(*, now: dt.datetime, stranded_after: dt.timedelta) -> Q:
+    """Claimed rows whose run is gone. A dispatch run claims only after it took its sender's
+    lock (messaging.dispatch_lock), so a row claimed before the lock's current owner started,
+    or claimed while no run holds the lock, belongs to a run that ended or died. Rows younger
+    than ORPHANED_AFTER are left alone (a one-to-one text is claimed by the web or a reply task,
+    not under the lock); where Redis can't tell, `stranded_after` is the only test."""
+    stranded = Q(claimed_at__lt=now - stranded_after)
+    cutoff = now - ORPHANED_AFTER
+    senders = (
+        OutboundMessage.objects.filter(status=OutboundStatus.CLAIMED, claimed_at__lt=cutoff)
+        .values_list("sender_id", flat=True)
+        .distinct()
+    )
+    for sender_id in senders:
+        try:
+            started = dispatch_lock.owner_started_at(sender_id)
+        except redis.RedisError:
+            continue
+        if started is not None:
+            owner_since = dt.datetime.fromtimestamp(started, dt.UTC) - LOCK_CLOCK_SKEW
+            stranded |= Q(sender_id=sender_id, claimed_at__lt=min(cutoff, owner_since))
+        else:
+            stranded |= Q(sender_id=sender_id, claimed_at__lt=cutoff)
+    return stranded
 
 
 def claimed_reconcile(
@@ -596,9 +654,8 @@ def claimed_reconcile(
     windows = SendWindows()
     outcome = {"adopted": 0, "requeued": 0, "given_up": 0}
     stranded = (
-        OutboundMessage.objects.filter(
-            status=OutboundStatus.CLAIMED, claimed_at__lt=now - stranded_after
-        )
+        OutboundMessage.objects.filter(_stranded(now=now, stranded_after=stranded_after))
+        .filter(status=OutboundStatus.CLAIMED)
         .select_related("sender", "sender__account", "account")
         .annotate(contact_zone=F("contact__time_zone"))
     )
@@ -631,8 +688,13 @@ def claimed_reconcile(
             ),
             None,
         )
+        # Each change is made only to the claim that was looked up: a reconciler running
+        # alongside may have requeued the row already, and a dispatcher claimed it again.
+        same_claim = {"claimed_at": row.claimed_at}
         if match is not None:
-            OutboundMessage.objects.filter(id=row.id, status=OutboundStatus.CLAIMED).update(
+            OutboundMessage.objects.filter(
+                id=row.id, status=OutboundStatus.CLAIMED, **same_claim
+            ).update(
                 twilio_sid=match.sid,
                 status=match.status or OutboundStatus.QUEUED,
                 sent_at=match.date_created or now,
@@ -640,12 +702,19 @@ def claimed_reconcile(
             )
             outcome["adopted"] += 1
         elif row.attempts >= MAX_ATTEMPTS:
-            _not_sent([row.id], reason="retries_exhausted")
+            _not_sent([row.id], reason="retries_exhausted", same_claim=row.claimed_at)
             outcome["given_up"] += 1
         else:
             # Not at Twilio: send again, backing off if this keeps happening (a 5xx each time).
             backoff = dt.timedelta(0) if row.attempts <= 1 else _retry_backoff(row.attempts - 1)
-            _defer([row], until=now + backoff, reason="retry", windows=windows, attempted=True)
+            _defer(
+                [row],
+                until=now + backoff,
+                reason="retry",
+                windows=windows,
+                attempted=True,
+                same_claim=row.claimed_at,
+            )
             outcome["requeued"] += 1
     return outcome
 
