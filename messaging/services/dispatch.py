@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
@@ -406,37 +405,6 @@ def _sids_write(created: list[tuple[int, str, str]], *, now: dt.datetime) -> Non
         )
 
 
-class SendWindow:
-    """At most `limit` sends started in any one second, whatever their slots said.
-
-    Slots are spaced right, but when this process is not scheduled for a while (a busy
-    machine, a long pause of the interpreter) every thread whose slot passed meanwhile wakes
-    at once, and a carrier second sees the texts of the stall and its own. A send waits here
-    until fewer than `limit` started in the second before it: a stall's texts then catch up
-    only as far as the second's count allows. `limit` is one more than the slots a second
-    holds, so on-time sends never wait and a slightly late one doesn't delay the rest.
-    """
-
-    def __init__(self, *, limit: int, clock, sleep):
-        self._limit = limit
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._started: deque[float] = deque()
-
-    def enter(self) -> None:
-        while True:
-            with self._lock:
-                now = self._clock()
-                while self._started and self._started[0] <= now - 1:
-                    self._started.popleft()
-                if len(self._started) < self._limit:
-                    self._started.append(now)
-                    return
-                opens = self._started[0] + 1
-            self._sleep(opens)
-
-
 class _SenderRun:
     """One dispatcher run for one sender, within a time budget.
 
@@ -448,7 +416,8 @@ class _SenderRun:
        more (two queries for the wave), the quiet hours and the frequency cap again (counting
        the wave's texts at once): a pause, a STOP, 20:00 or another number's text to the
        contact arriving while the rows waited is honoured before the call to Twilio, not after.
-    4. Hand each row to a send thread, which waits for the row's own slot and calls Twilio,
+    4. Hand each row to a send thread, which waits for the row's own slot and calls Twilio
+       inside the sender's wire window (no second at Twilio above the rate + 1),
        and record the answers of the waves that are done while the next waits for its slots.
 
     Rows claimed but not sent when the message is paused, the budget runs out or the run lost
@@ -474,9 +443,6 @@ class _SenderRun:
         self.wave_size = max(1, min(WAVE_MAX, math.ceil(WAVE_SECONDS / self.spacing)))
         self.check_lead = 0.0
         self.daily_cap_reached = False
-        self.send_window = SendWindow(
-            limit=math.floor(1 / self.spacing) + 1, clock=limiter.clock, sleep=limiter.sleep_until
-        )
 
     def run(self) -> int:
         sent = 0
@@ -502,8 +468,8 @@ class _SenderRun:
 
     def _send(self, row: OutboundMessage, slot: float):
         self.limiter.sleep_until(slot)
-        self.send_window.enter()
-        return row, _call_twilio(row, self.sender, self.creds)
+        with self.limiter.on_the_wire(self.sender.e164, per_second=self.sender.messages_per_second):
+            return row, _call_twilio(row, self.sender, self.creds)
 
     def _claim(self) -> bool:
         """Claim what the rate can send in the budget left; False when nothing more is due."""

@@ -82,15 +82,16 @@ def _claimed_send(row: OutboundMessage) -> twilio_gateway.PermanentSendError | N
     _limiter().wait_for_slot(sender.e164, per_second=sender.messages_per_second)
     creds = credentials_for(sender)
     try:
-        sent = twilio_gateway.message_send(
-            account_sid=creds.account_sid,
-            auth_token=creds.auth_token,
-            to=row.to_phone,
-            body=row.body,
-            from_=None if sender.messaging_service_sid else sender.e164,
-            messaging_service_sid=sender.messaging_service_sid or None,
-            status_callback=twilio_gateway.status_callback_url(),
-        )
+        with _limiter().on_the_wire(sender.e164, per_second=sender.messages_per_second):
+            sent = twilio_gateway.message_send(
+                account_sid=creds.account_sid,
+                auth_token=creds.auth_token,
+                to=row.to_phone,
+                body=row.body,
+                from_=None if sender.messaging_service_sid else sender.e164,
+                messaging_service_sid=sender.messaging_service_sid or None,
+                status_callback=twilio_gateway.status_callback_url(),
+            )
     except twilio_gateway.PermanentSendError as error:
         OutboundMessage.objects.filter(pk=row.pk).update(
             status=OutboundStatus.FAILED, error_code=error.code, status_updated_at=timezone.now()
