@@ -140,7 +140,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # under var/redis.
 REDIS_URL = env.str("REDIS_URL", default=embedded.default_redis_url())
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # A Redis that is unreachable fails a request's cache call quickly instead of hanging
+        # it (Twilio's webhooks answer without Redis).
+        "OPTIONS": {"socket_connect_timeout": 2},
+    }
 }
 
 AUTH_PASSWORD_VALIDATORS = [
