@@ -16,7 +16,7 @@ from accounts.tenancy import account_required, get_for_account
 from analytics import selectors
 from analytics.selectors import SERIES_LABELS
 from messaging.models import SmsMessage
-from messaging.selectors import SEND_METHODS, message_owners
+from messaging.selectors import SEND_METHODS, message_history, message_owners
 from messaging.selectors import campaigns as campaigns_of
 
 
@@ -71,6 +71,7 @@ def message_performance(request: HttpRequest, message_id: str) -> HttpResponse:
         "can_edit": request.membership.can_edit,
     }
     if tab == "performance":
+        context["history"] = message_history(message=message)
         series = selectors.message_series(message=message)
         context.update(
             series=series,

@@ -17,6 +17,7 @@ from messaging import links, segments, tokens
 from messaging.models import (
     Campaign,
     LinkClick,
+    MessageEvent,
     MessageProperty,
     OutboundMessage,
     SmsMessage,
@@ -298,3 +299,8 @@ def message_counts_by_tab(*, account: Account) -> dict[str, int]:
         **{f"tab_{key}": value for key, value in counts.items()}
     )
     return {key: aggregated[f"tab_{key}"] for key in counts}
+
+
+def message_history(*, message: SmsMessage) -> list[MessageEvent]:
+    """Who sent, scheduled, paused, resumed, cancelled or archived the message, newest first."""
+    return list(message.events.select_related("user").order_by("-at", "-pk"))

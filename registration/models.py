@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.ids import PublicIdField
 from accounts.models import Account
+from twilio_gateway.client import Credentials
 
 
 class TwilioSubaccount(models.Model):
@@ -29,6 +30,10 @@ class TwilioSubaccount(models.Model):
 
     def __str__(self) -> str:
         return self.sid
+
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(self.sid, self.auth_token)
 
 
 class PhoneNumber(models.Model):
@@ -125,10 +130,6 @@ class Registration(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in SUBMITTABLE
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in (RegistrationStatus.APPROVED, RegistrationStatus.FAILED)
 
 
 class BrandRegistration(Registration):

@@ -292,7 +292,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.status_callbacks_apply_task",
         "schedule": 10.0,
     },
-    "complete-messages": {"task": "messaging.tasks.messages_complete_task", "schedule": 15.0},
+    "messages-progress": {"task": "messaging.tasks.messages_progress_task", "schedule": 15.0},
     "registration-status-poll": {
         "task": "registration.tasks.registration_status_poll_task",
         "schedule": 60.0,

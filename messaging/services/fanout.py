@@ -6,7 +6,7 @@ table; a batch that meets rows already there (a fan-out run again) goes through 
 table and `INSERT ... ON CONFLICT DO NOTHING`, so re-running a fan-out creates nothing new.
 No Celery task and no INSERT per recipient.
 
-Links become short links here (issue 7): the message's links are stored once (MessageLink) and
+Links become short links here: the message's links are stored once (MessageLink) and
 each recipient's body carries codes naming its own outbound row, so that row's id is taken from
 the table's sequence before the body is rendered (one statement per batch).
 """
@@ -38,7 +38,6 @@ BATCH_SIZE = 5000
 FANOUT_LEAD = dt.timedelta(minutes=15)
 # The furthest-ahead time zone (UTC+14, Kiribati): no contact's local time comes sooner.
 EARLIEST_UTC_OFFSET = dt.timedelta(hours=14)
-FANOUT_STATUSES = (SmsMessage.Status.SENDING, SmsMessage.Status.SCHEDULED)
 
 COLUMNS = (
     "account_id",
@@ -273,7 +272,7 @@ def message_fanout(
                 .values_list("status", flat=True)
                 .first()
             )
-            if status not in FANOUT_STATUSES:
+            if status not in SmsMessage.GOING_OUT:
                 logger.info("fan-out of message %s stopped: it is %s", message.pk, status)
                 break
             if plan.link_template is not None:

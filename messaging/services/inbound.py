@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -12,6 +11,8 @@ from django.utils import timezone
 from messaging.models import InboundMessage, OutboundMessage, OutboundStatus
 from messaging.services.replies import keyword_answer_queue
 from registration.models import PhoneNumber
+from registration.selectors import twilio_credentials
+from twilio_gateway.client import platform_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +43,9 @@ def _number_for(account_sid: str, to_phone: str) -> PhoneNumber | None:
     number = PhoneNumber.objects.select_related("account").filter(e164=to_phone).first()
     if number is None:
         return None
-    subaccount = getattr(number.account, "twilio", None)
-    expected = subaccount.sid if subaccount else settings.TWILIO_ACCOUNT_SID
-    # A number answers only for the subaccount that owns it.
-    return number if account_sid in (expected, settings.TWILIO_ACCOUNT_SID) else None
+    # A number answers only for the subaccount that owns it (and the platform, its parent).
+    owners = {twilio_credentials(number.account).account_sid, platform_credentials().account_sid}
+    return number if account_sid in owners else None
 
 
 def inbound_receive(

@@ -282,35 +282,21 @@ def test_link_target(*, code_id: int, position: int, host: str) -> ClickTarget |
     return ClickTarget(link.url, link.message.name, link.message.public_id, utm_source)
 
 
-def message_test_send(
-    *,
-    account: Account,
-    message: SmsMessage,
-    test_phone_ids: Sequence[str] = (),
-    phone_numbers: Sequence[str] = (),
-    as_contact: Contact | None = None,
-) -> list[TestSendResult]:
-    """Text the message now to verified test phones (any teammate's, by public id) and typed
-    numbers, rendered for `as_contact` (or with every token's default).
-
-    Refused as a whole when a recipient is not valid, the body has a problem, or the segments
-    needed exceed what is left this period. Each recipient then gets its own text; one that
-    Twilio refuses is reported and does not stop the others.
-    """
-    errors: dict[str, list[str]] = {}
+def _test_recipients(
+    errors: dict[str, list[str]],
+    team_phones: dict[str, str],
+    test_phone_ids: Sequence[str],
+    phone_numbers: Sequence[str],
+) -> list[str]:
+    """The phones a test goes to, once each; what is wrong with the choice goes in ``errors``."""
     recipients: list[str] = []
-    team_phones = {
-        p.public_id: p.phone_e164 for p in selectors.test_phones_verified(account=account)
-    }
-    if test_phone_ids:
-        for public_id in test_phone_ids:
-            if public_id in team_phones:
-                recipients.append(team_phones[public_id])
-            else:
-                errors.setdefault("test_phones", []).append(
-                    "Choose among your team's verified test phones."
-                )
-                break
+    for public_id in test_phone_ids:
+        if public_id not in team_phones:
+            errors.setdefault("test_phones", []).append(
+                "Choose among your team's verified test phones."
+            )
+            break
+        recipients.append(team_phones[public_id])
     for raw in phone_numbers:
         if not (raw or "").strip():
             continue
@@ -327,8 +313,10 @@ def message_test_send(
         errors.setdefault("test_phones", []).append(
             f"A test goes to at most {MAX_TEST_RECIPIENTS} phones."
         )
-    if as_contact is not None and as_contact.account_id != account.pk:
-        errors.setdefault("as_contact", []).append("Choose one of your contacts.")
+    return recipients
+
+
+def _test_body_check(errors: dict[str, list[str]], account: Account, message: SmsMessage) -> None:
     if not message.body.strip():
         errors.setdefault("body", []).append("Write the message first.")
     # A draft may hold more than a text can (autosave keeps what was typed); Twilio would
@@ -341,6 +329,31 @@ def message_test_send(
     known = {key for key, _ in selectors.personalization_fields(account=account)}
     for problem in tokens.tokens_validate(message.body, known_properties=known):
         errors.setdefault("body", []).append(problem.message)
+
+
+def message_test_send(
+    *,
+    account: Account,
+    message: SmsMessage,
+    test_phone_ids: Sequence[str] = (),
+    phone_numbers: Sequence[str] = (),
+    as_contact: Contact | None = None,
+) -> list[TestSendResult]:
+    """Text the message now to verified test phones (any teammate's, by public id) and typed
+    numbers, rendered for `as_contact` (or with every token's default).
+
+    Refused as a whole when a recipient is not valid, the body has a problem, or the segments
+    needed exceed what is left this period. Each recipient then gets its own text; one that
+    Twilio refuses is reported and does not stop the others.
+    """
+    team_phones = {
+        p.public_id: p.phone_e164 for p in selectors.test_phones_verified(account=account)
+    }
+    errors: dict[str, list[str]] = {}
+    recipients = _test_recipients(errors, team_phones, test_phone_ids, phone_numbers)
+    if as_contact is not None and as_contact.account_id != account.pk:
+        errors.setdefault("as_contact", []).append("Choose one of your contacts.")
+    _test_body_check(errors, account, message)
     if errors:
         raise ValidationError(errors)
 

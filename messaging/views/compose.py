@@ -26,7 +26,7 @@ from messaging.forms import (
     TestSendForm,
 )
 from messaging.models import BODY_MAX_LENGTH, SmsMessage
-from messaging.services import allotment, compose, test_sends
+from messaging.services import allotment, compose, lifecycle, test_sends
 
 LIST_PAGE_SIZE = 50
 # What the toolbar offers; any other character can be typed or pasted.
@@ -333,7 +333,7 @@ def test_send(request: HttpRequest, message_id: str) -> HttpResponse:
 def archive(request: HttpRequest, message_id: str) -> HttpResponse:
     message = _message(request, message_id)
     try:
-        compose.message_archive(account=request.account, message=message)
+        lifecycle.message_archive(account=request.account, message=message, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("messaging:compose", message_id=message.public_id)
@@ -345,7 +345,7 @@ def archive(request: HttpRequest, message_id: str) -> HttpResponse:
 @account_required(edit=True)
 def unarchive(request: HttpRequest, message_id: str) -> HttpResponse:
     message = _message(request, message_id)
-    compose.message_unarchive(account=request.account, message=message)
+    lifecycle.message_unarchive(account=request.account, message=message, user=request.user)
     messages.success(request, f"“{message.name}” restored.")
     return redirect("messaging:compose", message_id=message.public_id)
 
@@ -355,7 +355,7 @@ def unarchive(request: HttpRequest, message_id: str) -> HttpResponse:
 def delete(request: HttpRequest, message_id: str) -> HttpResponse:
     message = _message(request, message_id)
     try:
-        compose.message_delete(account=request.account, message=message)
+        lifecycle.draft_delete(account=request.account, message=message, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("messaging:compose", message_id=message.public_id)

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.forms import form_errors_from
 from accounts.tenancy import account_required, get_for_account
 from contacts.models import ContactList
+from messaging import selectors
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
 from messaging.schedule import recipient_zone
-from messaging.services import allotment, audience, sending
+from messaging.services import allotment, audience, lifecycle, sending
 from messaging.services.audience_edit import contacts_from_text, message_audience_set
 from registration.models import PhoneNumber
 
@@ -118,7 +119,7 @@ def _progress(message: SmsMessage) -> dict:
         "settled": settled,
         "percent": settled * 100 // total,
         "deferred": dict(deferred),
-        "done": message.status in (SmsMessage.Status.SENT, SmsMessage.Status.CANCELLED),
+        "done": message.status in SmsMessage.FINISHED,
     }
 
 
@@ -132,7 +133,11 @@ def send_page(request: HttpRequest, message_id: str) -> HttpResponse:
         return render(
             request,
             "messaging/send_status.html",
-            {"message": message, "progress": _progress(message)},
+            {
+                "message": message,
+                "progress": _progress(message),
+                "history": selectors.message_history(message=message),
+            },
         )
     form = SendForm(request.POST or None, account=request.account, initial=_initial(message))
     review = None
@@ -191,7 +196,7 @@ def _transition(service, success: str):
     def view(request: HttpRequest, message_id: str) -> HttpResponse:
         message = get_for_account(SmsMessage, request.account, message_id)
         try:
-            service(account=request.account, message=message)
+            service(account=request.account, message=message, user=request.user)
         except ValidationError as exc:
             flash.error(request, " ".join(exc.messages))
         else:
@@ -202,12 +207,12 @@ def _transition(service, success: str):
 
 
 send_pause = _transition(
-    sending.message_pause, "Sending paused; nothing more goes out until you resume."
+    lifecycle.message_pause, "Sending paused; nothing more goes out until you resume."
 )
-send_resume = _transition(sending.message_resume, "Sending resumed.")
-send_cancel = _transition(sending.message_cancel, "Scheduled send cancelled; nothing was sent.")
+send_resume = _transition(lifecycle.message_resume, "Sending resumed.")
+send_cancel = _transition(lifecycle.message_cancel, "Scheduled send cancelled; nothing was sent.")
 send_unschedule = _transition(
-    sending.message_unschedule,
+    lifecycle.message_unschedule,
     "Back to draft: change the audience or the time, then schedule again.",
 )
 

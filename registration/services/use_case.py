@@ -30,9 +30,7 @@ from registration.models import (
 from registration.services.provisioning import (
     RegistrationError,
     RegistrationInvalid,
-    credentials_of,
     event_record,
-    gateway,
     lease_release,
     logger,
     sid_save,
@@ -45,6 +43,9 @@ from registration.validation import (
     message_flow,
     use_case_validate,
 )
+from twilio_gateway import provisioning as gateway
+from twilio_gateway.errors import GatewayError, PermanentSendError
+from twilio_gateway.messages import inbound_url, status_callback_url
 
 Kind = RegistrationEvent.Kind
 
@@ -178,10 +179,10 @@ def messaging_service_ensure(*, subaccount: TwilioSubaccount) -> str:
     if subaccount.messaging_service_sid:
         return subaccount.messaging_service_sid
     sid = gateway.messaging_service_create(
-        credentials=credentials_of(subaccount),
+        credentials=subaccount.credentials,
         friendly_name=f"{subaccount.account.name} SMS",
-        inbound_request_url=gateway.inbound_url(),
-        status_callback=gateway.status_callback_url(),
+        inbound_request_url=inbound_url(),
+        status_callback=status_callback_url(),
     )
     TwilioSubaccount.objects.filter(pk=subaccount.pk, messaging_service_sid="").update(
         messaging_service_sid=sid
@@ -194,7 +195,7 @@ def _campaign_send(
     registration: UseCaseRegistration, subaccount: TwilioSubaccount, brand: BrandRegistration
 ) -> gateway.CampaignInfo:
     data = registration.submitted_data
-    credentials = credentials_of(subaccount)
+    credentials = subaccount.credentials
     service_sid = subaccount.messaging_service_sid
     content = {
         "description": data["description"],
@@ -222,7 +223,7 @@ def _campaign_send(
         credentials=credentials, messaging_service_sid=service_sid, brand_sid=brand.brand_sid
     )
     if UseCaseRegistration.USECASE not in usecases:
-        raise gateway.PermanentSendError(
+        raise PermanentSendError(
             None, f"Twilio does not offer the {UseCaseRegistration.USECASE} use case to this brand"
         )
     name = brand.legal_name or subaccount.account.name
@@ -238,7 +239,7 @@ def _campaign_send(
             help_keywords=HELP_KEYWORDS,
             **content,
         )
-    except gateway.PermanentSendError as error:
+    except PermanentSendError as error:
         # The service already has a campaign: one an attempt created before its answer was lost.
         if error.status != 409:
             raise
@@ -276,7 +277,7 @@ def use_case_provision(*, registration_id: int) -> UseCaseRegistration:
             lease_release(UseCaseRegistration, registration.pk, provision_error="")
             return registration
         campaign = _campaign_send(registration, subaccount, brand)
-    except gateway.PermanentSendError as error:
+    except PermanentSendError as error:
         logger.info("use case %s refused: %s", registration.public_id, error)
         campaign = gateway.CampaignInfo(
             sid=registration.campaign_sid,
@@ -284,7 +285,7 @@ def use_case_provision(*, registration_id: int) -> UseCaseRegistration:
             campaign_id="",
             errors=[f"Twilio refused the use case: {error.message}"],
         )
-    except gateway.GatewayError as error:
+    except GatewayError as error:
         logger.warning("use case %s: Twilio unreachable: %s", registration.public_id, error)
         lease_release(
             UseCaseRegistration, registration.pk, provision_error=transient_message(error)
@@ -298,7 +299,7 @@ def use_case_status_refresh(*, registration: UseCaseRegistration) -> UseCaseRegi
     if not registration.campaign_sid or subaccount is None:
         return registration
     campaign = gateway.campaign_fetch(
-        credentials=credentials_of(subaccount),
+        credentials=subaccount.credentials,
         messaging_service_sid=subaccount.messaging_service_sid,
         sid=registration.campaign_sid,
     )
