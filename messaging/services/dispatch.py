@@ -41,7 +41,6 @@ from messaging.models import STATUS_RANK, OutboundMessage, OutboundStatus, SmsMe
 from messaging.ratelimit import SenderRateLimiter, next_carrier_day, slot_spacing
 from messaging.schedule import next_allowed, recipient_zone
 from messaging.services import delivery, phone_errors, rules
-from messaging.services.rules import MARKETING_KINDS
 from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
 from registration.selectors import twilio_credentials
@@ -150,7 +149,7 @@ class SendWindows:
 
     def opening(self, row: OutboundMessage, when: dt.datetime) -> dt.datetime:
         """The earliest moment at or after `when` that the row may be sent."""
-        if row.kind not in MARKETING_KINDS:
+        if row.kind not in OutboundMessage.MARKETING_KINDS:
             return when
         rules = self._rules.get(row.account_id)
         if rules is None:

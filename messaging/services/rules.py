@@ -24,7 +24,6 @@ from messaging.models import OutboundMessage, SendingSettings
 from messaging.services.settings import sending_settings
 
 FREQUENCY_WINDOW = dt.timedelta(hours=24)
-MARKETING_KINDS = (OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW)
 # pg_advisory_xact_lock's first key for the cap's per-contact lock ("fcap").
 _CAP_LOCK_NAMESPACE = 0x66636170
 
@@ -47,7 +46,7 @@ def _counted(contact_ids: set[int], *, now: dt.datetime) -> dict[int, tuple[int,
         contact_id: (n, oldest)
         for contact_id, n, oldest in OutboundMessage.objects.filter(
             contact_id__in=contact_ids,
-            kind__in=MARKETING_KINDS,
+            kind__in=OutboundMessage.MARKETING_KINDS,
             sent_at__gte=now - FREQUENCY_WINDOW,
         )
         .values("contact_id")
@@ -62,7 +61,7 @@ def frequency_capped(
     """The rows whose contact reached the cap, each with when the cap lets it go (the oldest
     counted text's 24 hours later). Rows that fit count against the cap in order, so a batch
     can't overshoot it by itself. Texts that are not marketing never count and never wait."""
-    rows = [row for row in rows if row.kind in MARKETING_KINDS and row.contact_id]
+    rows = [row for row in rows if row.kind in OutboundMessage.MARKETING_KINDS and row.contact_id]
     if not rows:
         return {}
     caps = frequency_caps({row.account_id for row in rows})
@@ -83,7 +82,7 @@ def frequency_cap_reserve(
     """At the moment of sending: the capped rows as `frequency_capped` finds them, and every
     other marketing row counted at once (its `sent_at` written), under a per-contact lock, so
     that a text of another number checked a moment later sees this one."""
-    rows = [row for row in rows if row.kind in MARKETING_KINDS and row.contact_id]
+    rows = [row for row in rows if row.kind in OutboundMessage.MARKETING_KINDS and row.contact_id]
     if not rows:
         return {}
     with transaction.atomic(), connection.cursor() as cursor:
@@ -107,7 +106,7 @@ def contacts_at_frequency_cap(*, account: Account, now: dt.datetime) -> set[int]
     return set(
         OutboundMessage.objects.filter(
             account=account,
-            kind__in=MARKETING_KINDS,
+            kind__in=OutboundMessage.MARKETING_KINDS,
             contact__isnull=False,
             sent_at__gte=now - FREQUENCY_WINDOW,
         )
