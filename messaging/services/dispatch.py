@@ -39,9 +39,7 @@ from consent.models import ConsentState, ConsentStatus
 from messaging import dispatch_lock
 from messaging.models import STATUS_RANK, OutboundMessage, OutboundStatus, SmsMessage
 from messaging.ratelimit import SenderRateLimiter, next_carrier_day, slot_spacing
-from messaging.schedule import next_allowed, recipient_zone
 from messaging.services import delivery, phone_errors, rules
-from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
 from registration.selectors import twilio_credentials
 from twilio_gateway import messages as twilio_messages
@@ -140,29 +138,24 @@ def _rows_load(ids: Iterable[int]) -> list[OutboundMessage]:
 
 
 class SendWindows:
-    """When a marketing text may reach its recipient: the account's quiet hours in the
-    recipient's zone, found exactly as fan-out finds them (`messaging.schedule`). Texts that
-    are not marketing (one-to-one replies, test sends) may go at any hour."""
+    """When each claimed row may reach its recipient: a marketing text inside the account's
+    quiet hours (`rules.QuietHours`, as fan-out set its due time); one-to-one replies and test
+    sends at any hour."""
 
     def __init__(self) -> None:
-        self._rules: dict[int, tuple[str, dt.time, dt.time]] = {}
+        self._quiet_hours: dict[int, rules.QuietHours] = {}
 
     def opening(self, row: OutboundMessage, when: dt.datetime) -> dt.datetime:
         """The earliest moment at or after `when` that the row may be sent."""
         if row.kind not in OutboundMessage.MARKETING_KINDS:
             return when
-        rules = self._rules.get(row.account_id)
-        if rules is None:
-            sending = sending_settings(row.account)
-            rules = (row.account.time_zone, sending.quiet_hours_start, sending.quiet_hours_end)
-            self._rules[row.account_id] = rules
-        account_zone, start, end = rules
-        zone, _ = recipient_zone(
-            contact_zone=getattr(row, "contact_zone", None),
-            phone_e164=row.to_phone,
-            account_zone=account_zone,
+        quiet_hours = self._quiet_hours.get(row.account_id)
+        if quiet_hours is None:
+            quiet_hours = self._quiet_hours[row.account_id] = rules.QuietHours.of(row.account)
+        zone = quiet_hours.zone_of(
+            contact_zone=getattr(row, "contact_zone", None), phone_e164=row.to_phone
         )
-        return next_allowed(when, zone, start=start, end=end)
+        return quiet_hours.opening(when, zone)
 
     def closed(
         self, rows: list[OutboundMessage], *, now: dt.datetime

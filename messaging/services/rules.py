@@ -1,8 +1,12 @@
-"""The frequency cap: how many marketing texts one contact may get in a rolling 24 hours.
+"""The rules of when a marketing text may go: quiet hours and the frequency cap.
 
-Every path that sends or previews a marketing text asks here: dispatch when it claims rows and
-again when each row's rate-limiter slot comes (`frequency_cap_reserve`), and the review when it
-counts who will be deferred (`contacts_at_frequency_cap`).
+Quiet hours (`QuietHours`): fan-out and workflows set each text's due time with them, dispatch
+checks them again at claim and at slot time.
+
+The frequency cap (how many marketing texts one contact may get in a rolling 24 hours): dispatch
+asks when it claims rows and again when each row's rate-limiter slot comes
+(`frequency_cap_reserve`), and the review when it counts who will be deferred
+(`contacts_at_frequency_cap`).
 
 A text counts from the moment its slot check lets it through, not from Twilio's answer: the
 check writes the row's `sent_at` (overwritten by the real one when Twilio answers, cleared when
@@ -15,12 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Count, Min
 
 from accounts.models import Account
 from messaging.models import OutboundMessage, SendingSettings
+from messaging.schedule import next_allowed, recipient_zone
 from messaging.services.settings import sending_settings
 
 FREQUENCY_WINDOW = dt.timedelta(hours=24)
@@ -115,3 +121,37 @@ def contacts_at_frequency_cap(*, account: Account, now: dt.datetime) -> set[int]
         .filter(n__gte=cap)
         .values_list("contact_id", flat=True)
     )
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """When a marketing text may reach its recipient: inside the account's sending window
+    (08:00-20:00 unless the account narrowed it) in the recipient's zone (the contact's, else
+    the phone's, else the account's: `messaging.schedule.recipient_zone`). Fan-out, dispatch
+    and workflows all ask here; a deferred text goes at the next opening."""
+
+    account_zone: str
+    start: dt.time
+    end: dt.time
+
+    @classmethod
+    def of(cls, account: Account) -> QuietHours:
+        rules = sending_settings(account)
+        return cls(account.time_zone, rules.quiet_hours_start, rules.quiet_hours_end)
+
+    def zone_of(self, *, contact_zone: str | None, phone_e164: str) -> dt.tzinfo:
+        zone, _ = recipient_zone(
+            contact_zone=contact_zone, phone_e164=phone_e164, account_zone=self.account_zone
+        )
+        return zone
+
+    def opening(self, when: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+        """The earliest moment at or after `when` that a text may reach someone in `zone`."""
+        return next_allowed(when, zone, start=self.start, end=self.end)
+
+    def due(
+        self, when: dt.datetime, *, contact_zone: str | None, phone_e164: str
+    ) -> tuple[dt.datetime, str]:
+        """(when the text may go, "quiet_hours" if that is later than `when`, else "")."""
+        due = self.opening(when, self.zone_of(contact_zone=contact_zone, phone_e164=phone_e164))
+        return due, ("quiet_hours" if due != when else "")
