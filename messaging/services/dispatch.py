@@ -35,7 +35,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from consent.models import ConsentState, ConsentStatus
+from consent import selectors as consent_selectors
 from messaging import dispatch_lock
 from messaging.models import STATUS_RANK, OutboundMessage, OutboundStatus, SmsMessage
 from messaging.ratelimit import SenderRateLimiter, next_carrier_day, slot_spacing
@@ -249,10 +249,11 @@ def _messages_read(rows: Iterable[OutboundMessage]) -> dict[int, tuple[str, int 
     }
 
 
-def phones_opted_out(
+def rows_opted_out(
     rows: Iterable[OutboundMessage], *, messages: dict[int, tuple[str, int | None]]
 ) -> set[int]:
-    """Ids of rows whose phone must not be texted now; one query.
+    """Ids of rows whose phone must not be texted now, by the phones' opt-outs (consent's
+    `phone_opt_outs`, one query).
 
     A campaign or workflow text is stopped by an opt-out of its message's subscription type. A
     one-to-one reply has no subscription type, so any opt-out of the phone recorded after the
@@ -264,13 +265,9 @@ def phones_opted_out(
     rows = [row for row in rows if row.kind != OutboundMessage.Kind.TEST]
     if not rows:
         return set()
-    opt_outs: dict[tuple[int, str], list[tuple[int, dt.datetime]]] = defaultdict(list)
-    for account_id, phone, subscription_type_id, updated_at in ConsentStatus.objects.filter(
-        account_id__in={row.account_id for row in rows},
-        phone_e164__in={row.to_phone for row in rows},
-        status=ConsentState.UNSUBSCRIBED,
-    ).values_list("account_id", "phone_e164", "subscription_type_id", "updated_at"):
-        opt_outs[(account_id, phone)].append((subscription_type_id, updated_at))
+    opt_outs = consent_selectors.phone_opt_outs(
+        account_ids={row.account_id for row in rows}, phones={row.to_phone for row in rows}
+    )
     stopped = set()
     for row in rows:
         found = opt_outs.get((row.account_id, row.to_phone))
@@ -292,7 +289,7 @@ def _checks_before_send(
     """Consent and the frequency cap, checked at claim time: a STOP a second ago wins."""
     if not rows:
         return rows
-    opted_out = phones_opted_out(rows, messages=_messages_read(rows))
+    opted_out = rows_opted_out(rows, messages=_messages_read(rows))
     if opted_out:
         _not_sent(opted_out, reason="opted_out")
     rows = [r for r in rows if r.id not in opted_out]
@@ -536,7 +533,7 @@ class _SenderRun:
             ).update(status=OutboundStatus.CANCELLED, status_updated_at=timezone.now())
             _release(r for r in waiting if r not in cancelled)
             wave = [r for r in wave if r.message_id not in stopped_messages]
-        opted_out = phones_opted_out(wave, messages=messages)
+        opted_out = rows_opted_out(wave, messages=messages)
         if opted_out:
             _not_sent(opted_out, reason="opted_out")
             wave = [r for r in wave if r.id not in opted_out]

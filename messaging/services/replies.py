@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Account
-from consent.models import ConsentState, ConsentStatus
+from consent import selectors as consent_selectors
 from messaging import segments
 from messaging.models import OutboundMessage, OutboundStatus
 from messaging.ratelimit import SenderRateLimiter, next_carrier_day
@@ -134,12 +134,7 @@ def reply_send(
     (the dispatcher retries it) or claimed (Twilio may have it; the reconciler settles it)."""
     if not body.strip():
         raise ValidationError("Write a message first.")
-    if (
-        respect_consent
-        and ConsentStatus.objects.filter(
-            account=account, phone_e164=to_phone, status=ConsentState.UNSUBSCRIBED
-        ).exists()
-    ):
+    if respect_consent and consent_selectors.phones_opted_out(account=account, phones=[to_phone]):
         raise ValidationError(f"{to_phone} has opted out; it can't be texted.")
     row = _row_create(
         account=account,

@@ -29,7 +29,6 @@ from django.utils import timezone
 
 from accounts.models import Account, User
 from consent import selectors as consent_selectors
-from consent.models import ConsentState, ConsentStatus
 from messaging.models import SmsMessage
 from messaging.schedule import local_time_in_zone, recipient_zone
 from messaging.services import automated
@@ -331,19 +330,13 @@ class _Batch:
         """Subscribed on that phone for the type, and the phone not opted out account-wide."""
         if not sends:
             return sends
-        rows = ConsentStatus.objects.filter(
-            account=account,
-            subscription_type=subscription_type,
-            phone_e164__in={s.phone for s in sends},
-        ).values_list("contact_id", "phone_e164", "status")
-        subscribed: set[tuple[int | None, str]] = set()
-        opted_out = set()
-        for contact_id, phone, status in rows:
-            if status == ConsentState.UNSUBSCRIBED:
-                opted_out.add(phone)
-            elif status == ConsentState.SUBSCRIBED:
-                subscribed.add((contact_id, phone))
-                subscribed.add((None, phone))
+        phones = {s.phone for s in sends}
+        opted_out = consent_selectors.phones_opted_out(
+            account=account, phones=phones, subscription_type=subscription_type
+        )
+        subscribed = consent_selectors.phones_subscribed(
+            account=account, subscription_type=subscription_type, phones=phones
+        )
         ready = []
         for send in sends:
             owner = None if send.consent_of_phone else send.contact_id
