@@ -72,6 +72,8 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("settings/sms/", include("registration.urls")),
     path("sms/", include("messaging.urls")),
+    # Public sign-up pages (no login): a subscription type's hosted opt-in form.
+    path("optin/", include("messaging.opt_in_urls")),
     path("analytics/", include("analytics.urls")),
     path("workflows/", include("workflows.urls")),
     path("api/v1/", include(api_v1)),

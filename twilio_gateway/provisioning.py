@@ -423,8 +423,11 @@ def campaign_create(
     help_message: str,
     opt_out_keywords: list[str],
     help_keywords: list[str],
+    opt_in_keywords: list[str] | None = None,
+    opt_in_message: str | None = None,
 ) -> CampaignInfo:
-    """Register the Usa2p campaign (the SMS use case) of a Messaging Service."""
+    """Register the Usa2p campaign (the SMS use case) of a Messaging Service. `opt_in_keywords`
+    and `opt_in_message` are required by Twilio when people text a keyword to opt in."""
     with mapped_errors():
         campaign = (
             _subaccount(credentials)
@@ -441,6 +444,11 @@ def campaign_create(
                 help_message=help_message,
                 opt_out_keywords=opt_out_keywords,
                 help_keywords=help_keywords,
+                **(
+                    {"opt_in_keywords": opt_in_keywords, "opt_in_message": opt_in_message}
+                    if opt_in_keywords
+                    else {}
+                ),
             )
         )
     return _campaign(campaign)

@@ -32,6 +32,12 @@ from consent.services.keywords import (
     keyword_rule_delete,
     keyword_rule_update,
 )
+from consent.services.opt_in_pages import (
+    confirmation_text,
+    opt_in_page_save,
+    opt_in_phone_opted_out,
+    opt_in_request_create,
+)
 from consent.services.reviews import reply_review_mark
 
 __all__ = [
@@ -46,6 +52,7 @@ __all__ = [
     "consent_bulk_change_start",
     "consent_bulk_changes_sweep",
     "consent_bulk_set",
+    "confirmation_text",
     "consent_carrier_opt_out",
     "contact_consent_set",
     "contact_opt_in",
@@ -55,6 +62,9 @@ __all__ = [
     "keyword_rule_create",
     "keyword_rule_delete",
     "keyword_rule_update",
+    "opt_in_page_save",
+    "opt_in_phone_opted_out",
+    "opt_in_request_create",
     "phone_consent_set",
     "reply_review_mark",
     "subscription_type_create",

@@ -11,13 +11,19 @@ approved. Sending it (``use_case_provision``):
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account, User
+from consent import selectors as consent_selectors
+from consent import services as consent_services
+from registration import catalog
 from registration.models import (
     SUBMITTABLE,
     BrandRegistration,
@@ -120,6 +126,8 @@ def use_case_submit(*, account: Account, user: User) -> tuple[UseCaseRegistratio
     cleaned, errors = use_case_validate(
         registration.draft, business_names=use_case_business_names(account)
     )
+    if not errors:
+        errors = _consent_declare(account, cleaned)
     if errors:
         raise RegistrationInvalid(errors)
     resubmission = registration.status == RegistrationStatus.FAILED
@@ -152,6 +160,53 @@ def use_case_submit(*, account: Account, user: User) -> tuple[UseCaseRegistratio
     use_case_provision(registration_id=registration.pk)
     registration.refresh_from_db()
     return registration, True
+
+
+# Twilio's limits on a campaign's OptInMessage, OptOutMessage and HelpMessage.
+REPLY_MIN, REPLY_MAX = 20, 320
+REPLY_NAMES = {
+    "opt_in_message": ("opt-in", "START"),
+    "opt_out_message": ("opt-out", "STOP"),
+    "help_message": ("help", "HELP"),
+}
+
+
+def _consent_declare(account: Account, cleaned: dict[str, Any]) -> dict[str, list[str]]:
+    """Add to the submitted use case what the account really does with consent, as the campaign
+    declares it: its keywords and the replies they get (Settings > Keywords), and, when people
+    opt in on the hosted opt-in page, that page's address as the evidence. Errors when the
+    declaration can't be true to Twilio's limits, or the page isn't set up."""
+    errors: dict[str, list[str]] = {}
+    consent_services.account_defaults_ensure(account=account)
+    declaration = asdict(consent_selectors.keyword_declaration(account=account))
+    methods = set(cleaned.get("consent_methods", []))
+    by_keyword = bool(methods & catalog.CONSENT_METHODS_BY_KEYWORD)
+    for name, (label, word) in REPLY_NAMES.items():
+        if name == "opt_in_message" and not by_keyword:
+            continue
+        reply = declaration[name]
+        if not REPLY_MIN <= len(reply) <= REPLY_MAX:
+            errors.setdefault("consent_methods", []).append(
+                f"Your {label} reply (to {word}, under Settings > Keywords) has {len(reply)} "
+                f"characters; Twilio takes {REPLY_MIN} to {REPLY_MAX}. Change it there, then "
+                "submit again."
+            )
+    cleaned["keywords"] = declaration
+    if "opt_in_page" in methods:
+        page = consent_selectors.opt_in_page_for_registration(account=account)
+        if page is None:
+            errors.setdefault("consent_methods", []).append(
+                "You chose the hosted opt-in page: open it first under Settings > Subscription "
+                "types > Opt-in page."
+            )
+        else:
+            url = settings.PUBLIC_BASE_URL.rstrip("/") + reverse(
+                "opt_in_page", args=[page.public_id]
+            )
+            cleaned["opt_in_page_url"] = url
+            # The page is the evidence Twilio's reviewers open.
+            cleaned["opt_in_url"] = cleaned.get("opt_in_url") or url
+    return errors
 
 
 def use_case_return_to_draft(*, account: Account) -> bool:
@@ -226,17 +281,14 @@ def _campaign_send(
         raise PermanentSendError(
             None, f"Twilio does not offer the {UseCaseRegistration.USECASE} use case to this brand"
         )
-    name = brand.legal_name or subaccount.account.name
+    declared = _keywords_declared(data, brand.legal_name or subaccount.account.name)
     try:
         campaign = gateway.campaign_create(
             credentials=credentials,
             messaging_service_sid=service_sid,
             brand_sid=brand.brand_sid,
             usecase=UseCaseRegistration.USECASE,
-            opt_out_message=f"{name}: You are unsubscribed and will receive no more messages.",
-            help_message=f"{name}: Reply STOP to unsubscribe. Msg & data rates may apply.",
-            opt_out_keywords=OPT_OUT_KEYWORDS,
-            help_keywords=HELP_KEYWORDS,
+            **declared,
             **content,
         )
     except PermanentSendError as error:
@@ -251,6 +303,30 @@ def _campaign_send(
         campaign = existing[0]
     sid_save(registration, "campaign_sid", campaign.sid)
     return campaign
+
+
+def _keywords_declared(data: dict[str, Any], name: str) -> dict[str, Any]:
+    """The campaign's keywords and replies: those the account declared at submission (its own,
+    see `_consent_declare`), with opt-in ones when people opt in by keyword or on the opt-in
+    page. Use cases submitted before declarations were kept declare what was sent then."""
+    keywords = data.get("keywords")
+    if not keywords:
+        return {
+            "opt_out_message": f"{name}: You are unsubscribed and will receive no more messages.",
+            "help_message": f"{name}: Reply STOP to unsubscribe. Msg & data rates may apply.",
+            "opt_out_keywords": OPT_OUT_KEYWORDS,
+            "help_keywords": HELP_KEYWORDS,
+        }
+    declared = {
+        "opt_out_message": keywords["opt_out_message"],
+        "help_message": keywords["help_message"],
+        "opt_out_keywords": keywords["opt_out_keywords"],
+        "help_keywords": keywords["help_keywords"],
+    }
+    if set(data.get("consent_methods", [])) & catalog.CONSENT_METHODS_BY_KEYWORD:
+        declared["opt_in_keywords"] = keywords["opt_in_keywords"]
+        declared["opt_in_message"] = keywords["opt_in_message"]
+    return declared
 
 
 def use_case_provision(*, registration_id: int) -> UseCaseRegistration:

@@ -46,6 +46,8 @@ NOT_WALKED = {
     "webhooks": "Twilio's webhooks: signature-checked, no session (messaging tests)",
     "static": "static files",
     "short_link": "public by design: a signed code, no session (tests/messaging/test_short_links)",
+    "optin/": "public sign-up forms by design, named by an opaque id "
+    "(tests/messaging/test_opt_in_page)",
 }
 
 # Routes a viewer (read-only role) may POST to, because they only touch the viewer's own things.
