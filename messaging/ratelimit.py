@@ -94,10 +94,14 @@ local oldest = tonumber(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2])
 return math.max(1000, math.min(oldest + 1000000 - now, 20000))
 """
 
+# ARGV[2], when given, is a bound on Redis's clock at the moment the answer arrived, read in
+# the sending thread: it leaves out the time this call waited for the interpreter.
 WIRE_DONE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-redis.call('ZADD', KEYS[1], 'XX', string.format('%.0f', now), ARGV[1])
+local answered = tonumber(ARGV[2])
+if answered == nil or answered > now then answered = now end
+redis.call('ZADD', KEYS[1], 'XX', string.format('%.0f', answered), ARGV[1])
 return 0
 """
 # A request still unanswered after this long is forgotten (the HTTP timeout is shorter).
@@ -160,6 +164,12 @@ class RedisClock:
             else:
                 self._low, self._high = max(self._low, low), min(self._high, high)
             return moment - self._high
+
+    def to_redis(self, moment: float) -> float | None:
+        """The latest Redis's clock can have read at our `moment` (None until a call taught
+        us the offset)."""
+        with self._lock:
+            return moment + self._high if math.isfinite(self._high) else None
 
 
 class LocalWireWindow:
@@ -264,7 +274,9 @@ class SenderRateLimiter:
         only requests still counted when that one started, at most `rate` of them. Slots
         spaced right make this wait rarely; it is what stops a burst after a stall (a process
         not scheduled, a slow answer that held threads back), in this process or another.
-        Costs the rate a request's round trip in every second (a few ms at the emulator).
+        Costs the rate a request's round trip in every second (a few ms at the emulator): the
+        answer's moment is read in the sending thread and put on Redis's clock (`RedisClock`),
+        so the wait for the interpreter before the bookkeeping call doesn't add to it.
         """
         limit = max(math.floor(per_second), 0)
         key = f"wire:{sender_key}"
@@ -288,11 +300,13 @@ class SenderRateLimiter:
         try:
             yield
         finally:
+            answered = self._redis_clock.to_redis(self.clock())
             if local:
                 self._local_wire.done(sender_key, ticket)
             else:
+                bound = "" if answered is None else f"{answered * 1e6:.0f}"
                 try:
-                    self._wire_done(keys=[key], args=[ticket])
+                    self._wire_done(keys=[key], args=[ticket, bound])
                 except redis.RedisError:
                     logger.warning("wire window: Redis unavailable", exc_info=True)
 
