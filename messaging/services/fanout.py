@@ -79,6 +79,9 @@ class FanoutPlan:
     sender_id: int | None
     # Campaign texts, or an automated message's (workflows queue theirs through fan-out too).
     kind: str = OutboundMessage.Kind.CAMPAIGN
+    # A campaign texts a phone once however many of its contacts share it; an automation texts
+    # each record it runs for.
+    one_per_phone: bool = True
     # Phones already given a text by this fan-out: two contacts sharing a phone get it once.
     seen_phones: set[str] = field(default_factory=set)
     # The body with each link replaced by a numbered marker, and the short links' domain;
@@ -158,7 +161,7 @@ def _row(
 ) -> tuple:
     message = plan.message
     reason = recipient.not_sent_reason
-    if not reason and recipient.phone_e164 in seen_phones:
+    if not reason and plan.one_per_phone and recipient.phone_e164 in seen_phones:
         reason = "duplicate_phone"
     if reason:
         return (
@@ -344,6 +347,7 @@ def plan_for(
         quiet_hours=QuietHours.of(message.account),
         sender_id=message.sender_id,
         kind=OutboundMessage.Kind.WORKFLOW if automated else OutboundMessage.Kind.CAMPAIGN,
+        one_per_phone=not automated,
     )
     template, urls = links.links_number(message_body(message), limit=shortlinks.MAX_LINKS)
     if urls:
