@@ -213,6 +213,17 @@ def recipients_queryset(
     return rows
 
 
+def message_as_received(
+    *, account: Account, message: SmsMessage, q: str = ""
+) -> OutboundMessage | None:
+    """One recipient's text exactly as it went out (tokens filled, short links in place): the
+    first recipient it was sent to, or the first matching `q` (name, email or phone)."""
+    rows = recipients_queryset(
+        account=account, message=message, status_filter="" if q else "sent", q=q
+    )
+    return rows.select_related("contact").order_by("pk").first()
+
+
 @dataclass(frozen=True)
 class RecipientRow:
     id: int

@@ -68,8 +68,12 @@ def message_performance(request: HttpRequest, message_id: str) -> HttpResponse:
         "rates": selectors.rates(counters),
         "funnel": steps,
         "links": list(message.links.order_by("position")),
+        "as_q": request.GET.get("as", "").strip()[:100],
         "can_edit": request.membership.can_edit,
     }
+    context["as_received"] = selectors.message_as_received(
+        account=account, message=message, q=context["as_q"]
+    )
     if tab == "performance":
         context["history"] = message_history(message=message)
         series = selectors.message_series(message=message)

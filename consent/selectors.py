@@ -49,6 +49,9 @@ class ConsentRow:
     status: str
     source: str
     updated_at: object
+    # A number the contact no longer has (changed, or a phone reformat reverted): its consent
+    # stays recorded for that number, but this contact isn't texted there.
+    former: bool = False
 
     @property
     def status_label(self) -> str:
@@ -63,6 +66,7 @@ def contact_consent(*, account: Account, contact: Contact) -> list[ConsentRow]:
         for s in ConsentStatus.objects.filter(account=account, contact=contact)
     }
     phones = [p for p in (contact.mobile_phone_e164, contact.phone_e164) if p]
+    current = set(phones)
     phones += [phone for _, phone in statuses if phone not in phones]
     rows = []
     for subscription_type in subscription_types(account=account):
@@ -75,6 +79,7 @@ def contact_consent(*, account: Account, contact: Contact) -> list[ConsentRow]:
                     status=status.status if status else ConsentState.NOT_SPECIFIED,
                     source=status.source if status else "",
                     updated_at=status.updated_at if status else None,
+                    former=phone not in current,
                 )
             )
     return rows

@@ -140,7 +140,9 @@ def keyword_index(request: HttpRequest) -> HttpResponse:
         "consent/keywords.html",
         {
             "form": form,
-            "groups": selectors.keyword_rules_by_kind(account=request.account),
+            "groups": _with_carrier_replies(
+                selectors.keyword_rules_by_kind(account=request.account)
+            ),
             "standard": services.TWILIO_STANDARD_KEYWORDS,
             "review": selectors.replies_needing_review(account=request.account)[:50],
             "reviewed": selectors.replies_reviewed(account=request.account)[:20],
@@ -344,3 +346,12 @@ def bulk_change_progress(request: HttpRequest, bulk_change_id: str) -> HttpRespo
         bulk_change_id,
     )
     return render(request, "consent/_bulk_change_progress.html", {"job": job})
+
+
+def _with_carrier_replies(groups: dict) -> dict:
+    """Each rule with what a contact receives: Twilio's own reply for its standard words on
+    long codes (ours is never sent there), else the reply we store."""
+    for rules in groups.values():
+        for rule in rules:
+            rule.carrier_reply = services.carrier_reply(rule.word)
+    return groups

@@ -35,6 +35,11 @@ class SendingSettings(models.Model):
     )
     utm_source = models.CharField(max_length=100, default="smsapp")
 
+    class Meta:
+        # Django's default plural would be "sending settingss".
+        verbose_name = "sending settings"
+        verbose_name_plural = "sending settings"
+
     def __str__(self) -> str:
         return f"sending settings of {self.account}"
 
@@ -209,6 +214,15 @@ class OutboundStatus(models.TextChoices):
     UNDELIVERED = "undelivered", "Undelivered"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+
+
+# Why a pending text waits (OutboundMessage.deferred_reason), in words.
+DEFERRED_REASONS = {
+    "quiet_hours": "Quiet hours",
+    "frequency_cap": "Frequency cap",
+    "daily_cap": "The number's daily cap",
+    "retry": "A retry after a temporary error",
+}
 
 
 # Twilio's statuses only move forward; a callback that would move a message back is ignored.

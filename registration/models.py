@@ -197,6 +197,7 @@ class RegistrationEvent(models.Model):
         NUMBER_ACTIVATED = "number_activated", "Number activated"
         NUMBER_USERS_SET = "number_users_set", "Number users changed"
         LINK_DOMAIN_SET = "link_domain_set", "Branded link domain set"
+        LINK_DOMAIN_REMOVED = "link_domain_removed", "Branded link domain removed"
         LINK_DOMAIN_VERIFIED = "link_domain_verified", "Branded link domain verified"
         LINK_DOMAIN_FAILED = "link_domain_failed", "Branded link domain not verified"
 

@@ -66,6 +66,11 @@ class SetupOverview:
         return [n for n in self.numbers if n.status == PhoneNumber.Status.ACTIVE and not n.is_demo]
 
     @property
+    def demo_numbers_active(self) -> list[PhoneNumber]:
+        """The demo's numbers that can send (they count as active, not as pending)."""
+        return [n for n in self.numbers if n.status == PhoneNumber.Status.ACTIVE and n.is_demo]
+
+    @property
     def under_way(self) -> bool:
         """Something waits for Twilio: the page keeps refreshing while this is true."""
         waiting = (RegistrationStatus.SUBMITTED, RegistrationStatus.IN_REVIEW)

@@ -180,3 +180,27 @@ def log_lines(logs: list[WorkflowLog], *, account: Account, workflow: Workflow) 
             )
         )
     return lines
+
+
+def steps_labelled(*, account: Account, workflow: Workflow) -> list[dict]:
+    """The workflow's steps for its page, each property named by its label as the record type
+    shows it ("Mobile phone", not `mobile_phone`); branches' paths likewise."""
+    record_type = REGISTRY[workflow.record_type]
+    labels = dict(record_type.properties(account))
+    labels.update(dict(record_type.phone_properties(account)))
+
+    def label(steps: list[dict]) -> list[dict]:
+        out = []
+        for step in steps:
+            step = dict(step)
+            if step.get("phone_property"):
+                step["phone_property_label"] = labels.get(step["phone_property"], "")
+            if step.get("property"):
+                step["property_label"] = labels.get(step["property"], "")
+            for path in ("yes", "no"):
+                if path in step:
+                    step[path] = label(step[path])
+            out.append(step)
+        return out
+
+    return label(workflow.steps or [])

@@ -21,6 +21,7 @@ from consent.services.defaults import (
     TWILIO_OPT_OUT_KEYWORDS,
     TWILIO_STANDARD_KEYWORDS,
     account_defaults_ensure,
+    carrier_reply,
     subscription_type_create,
     subscription_type_update,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "DEFAULT_SUBSCRIPTION_TYPE",
     "TWILIO_OPT_OUT_KEYWORDS",
     "TWILIO_STANDARD_KEYWORDS",
+    "carrier_reply",
     "BulkConsentResult",
     "KeywordOutcome",
     "account_defaults_ensure",

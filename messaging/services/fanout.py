@@ -140,12 +140,17 @@ def outbound_rows(
     if plan.link_template is not None:
         render = tokens.renderer(plan.link_template)
     else:
-        render = tokens.renderer(
-            tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out)
-        )
+        render = tokens.renderer(message_body(message))
     now = plan.now
     seen_phones = plan.seen_phones
     id_iter = iter(ids) if ids is not None else None
+    # Rows made without ids (the review) get a stand-in as long as each short link will be:
+    # the markers are private-use characters that would count the text as UCS-2.
+    stand_ins = (
+        [links.short_link_placeholder(sender=message.sender)] * plan.link_count
+        if id_iter is None and plan.link_template is not None
+        else []
+    )
     for recipient in recipients:
         body = render(recipient.values)
         if id_iter is not None:
@@ -153,6 +158,8 @@ def outbound_rows(
             body = _short_links_render(plan, body, outbound_id)
             yield (outbound_id, *_row(plan, recipient, body, now, seen_phones))
         else:
+            if stand_ins:
+                body = links.markers_fill(body, stand_ins)
             yield _row(plan, recipient, body, now, seen_phones)
 
 
@@ -360,7 +367,13 @@ def plan_for(
 
 
 def message_body(message: SmsMessage) -> str:
-    return tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out)
+    """The body every recipient's copy is rendered from: the opt-out line appended, and the
+    sender's and account's tokens filled (the same for everyone), so only contact tokens are
+    left per recipient."""
+    body = tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out)
+    return tokens.message_tokens_fill(
+        body, tokens.message_token_values(account=message.account, user=message.owner)
+    )
 
 
 def message_links_store(*, message: SmsMessage, urls: list[str], replace: bool = False) -> None:

@@ -214,7 +214,8 @@ def _review_count(
             f"This send needs {review.segments_total:,} segments but only {usage.left:,} are "
             "left this period."
         )
-    elif usage.total and review.usage_after >= 0.6 * usage.total:
+    elif review.segments_total and usage.total and review.usage_after >= 0.6 * usage.total:
+        # Only a send that uses segments warns: with no one to text, there is nothing to weigh.
         review.warnings.append(
             f"After this send {review.usage_after:,} of {usage.total:,} segments "
             f"({review.usage_after * 100 // usage.total}%) will be used this period."

@@ -46,7 +46,7 @@ from messaging.models import (
 )
 from messaging.services import allotment
 from messaging.services.clicks import ClickTarget
-from messaging.services.fanout import ids_reserve
+from messaging.services.fanout import ids_reserve, message_body
 from messaging.services.replies import reply_send
 from registration.models import PhoneNumber
 
@@ -217,10 +217,7 @@ class _TestBody:
 def _test_body(*, message: SmsMessage, values: dict, sender) -> _TestBody:
     """The message as a recipient gets it, the links fan-out shortens numbered as fan-out
     numbers them (on the body as written; token links and those past the 16th stay as typed)."""
-    template, urls = links.links_number(
-        tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out),
-        limit=shortlinks.MAX_LINKS,
-    )
+    template, urls = links.links_number(message_body(message), limit=shortlinks.MAX_LINKS)
     rendered = tokens.render(template, values)
     domain = links.link_domain(sender)
     placeholder = links.short_link_placeholder(sender=sender)
@@ -267,7 +264,9 @@ def test_link_target(*, code_id: int, position: int, host: str) -> ClickTarget |
         .values_list("utm_source", flat=True)
         .first()
     ) or SendingSettings._meta.get_field("utm_source").default
-    return ClickTarget(link.url, link.message.name, link.message.public_id, utm_source)
+    message = link.message
+    campaign = message.campaign.name if message.campaign_id else message.name
+    return ClickTarget(link.url, campaign, message.public_id, utm_source)
 
 
 def _test_recipients(

@@ -39,6 +39,8 @@ NOT_WALKED = {
     "password_reset_confirm": "public; guarded by a signed one-time token (test_auth)",
     "password_reset_complete": "public",
     "invitation_accept": "guarded by a one-time token in the URL (test_accounts)",
+    "signup": "public sign-up page; creates a new account of its own (test_signup)",
+    "signup_confirm": "guarded by a signed one-time token in the URL (test_signup)",
     "healthz": "public by design: database and broker reachability only",
     "schema": "public API description, no data",
     "api_docs": "public API description, no data",

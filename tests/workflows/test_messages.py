@@ -117,8 +117,11 @@ def test_editing_the_text_starts_a_new_message_and_the_old_one_finishes_as_sent(
     assert first.outbound.get(contact=maya).body.startswith("Hello Maya!")
     assert second.outbound.get(contact=ivy).body.startswith("Welcome Ivy!")
     page = bob_client.get(f"/analytics/messages/{first.public_id}/").content.decode()
+    # The results show the text as Maya got it, and the template it was written as.
     as_sent = page.split('id="original-message">', 1)[1].split("</p>", 1)[0]
-    assert as_sent.startswith("Hello {{ contact.first_name }}!")
+    assert as_sent.startswith("Hello Maya!")
+    written = page.split('id="message-template">', 1)[1].split("</details>", 1)[0]
+    assert "Hello {{ contact.first_name }}!" in written
 
     # Kai's text still waits: the old message is sending until it goes, then sent.
     messages_progress()
