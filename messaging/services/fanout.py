@@ -28,7 +28,7 @@ from django.utils import timezone
 from accounts import bulk
 from messaging import links, segments, shortlinks, tokens
 from messaging.models import MessageLink, OutboundMessage, OutboundStatus, SmsMessage
-from messaging.schedule import next_allowed, recipient_zone
+from messaging.services.rules import QuietHours
 
 logger = logging.getLogger(__name__)
 
@@ -75,13 +75,17 @@ class FanoutPlan:
 
     message: SmsMessage
     now: dt.datetime
-    # Every text's created_at: the message's, whichever run of its fan-out writes the text
-    # (SmsMessage.texts_created_at), so a re-run finds the texts already there.
+    # Every text's created_at. A campaign's: the message's, whichever run of its fan-out writes
+    # the text (SmsMessage.texts_created_at), so its texts share a month partition and a re-run
+    # finds them there. An automation's: when each is queued, as its texts go out over months.
     created_at: dt.datetime
-    account_zone: str
-    quiet_start: dt.time
-    quiet_end: dt.time
+    quiet_hours: QuietHours
     sender_id: int | None
+    # Campaign texts, or an automated message's (workflows queue theirs through fan-out too).
+    kind: str = OutboundMessage.Kind.CAMPAIGN
+    # A campaign texts a phone once however many of its contacts share it; an automation texts
+    # each record it runs for.
+    one_per_phone: bool = True
     # Phones already given a text by this fan-out: two contacts sharing a phone get it once.
     seen_phones: set[str] = field(default_factory=set)
     # The body with each link replaced by a numbered marker, and the short links' domain;
@@ -98,10 +102,8 @@ class FanoutPlan:
         key = (recipient.time_zone, recipient.phone_e164[:8])
         zone = self._zone_by_contact_and_phone.get(key)
         if zone is None:
-            zone, _ = recipient_zone(
-                contact_zone=recipient.time_zone,
-                phone_e164=recipient.phone_e164,
-                account_zone=self.account_zone,
+            zone = self.quiet_hours.zone_of(
+                contact_zone=recipient.time_zone, phone_e164=recipient.phone_e164
             )
             self._zone_by_contact_and_phone[key] = zone
         due = self._due_by_zone.get(zone)
@@ -120,7 +122,7 @@ class FanoutPlan:
             base = max(self.message.scheduled_at, self.now)
         else:
             base = self.now
-        due = next_allowed(base, zone, start=self.quiet_start, end=self.quiet_end)
+        due = self.quiet_hours.opening(base, zone)
         return due, ("quiet_hours" if due != base else "")
 
 
@@ -174,7 +176,7 @@ def _row(
 ) -> tuple:
     message = plan.message
     reason = recipient.not_sent_reason
-    if not reason and recipient.phone_e164 in seen_phones:
+    if not reason and plan.one_per_phone and recipient.phone_e164 in seen_phones:
         reason = "duplicate_phone"
     if reason:
         return (
@@ -182,7 +184,7 @@ def _row(
             message.pk,
             recipient.contact_id,
             plan.sender_id,
-            OutboundMessage.Kind.CAMPAIGN,
+            plan.kind,
             recipient.phone_e164,
             body,
             0,
@@ -202,7 +204,7 @@ def _row(
         message.pk,
         recipient.contact_id,
         plan.sender_id,
-        OutboundMessage.Kind.CAMPAIGN,
+        plan.kind,
         recipient.phone_e164,
         body,
         estimate.segments,
@@ -353,12 +355,10 @@ def plan_for(
 ) -> FanoutPlan:
     """How the message's rows are made. `links_store=False` for a plan that writes nothing
     (the review): the links are stored only by what really sends."""
-    from messaging.services.settings import sending_settings
-
-    rules = sending_settings(message.account)
+    automated = message.schedule_kind == SmsMessage.ScheduleKind.AUTOMATED
     now = now or timezone.now()
-    if links_store and message.texts_created_at is None:
-        # The first run of a real fan-out fixes the time its texts are created at.
+    if links_store and not automated and message.texts_created_at is None:
+        # The first run of a campaign's real fan-out fixes the time its texts are created at.
         SmsMessage.objects.filter(pk=message.pk, texts_created_at__isnull=True).update(
             texts_created_at=now
         )
@@ -370,11 +370,11 @@ def plan_for(
     plan = FanoutPlan(
         message=message,
         now=now,
-        created_at=message.texts_created_at or now,
-        account_zone=message.account.time_zone,
-        quiet_start=rules.quiet_hours_start,
-        quiet_end=rules.quiet_hours_end,
+        created_at=now if automated else message.texts_created_at or now,
+        quiet_hours=QuietHours.of(message.account),
         sender_id=message.sender_id,
+        kind=OutboundMessage.Kind.WORKFLOW if automated else OutboundMessage.Kind.CAMPAIGN,
+        one_per_phone=not automated,
     )
     template, urls = links.links_number(message_body(message), limit=shortlinks.MAX_LINKS)
     if urls:
