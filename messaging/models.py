@@ -166,6 +166,14 @@ class SmsMessage(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def texts_q(self) -> Q:
+        """This message's texts, narrowed to the one month partition a campaign's texts live in
+        (they all carry `texts_created_at`): a query that names it reads one partition instead
+        of probing every month's indexes. An automation's texts keep their own times."""
+        if self.texts_created_at is None or self.schedule_kind == self.ScheduleKind.AUTOMATED:
+            return Q(message=self)
+        return Q(message=self, created_at=self.texts_created_at)
+
 
 class MessageEvent(models.Model):
     """A change in a message's life and who made it (no user: the app itself, e.g. a scheduled

@@ -149,3 +149,23 @@ def test_a_month_taken_out_but_not_dropped_is_dropped_by_the_next_run(sending):
     assert partitions.detached_drop() == ["messaging_outboundmessage_p203101"]
     assert partitions.detached_drop() == []
     assert dt.date(2031, 1, 1) in partitions.partitions(CLICKS)
+
+
+def test_a_campaigns_recipients_are_read_from_its_one_month(sending):
+    """A campaign's texts all carry its first fan-out's time: the recipients query names it and
+    reads that month's partition only (without it, a query ordered by id walked every month's
+    primary key: 160 ms at a million texts a month, 0.05 ms with it)."""
+    from analytics.selectors import recipients_queryset
+
+    partitions.partitions_ensure(now=at(2031, 1), ahead=2)
+    message = sent_message(sending.account, sending.sender, at(2031, 2))
+    rows = recipients_queryset(account=sending.account, message=message, status_filter="sent")
+    assert rows.count() == 3
+    with connection.cursor() as cursor:
+        sql, params = rows.order_by("pk")[:1].query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    scanned = {name for name in plan.split() if name.startswith("messaging_outboundmessage_")}
+    assert {n.split("_pkey")[0].split("_message")[0] for n in scanned} <= {
+        "messaging_outboundmessage_p203102"
+    }, plan
