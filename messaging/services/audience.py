@@ -7,7 +7,6 @@ phone is used when it qualifies, else the phone. Everyone else is kept with the 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -205,27 +204,3 @@ def recipients(message: SmsMessage, *, batch_size: int = BATCH_SIZE) -> Iterator
                 )
             )
         yield result
-
-
-def audience_summary(message: SmsMessage) -> dict:
-    """Sendable count and not-sendable counts by reason, before anything is written."""
-    reasons: Counter[str] = Counter()
-    phones: set[str] = set()
-    sendable = 0
-    for batch in recipients(message):
-        for recipient in batch:
-            if recipient.not_sent_reason:
-                reasons[recipient.not_sent_reason] += 1
-            elif recipient.phone_e164 in phones:
-                reasons["duplicate_phone"] += 1
-            else:
-                phones.add(recipient.phone_e164)
-                sendable += 1
-    return {
-        "sendable": sendable,
-        "not_sendable": sum(reasons.values()),
-        "reasons": [
-            {"reason": key, "label": NOT_SENT_REASONS[key], "count": count}
-            for key, count in reasons.most_common()
-        ],
-    }
