@@ -44,8 +44,10 @@ def _number_for(account_sid: str, to_phone: str) -> PhoneNumber | None:
         return None
     subaccount = getattr(number.account, "twilio", None)
     expected = subaccount.sid if subaccount else settings.TWILIO_ACCOUNT_SID
-    # A number answers only for the subaccount that owns it.
-    return number if account_sid in (expected, settings.TWILIO_ACCOUNT_SID) else None
+    # A number answers only for the Twilio account it lives in: its account's subaccount, else
+    # (the demo's numbers) the platform's. The platform's SID is no master key: Twilio names
+    # the subaccount in callbacks for its numbers, so anything else is not this number's text.
+    return number if account_sid == expected else None
 
 
 def inbound_receive(
