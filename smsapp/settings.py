@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "messaging.middleware.LinkDomainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the request: text that can't be stored gets a 400 here.
+    "accounts.inputs.InputCheckMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
