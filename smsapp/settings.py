@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from smsapp import embedded
 from smsapp.public_urls import public_settings_problems
+from smsapp.secret_key import DEVELOPMENT_KEY, secret_key_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -31,8 +32,12 @@ def env_secret(name: str, default: str | None = None) -> str | None:
 
 
 DEBUG = env.bool("DEBUG", default=False)
-# The fallback key is for `make run` and the tests only; `check --deploy` flags it in production.
-SECRET_KEY = env_secret("SECRET_KEY") or "django-insecure-dev-key-for-make-run-only"
+# With DEBUG off a real key is required: every process refuses to start without one
+# (smsapp/secret_key.py says why).
+SECRET_KEY = env_secret("SECRET_KEY") or (DEVELOPMENT_KEY if DEBUG else "")
+_secret_key_problem = secret_key_problem(SECRET_KEY, debug=DEBUG)
+if _secret_key_problem:
+    raise ImproperlyConfigured(_secret_key_problem)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -196,7 +201,9 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Twilio's webhooks are signed over the URL they are posted to (PUBLIC_BASE_URL), so a redirect
+# could only lose them; docker compose's emulator posts to http://web:8000 inside its network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^webhooks/twilio/"]
 X_FRAME_OPTIONS = "DENY"
 
 # Login attempts: five failures for one username from one address locks it for 15 minutes.
