@@ -130,7 +130,7 @@ def _refusal(request: HttpRequest, refused: InputRefused) -> HttpResponse:
     # autosave status), a plain form post shows it alone.
     prefix = "" if request.method in ("GET", "HEAD", "OPTIONS") else "Not saved: "
     return HttpResponse(
-        f'<p class="error-text" role="alert">{prefix}{escape(refused.message)}</p>',
+        f'<span class="not-saved" role="alert">{prefix}{escape(refused.message)}</span>',
         status=400,
         content_type="text/html; charset=utf-8",
     )

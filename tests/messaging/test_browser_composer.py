@@ -315,3 +315,19 @@ def test_autosave_keeps_a_name_edit_while_a_token_is_half_typed(page, live_serve
     page.reload()
     assert page.locator("#message-body").input_value() == "Hi {{ contact.first_na"
     assert "Before it can be sent" in page.locator("#autosave-status").inner_text()
+
+
+def test_autosave_never_says_saved_for_a_body_it_could_not_keep(page, live_server, tenant, draft):
+    open_composer(page, live_server, tenant, draft)
+    page.locator("#message-body").press_sequentially("Boots on sale", delay=0)
+    page.locator("#autosave-status .saved").wait_for()
+    # A NUL (pasted from a broken export, say) can't be stored: the input check refuses it.
+    page.locator("#message-body").fill("Boots\x00 on sale")
+    page.locator("#message-body").dispatch_event("keyup")
+    page.locator("#autosave-status .not-saved").wait_for()
+
+    status = page.locator("#autosave-status").inner_text()
+    assert "Not saved" in status and "NUL character" in status
+    assert page.locator("#autosave-status .saved").count() == 0
+    assert page.locator("#message-body").input_value() == "Boots\x00 on sale"
+    assert SmsMessage.objects.get(pk=draft.pk).body == "Boots on sale"
