@@ -39,6 +39,12 @@ class ApiTokenAuthentication(BaseAuthentication):
         )
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid API token.")
+        expires_at = token.expires_at
+        if expires_at is not None and expires_at <= timezone.now():
+            raise exceptions.AuthenticationFailed(
+                f"This API token expired on {expires_at:%Y-%m-%d %H:%M} UTC; create a new one "
+                "under Settings > API tokens."
+            )
         membership = (
             Membership.objects.select_related("account")
             .filter(account=token.account, user=token.user)

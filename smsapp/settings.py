@@ -207,10 +207,24 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^webhooks/twilio/"]
 X_FRAME_OPTIONS = "DENY"
 
 # Login attempts: five failures for one username from one address locks it for 15 minutes.
+# API tokens stop working this many days after they were made; 0: they never expire.
+API_TOKEN_MAX_AGE_DAYS = env.int("API_TOKEN_MAX_AGE_DAYS", default=0)
+
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+# One address trying many emails (accounts/login_throttle.py): this many failures from it, in
+# any emails, lock the address out for the same 15 minutes.
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = 0.25
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The handler reads the counts in this order.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "accounts.login_throttle.LoginThrottleHandler"
 AXES_RESET_ON_SUCCESS = True
+# A sign-in tried during a lockout (the right password included) is refused and doesn't start
+# the 15 minutes again: otherwise a user who keeps trying is never let back in.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The address as the consent ledger reads it: REMOTE_ADDR, or X-Forwarded-For behind
+# TRUSTED_PROXY_COUNT proxies (else every user behind the proxy would share one lockout).
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.request_ip"
 # The login form posts the email as "username" (Django's AuthenticationForm).
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
