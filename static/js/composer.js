@@ -345,6 +345,15 @@
     });
   });
 
+  // Typing in the toolbar (a link address, a token's default) changes nothing to save: its
+  // keyup and change events stop here, before the form's autosave trigger hears them. (An
+  // hx-trigger filter would need eval, which the Content-Security-Policy refuses.)
+  document.querySelectorAll(".composer-toolbar").forEach(function (toolbar) {
+    ["keyup", "change"].forEach(function (name) {
+      toolbar.addEventListener(name, function (event) { event.stopPropagation(); });
+    });
+  });
+
   var replaceButton = $("replace-lookalikes");
   if (replaceButton) replaceButton.addEventListener("click", replaceLookAlikes);
 
