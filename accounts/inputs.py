@@ -19,7 +19,9 @@ import json
 import re
 from collections.abc import Callable, Iterator
 
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.html import escape
 
 # NUL, and any UTF-16 surrogate: a Python str holds a valid pair as one character, so one here is
@@ -111,7 +113,13 @@ def request_check(request: HttpRequest) -> None:
         _check_text(f"The query parameter “{key}”", key + value, field=key)
     content_type = request.content_type or ""
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        for key, value in _pairs(request.POST):
+        try:
+            form = request.POST
+        except (SuspiciousOperation, MultiPartParserError, BadRequest) as exc:
+            # Too many fields or too large a body: Django's bare HTML 400 otherwise, even for
+            # the API.
+            raise InputRefused(f"The form can't be read: {exc}") from None
+        for key, value in _pairs(form):
             _check_text(f"The field “{key}”", key + value, field=key)
         for key, upload in _pairs(request.FILES):
             _check_text(f"The name of the file in “{key}”", upload.name or "", field=key)
