@@ -33,6 +33,17 @@ def _field_named(form: forms.Form, name: str) -> str | None:
     return None
 
 
+class SignupForm(forms.Form):
+    business_name = forms.CharField(
+        max_length=200, help_text="Your company's name, as customers know it."
+    )
+    email = forms.EmailField(label="Work email", help_text="We'll send a link to confirm it.")
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters, not only digits, not a common password.",
+    )
+
+
 class InvitationForm(forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MARKETER)
@@ -80,9 +91,12 @@ class AccountSettingsForm(forms.ModelForm):
         label="Default region",
         choices=region_choices,
         help_text="Phone numbers typed without + (and a country code) are read as this region's.",
+        widget=forms.Select(attrs={"data-picker": ""}),
     )
 
-    time_zone = forms.ChoiceField(choices=time_zone_choices)
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices, widget=forms.Select(attrs={"data-picker": ""})
+    )
 
     class Meta:
         model = Account

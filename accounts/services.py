@@ -6,11 +6,15 @@ import datetime
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from accounts.models import Account, ApiToken, Invitation, Membership, Role, User, token_digest
 
@@ -23,6 +27,85 @@ def account_create(*, name: str, owner: User, time_zone: str = "America/New_York
     account = Account.objects.create(name=name, time_zone=time_zone)
     Membership.objects.create(account=account, user=owner, role=Role.SUPER_ADMIN)
     return account
+
+
+class SignupTokenGenerator(PasswordResetTokenGenerator):
+    """Email confirmation links: valid for PASSWORD_RESET_TIMEOUT (3 days), and only once,
+    since the user's activation is part of what the token signs."""
+
+    key_salt = "accounts.services.SignupTokenGenerator"
+
+    def _make_hash_value(self, user: User, timestamp: int) -> str:
+        return f"{user.pk}{user.is_active}{user.email}{user.password}{timestamp}"
+
+
+signup_tokens = SignupTokenGenerator()
+
+
+def signup_start(*, business_name: str, email: str, password: str) -> tuple[User, str]:
+    """A business signs itself up: its account, and its owner as super admin, who can sign in
+    once the emailed link confirms the address. Returns the owner and the confirmation URL.
+
+    Signing up again with an address not yet confirmed sends a new link to the same account
+    (the email's owner chooses the password they can reset later); an address with a login is
+    refused, and told how to get in.
+    """
+    email = User.objects.normalize_email(email).strip().lower()
+    business_name = business_name.strip()
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        # Signed up before and never confirmed (never signed in): the same account, a new link.
+        if existing.is_active or existing.last_login is not None:
+            raise ValidationError(
+                {"email": "That email already has a login: sign in, or reset your password."}
+            )
+        user = existing
+        business_name = user.memberships.select_related("account").first().account.name
+    else:
+        user = User(email=email, username=email, is_active=False)
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
+        with transaction.atomic():
+            user.set_password(password)
+            user.save()
+            account_create(name=business_name, owner=user)
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    confirm_url = settings.PUBLIC_BASE_URL + reverse(
+        "signup_confirm", args=[uid, signup_tokens.make_token(user)]
+    )
+    send_mail(
+        subject="Confirm your email to start using smsapp",
+        message=(
+            f"Welcome to smsapp! Confirm {email} to open {business_name}'s account:\n\n"
+            f"{confirm_url}\n\nThe link works for 3 days. If you didn't sign up, ignore this "
+            "email: nothing happens without the confirmation.\n"
+        ),
+        from_email=None,
+        recipient_list=[email],
+    )
+    return user, confirm_url
+
+
+def signup_user_for(uidb64: str, token: str) -> User | None:
+    """The signed-up, still unconfirmed user a confirmation link names, or None for a link
+    that is wrong, expired or already used."""
+    try:
+        pk = int(urlsafe_base64_decode(uidb64).decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    user = User.objects.filter(pk=pk, is_active=False).first()
+    if user is None or not signup_tokens.check_token(user, token):
+        return None
+    return user
+
+
+@transaction.atomic
+def signup_confirm(*, user: User) -> User:
+    User.objects.filter(pk=user.pk).update(is_active=True)
+    user.is_active = True
+    return user
 
 
 def invitation_create(

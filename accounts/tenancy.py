@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest
 from django.shortcuts import render
+from django.utils import timezone
 
 from accounts.models import Account, Membership
 
@@ -46,6 +47,11 @@ class AccountMiddleware:
         membership = membership_for_session(request)
         request.membership = membership
         request.account = membership.account if membership else None
+        if request.account is not None and not request.path.startswith("/api/"):
+            # Pages show times in the account's zone (templates render datetimes in the active
+            # zone); the API keeps answering in UTC.
+            with timezone.override(request.account.time_zone):
+                return self.get_response(request)
         return self.get_response(request)
 
 

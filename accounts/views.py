@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import home as home_page
 from accounts import services
 from accounts.forms import (
     AccountSettingsForm,
@@ -24,6 +25,8 @@ from accounts.forms import (
     InvitationForm,
     InvitationSignupForm,
     MembershipForm,
+    SignupForm,
+    form_errors_from,
 )
 from accounts.models import ApiToken, Invitation, Membership, User
 from accounts.tenancy import SESSION_ACCOUNT_KEY, account_required, get_for_account
@@ -34,7 +37,50 @@ logger = logging.getLogger(__name__)
 @require_GET
 @account_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/home.html")
+    steps = home_page.checklist(request)
+    context = {
+        "checklist": steps,
+        "checklist_done": sum(step["done"] for step in steps),
+        "panels": home_page.dashboard_panels(request),
+    }
+    return render(request, "accounts/home.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    """Self-serve sign-up: business name, work email, password; then the emailed link."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user, _ = services.signup_start(
+                business_name=data["business_name"], email=data["email"], password=data["password"]
+            )
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            return render(request, "accounts/signup_sent.html", {"email": user.email})
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The emailed link asks for a click: mail scanners open links, and must not confirm."""
+    user = services.signup_user_for(uidb64, token)
+    if user is None:
+        return render(request, "accounts/signup_invalid.html", status=404)
+    if request.method == "POST":
+        user = services.signup_confirm(user=user)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        membership = user.memberships.select_related("account").first()
+        request.session[SESSION_ACCOUNT_KEY] = membership.account.public_id
+        messages.success(request, f"Email confirmed. Welcome to smsapp, {membership.account.name}!")
+        return redirect("home")
+    return render(request, "accounts/signup_confirm.html", {"signup_user": user})
 
 
 @require_POST

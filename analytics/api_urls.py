@@ -4,6 +4,7 @@ from analytics import apis
 
 urlpatterns: list = [
     path("analytics/overview", apis.AnalyticsOverviewApi.as_view(), name="api_analytics"),
+    path("analytics/consent", apis.ConsentReportApi.as_view(), name="api_analytics_consent"),
     path(
         "messages/<str:message_id>/performance",
         apis.MessagePerformanceApi.as_view(),

@@ -13,7 +13,9 @@ from rest_framework.views import APIView
 
 from accounts.rest import IsAccountMember
 from accounts.tenancy import get_for_account
-from analytics import selectors
+from analytics import consent_report, selectors
+from analytics.consent_views import snapshot_recount_ask
+from consent import selectors as consent_selectors
 from messaging.models import SmsMessage
 from messaging.selectors import SEND_METHODS, campaigns, message_owners
 
@@ -245,4 +247,158 @@ class AnalyticsOverviewApi(APIView):
                     "methods": data.methods,
                 }
             ).data
+        )
+
+
+class ConsentNowSerializer(serializers.Serializer):
+    subscription_type = serializers.CharField(help_text="The subscription type's id")
+    name = serializers.CharField()
+    subscribed = serializers.IntegerField()
+    opted_out = serializers.IntegerField()
+    not_specified = serializers.IntegerField(help_text="Can take SMS; nothing recorded")
+    not_sms_capable = serializers.IntegerField(help_text="No phone that can take SMS")
+    counted_at = serializers.DateTimeField(allow_null=True)
+
+
+class ConsentBucketSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="The day, the week's Monday, or the month (YYYY-MM)")
+    opt_ins = serializers.IntegerField()
+    opt_outs = serializers.IntegerField()
+    net = serializers.IntegerField()
+    by_source = serializers.DictField(
+        child=serializers.ListField(child=serializers.IntegerField()),
+        help_text="source -> [opt-ins, opt-outs]",
+    )
+
+
+class ConsentBreakdownSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    opt_ins = serializers.IntegerField()
+    opt_outs = serializers.IntegerField()
+    net = serializers.IntegerField()
+
+
+class OptOutLeaderSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The message's or campaign's id ('' for no campaign)")
+    name = serializers.CharField()
+    opt_outs = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+    opt_out_rate = serializers.FloatField(allow_null=True, help_text="% of delivered")
+
+
+class ConsentReportApi(APIView):
+    """The Consent report: where contacts stand now per subscription type; opt-ins, opt-outs
+    and net growth per day, week or month, by source and by keyword; opt-outs attributed to
+    the message the phone got in the 7 days before, with the top messages and campaigns by
+    opt-out rate. Read from rollups the worker keeps; the same figures as Analytics > Consent."""
+
+    permission_classes = [IsAccountMember]
+
+    class FilterSerializer(serializers.Serializer):
+        start = serializers.DateField(required=False)
+        end = serializers.DateField(required=False)
+        subscription_type = serializers.CharField(required=False, max_length=40)
+        unit = serializers.ChoiceField(choices=list(consent_report.UNITS), required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "ConsentReport"
+
+        start = serializers.DateField()
+        end = serializers.DateField()
+        unit = serializers.CharField()
+        subscription_type = serializers.CharField(allow_null=True)
+        now = ConsentNowSerializer(many=True)
+        opt_ins = serializers.IntegerField()
+        opt_outs = serializers.IntegerField()
+        net = serializers.IntegerField()
+        series = ConsentBucketSerializer(many=True)
+        sources = ConsentBreakdownSerializer(many=True)
+        keywords = ConsentBreakdownSerializer(many=True)
+        personal_opt_outs = serializers.IntegerField(
+            help_text="Opt-outs people made themselves (a keyword or a carrier's 21610)"
+        )
+        attributed_opt_outs = serializers.IntegerField(
+            help_text="Opt-outs that followed a campaign or workflow text within 7 days"
+        )
+        top_messages = OptOutLeaderSerializer(many=True)
+        top_campaigns = OptOutLeaderSerializer(many=True)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("start", dt.date, description="First day (default: 30 days ago)"),
+            OpenApiParameter("end", dt.date, description="Last day (default: today)"),
+            OpenApiParameter(
+                "subscription_type", str, description="A subscription type's id (default: all)"
+            ),
+            OpenApiParameter(
+                "unit",
+                str,
+                description="day, week (from Monday) or month; default: days up to 92 days, "
+                "weeks up to 400, else months",
+            ),
+        ],
+        responses=OutputSerializer,
+    )
+    def get(self, request):
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        filters = filters.validated_data
+        today = dt.datetime.now(ZoneInfo(request.account.time_zone)).date()
+        end = filters.get("end") or today
+        start = filters.get("start") or end - dt.timedelta(days=selectors.DEFAULT_RANGE_DAYS - 1)
+        if start > end:
+            raise exceptions.ValidationError({"start": ["The start is after the end."]})
+        if (end - start).days >= selectors.MAX_RANGE_DAYS:
+            raise exceptions.ValidationError(
+                {"start": [f"A range covers at most {selectors.MAX_RANGE_DAYS} days."]}
+            )
+        subscription_type = None
+        if filters.get("subscription_type"):
+            subscription_type = consent_selectors.subscription_type_get(
+                account=request.account, public_id=filters["subscription_type"]
+            )
+            if subscription_type is None:
+                raise exceptions.ValidationError(
+                    {"subscription_type": ["No such subscription type."]}
+                )
+        report = consent_report.consent_report(
+            account=request.account,
+            start=start,
+            end=end,
+            unit=filters.get("unit") or consent_report.unit_default(start, end),
+            subscription_type=subscription_type,
+        )
+        if report.stale:
+            snapshot_recount_ask(request.account)
+        # The numbers are plain already; a year of days by source through DRF's fields cost
+        # several times the report itself. OutputSerializer documents the shape.
+        return Response(
+            {
+                "start": report.start,
+                "end": report.end,
+                "unit": report.unit,
+                "subscription_type": subscription_type.public_id if subscription_type else None,
+                "now": [vars(t) for t in report.now],
+                "opt_ins": report.opt_ins,
+                "opt_outs": report.opt_outs,
+                "net": report.net,
+                "series": [
+                    {
+                        "label": b.label,
+                        "opt_ins": b.opt_ins,
+                        "opt_outs": b.opt_outs,
+                        "net": b.net,
+                        "by_source": dict(b.by_source),
+                    }
+                    for b in report.buckets
+                ],
+                "sources": [s.as_dict() for s in report.sources],
+                "keywords": [k.as_dict() for k in report.keywords],
+                "personal_opt_outs": report.personal_opt_outs,
+                "attributed_opt_outs": report.attributed_opt_outs,
+                "top_messages": [m.as_dict() for m in report.top_messages],
+                "top_campaigns": [c.as_dict() for c in report.top_campaigns],
+            }
         )

@@ -16,3 +16,7 @@ class AnalyticsConfig(AppConfig):
         timeline_lines_register(
             kind=EngagementKind.SMS_REPLY, complete=selectors.timeline_replies_linked
         )
+        from accounts.home import dashboard_panel_register
+        from analytics.home import recent_sends_panel
+
+        dashboard_panel_register(20, recent_sends_panel)

@@ -165,6 +165,10 @@ class OptOutAttribution(models.Model):
     opted_out_at = models.DateTimeField()
     ledger_entry_id = models.BigIntegerField()
 
+    class Meta:
+        # The Consent report counts an account's attributed opt-outs in a date range.
+        indexes = [models.Index(fields=["account", "opted_out_at"], name="opt_out_attr_time")]
+
     def __str__(self) -> str:
         return f"{self.phone_e164} opted out after {self.message_id}"
 
@@ -201,3 +205,94 @@ class ReplyAttribution(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone_e164} replied to {self.message_id}"
+
+
+class ConsentDirection(models.TextChoices):
+    OPT_IN = "opt_in", "Opt-ins"
+    OPT_OUT = "opt_out", "Opt-outs"
+
+
+class ConsentReportSource(models.TextChoices):
+    """Where a consent change came from, as the Consent report names it: the ledger's source,
+    except that a phone reformat's attested opt-ins (source bulk, `data.reformat` set) are
+    told apart from bulk changes on the contact index."""
+
+    KEYWORD = "keyword", "Keyword"
+    OPT_IN_PAGE = "form", "Opt-in page"
+    IMPORT = "import", "Import"
+    MANUAL = "manual", "Manual"
+    BULK = "bulk", "Bulk change"
+    API = "api", "API"
+    CARRIER = "carrier", "Carrier error 21610"
+    REFORMAT = "reformat", "Phone reformat"
+
+
+class ConsentEvent(models.Model):
+    """`count` consent ledger entries with the same account, subscription type, change, source,
+    keyword and time; consumed (deleted) by the consent rollup. Written only by the statement
+    trigger of migration 0003_consent_rollups on the ledger, which fills every column but `id`
+    (see `consent.ConsentLedgerEntry`): a 100,000-row import writes its entries in a few
+    statements, all at one time, so it adds a handful of rows here, not 100,000."""
+
+    id = models.BigAutoField(primary_key=True)
+    account_id = models.BigIntegerField()
+    subscription_type_id = models.BigIntegerField()
+    previous_status = models.CharField(max_length=16)
+    new_status = models.CharField(max_length=16)
+    source = models.CharField(max_length=12)  # a ConsentReportSource
+    keyword = models.CharField(max_length=30, blank=True)
+    count = models.IntegerField()
+    occurred_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.count} x {self.previous_status} -> {self.new_status} ({self.source})"
+
+
+class ConsentDayStats(models.Model):
+    """Opt-ins or opt-outs of one subscription type per day (account time zone), source and
+    keyword: the Consent report sums these (analytics.services.consent_rollups)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    subscription_type = models.ForeignKey(
+        "consent.SubscriptionType", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    day = models.DateField()
+    source = models.CharField(max_length=12, choices=ConsentReportSource.choices)
+    keyword = models.CharField(max_length=30, blank=True)
+    direction = models.CharField(max_length=8, choices=ConsentDirection.choices)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "subscription_type", "day", "source", "keyword", "direction"],
+                name="consent_day_stats_once",
+            )
+        ]
+        indexes = [models.Index(fields=["account", "day"], name="consent_day_stats_day")]
+
+    def __str__(self) -> str:
+        return f"{self.count} {self.direction} on {self.day} ({self.source})"
+
+
+class ConsentSnapshot(models.Model):
+    """Where an account's contacts stand for a subscription type, counted by the worker from
+    the status table (consent.selectors.consent_state_counts) after consent changes and when
+    the report finds it older than SNAPSHOT_MAX_AGE: the report never counts contacts per
+    request. The four numbers add up to the account's contacts."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    subscription_type = models.OneToOneField(
+        "consent.SubscriptionType", on_delete=models.CASCADE, related_name="+"
+    )
+    subscribed = models.IntegerField(default=0)
+    opted_out = models.IntegerField(default=0)
+    not_specified = models.IntegerField(default=0)
+    not_sms_capable = models.IntegerField(default=0)
+    counted_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["account"], name="consent_snapshot_account")]
+
+    def __str__(self) -> str:
+        return f"snapshot of {self.subscription_type_id} at {self.counted_at}"

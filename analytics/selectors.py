@@ -24,12 +24,19 @@ from analytics.models import (
     OptOutAttribution,
     ReplyAttribution,
 )
-from analytics.services.rollups import NOT_DELIVERED_STATUSES, NOT_SENT_STATUSES, SENT_STATUSES
 from analytics.twilio_errors import error_meaning
 from contacts import selectors as contact_selectors
 from contacts.models import Contact, EngagementKind
 from contacts.timeline import TimelineItem
-from messaging.models import LinkClick, OutboundMessage, OutboundStatus, SmsMessage
+from messaging.models import (
+    HANDED_TO_TWILIO,
+    NEVER_SENT,
+    NOT_DELIVERED,
+    LinkClick,
+    OutboundMessage,
+    OutboundStatus,
+    SmsMessage,
+)
 from messaging.selectors import SEND_METHODS
 from messaging.services.audience import NOT_SENT_REASONS
 from registration.models import PhoneNumber
@@ -179,11 +186,11 @@ def recipients_queryset(
         kind__in=(OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW),
     )
     if status_filter == "sent":
-        rows = rows.filter(status__in=SENT_STATUSES)
+        rows = rows.filter(status__in=HANDED_TO_TWILIO)
     elif status_filter == "not_sent":
-        rows = rows.filter(status__in=NOT_SENT_STATUSES)
+        rows = rows.filter(status__in=NEVER_SENT)
     elif status_filter == "not_delivered":
-        rows = rows.filter(status__in=NOT_DELIVERED_STATUSES)
+        rows = rows.filter(status__in=NOT_DELIVERED)
     elif status_filter == "delivered":
         rows = rows.filter(status=OutboundStatus.DELIVERED)
     elif status_filter == "clicked":
@@ -206,6 +213,17 @@ def recipients_queryset(
     return rows
 
 
+def message_as_received(
+    *, account: Account, message: SmsMessage, q: str = ""
+) -> OutboundMessage | None:
+    """One recipient's text exactly as it went out (tokens filled, short links in place): the
+    first recipient it was sent to, or the first matching `q` (name, email or phone)."""
+    rows = recipients_queryset(
+        account=account, message=message, status_filter="" if q else "sent", q=q
+    )
+    return rows.select_related("contact").order_by("pk").first()
+
+
 @dataclass(frozen=True)
 class RecipientRow:
     id: int
@@ -223,7 +241,7 @@ class RecipientRow:
 
 
 def _detail(row: OutboundMessage) -> str:
-    if row.status in NOT_SENT_STATUSES:
+    if row.status in NEVER_SENT:
         return NOT_SENT_REASONS.get(row.not_sent_reason, row.not_sent_reason or "Cancelled")
     if row.error_code:
         return f"{row.error_code}: {error_meaning(row.error_code)}"
@@ -479,7 +497,7 @@ def _timeline_texts(
     if before is not None:
         queryset = queryset.filter(created_at__lte=before[0])
     return list(
-        queryset.exclude(sent_at__isnull=True, status__in=NOT_SENT_STATUSES)
+        queryset.exclude(sent_at__isnull=True, status__in=NEVER_SENT)
         .only(*_TIMELINE_TEXT_COLUMNS)
         .order_by("-created_at")[:limit]
     )
@@ -549,7 +567,7 @@ def _text_lines(
     if EngagementKind.SMS_DELIVERED in kinds and text.status_updated_at:
         if text.status == OutboundStatus.DELIVERED:
             summary = f"“{title}” delivered to {text.to_phone}"
-        elif text.status in NOT_DELIVERED_STATUSES:
+        elif text.status in NOT_DELIVERED:
             meaning = (
                 f" ({text.error_code}: {error_meaning(text.error_code)})" if text.error_code else ""
             )

@@ -16,7 +16,7 @@ from accounts.tenancy import account_required, get_for_account
 from analytics import selectors
 from analytics.selectors import SERIES_LABELS
 from messaging.models import SmsMessage
-from messaging.selectors import SEND_METHODS, message_owners
+from messaging.selectors import SEND_METHODS, message_history, message_owners
 from messaging.selectors import campaigns as campaigns_of
 
 
@@ -68,9 +68,14 @@ def message_performance(request: HttpRequest, message_id: str) -> HttpResponse:
         "rates": selectors.rates(counters),
         "funnel": steps,
         "links": list(message.links.order_by("position")),
+        "as_q": request.GET.get("as", "").strip()[:100],
         "can_edit": request.membership.can_edit,
     }
+    context["as_received"] = selectors.message_as_received(
+        account=account, message=message, q=context["as_q"]
+    )
     if tab == "performance":
+        context["history"] = message_history(message=message)
         series = selectors.message_series(message=message)
         context.update(
             series=series,

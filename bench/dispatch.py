@@ -94,14 +94,12 @@ def _outbound_write(account, message, sender, count: int, first: int) -> None:
 
 def _bare_sdk_rate(url: str, count: int = 2_000) -> float:
     """Baseline: the emulator's ceiling for creates through the SDK, no database, no limiter."""
-    from django.conf import settings
-
-    from messaging import twilio_gateway
+    from twilio_gateway.client import platform_credentials
+    from twilio_gateway.messages import message_send
 
     def create(n: int) -> None:
-        twilio_gateway.message_send(
-            account_sid=settings.TWILIO_ACCOUNT_SID,
-            auth_token=settings.TWILIO_AUTH_TOKEN,
+        message_send(
+            credentials=platform_credentials(),
             to=f"+1917555{n % 8000 + 2000:04d}",
             body=f"baseline {n}",
             from_="+14155552999",

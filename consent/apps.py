@@ -22,3 +22,7 @@ class ConsentConfig(AppConfig):
         panel_register(Place.CONTACT_BESIDE, panels.contact_consent_panel)
         panel_register(Place.CONTACT_BELOW, panels.contact_ledger_panel)
         panel_register(Place.INDEX_BULK_ACTIONS, panels.index_bulk_change_panel)
+        from accounts.home import checklist_step_register
+        from consent.home import COLLECT_CONSENT
+
+        checklist_step_register(COLLECT_CONSENT)

@@ -78,3 +78,13 @@ class BulkConsentForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contact"].choices = [(c, c) for c in self.data.getlist("contact")]
+
+
+class OptInPageForm(forms.Form):
+    program_name = forms.CharField(max_length=100, help_text="As people know it, e.g. your brand.")
+    message_frequency = forms.CharField(
+        max_length=100,
+        initial="Message frequency varies",
+        help_text="How often people get texts, e.g. “Up to 4 msgs/month”.",
+    )
+    enabled = forms.BooleanField(required=False, initial=True, label="Page open for sign-ups")

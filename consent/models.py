@@ -50,7 +50,7 @@ class ConsentSource(models.TextChoices):
     IMPORT = "import", "Import"
     API = "api", "API"
     CARRIER = "carrier", "Carrier error"
-    FORM = "form", "Form"
+    FORM = "form", "Opt-in page"
 
 
 # Opt-outs the person made themselves: a bulk or import opt-in never overrides them.
@@ -236,3 +236,86 @@ class ReplyReview(models.Model):
 
     def __str__(self) -> str:
         return f"reviewed by {self.reviewed_by_label} at {self.reviewed_at:%Y-%m-%d %H:%M}"
+
+
+class OptInPage(models.Model):
+    """A subscription type's hosted opt-in page: a public form at /optin/<public_id>/ (and an
+    iframe-able /embed/ variant) that a business links to or embeds on its site.
+
+    The consent language shown is built from the program name and message frequency (see
+    `consent_text`); `version` goes up whenever that text changes, and each request keeps the
+    version and the very text the person saw, as evidence."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    public_id = PublicIdField(prefix="oip")
+    subscription_type = models.OneToOneField(
+        SubscriptionType, on_delete=models.CASCADE, related_name="opt_in_page"
+    )
+    enabled = models.BooleanField(default=True)
+    program_name = models.CharField(max_length=100)
+    message_frequency = models.CharField(max_length=100)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"opt-in page of {self.subscription_type_id}"
+
+    @property
+    def consent_text(self) -> str:
+        """What the person agrees to by ticking the box: the carriers' required elements
+        (program name, frequency, "Msg & data rates may apply", STOP and HELP)."""
+        return (
+            f"I agree to receive recurring automated marketing text messages from "
+            f"{self.program_name} at the phone number provided. {self.message_frequency}. "
+            "Msg & data rates may apply. Reply HELP for help, STOP to cancel. Consent is not a "
+            "condition of purchase."
+        )
+
+
+class OptInRequestStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for YES"
+    CONFIRMED = "confirmed", "Confirmed"
+
+
+class OptInRequest(models.Model):
+    """Someone filled in an opt-in page. Nothing is subscribed until the phone texts YES (or
+    another opt-in word) back within CONFIRM_WITHIN: then the ledger entry carries what is
+    kept here (the page's URL, the consent text and its version, address, user agent, time)
+    with the SID of the confirming text."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    public_id = PublicIdField(prefix="oir")
+    page = models.ForeignKey(OptInPage, on_delete=models.CASCADE, related_name="+", db_index=False)
+    subscription_type = models.ForeignKey(
+        SubscriptionType, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False
+    )
+    phone_e164 = models.CharField(max_length=20)
+    name = models.CharField(max_length=200, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    page_url = models.CharField(max_length=500)
+    consent_text = models.TextField()
+    consent_version = models.PositiveIntegerField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=10, choices=OptInRequestStatus.choices, default=OptInRequestStatus.PENDING
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirming_message_sid = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [
+            # The YES lookup and the per-phone rate limit.
+            models.Index(
+                fields=["account", "phone_e164", "-requested_at"], name="opt_in_request_phone"
+            ),
+            # The per-address rate limit.
+            models.Index(fields=["ip_address", "-requested_at"], name="opt_in_request_ip"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone_e164} ({self.status})"

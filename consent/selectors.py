@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Account
 from consent.models import (
@@ -18,6 +19,7 @@ from consent.models import (
     ConsentStatus,
     KeywordKind,
     KeywordRule,
+    OptInPage,
     ReplyReview,
     SubscriptionType,
 )
@@ -46,6 +48,9 @@ class ConsentRow:
     status: str
     source: str
     updated_at: object
+    # A number the contact no longer has (changed, or a phone reformat reverted): its consent
+    # stays recorded for that number, but this contact isn't texted there.
+    former: bool = False
 
     @property
     def status_label(self) -> str:
@@ -60,6 +65,7 @@ def contact_consent(*, account: Account, contact: Contact) -> list[ConsentRow]:
         for s in ConsentStatus.objects.filter(account=account, contact=contact)
     }
     phones = [p for p in (contact.mobile_phone_e164, contact.phone_e164) if p]
+    current = set(phones)
     phones += [phone for _, phone in statuses if phone not in phones]
     rows = []
     for subscription_type in subscription_types(account=account):
@@ -72,6 +78,7 @@ def contact_consent(*, account: Account, contact: Contact) -> list[ConsentRow]:
                     status=status.status if status else ConsentState.NOT_SPECIFIED,
                     source=status.source if status else "",
                     updated_at=status.updated_at if status else None,
+                    former=phone not in current,
                 )
             )
     return rows
@@ -331,4 +338,113 @@ def replies_reviewed(*, account: Account) -> QuerySet[ReplyReview]:
         ReplyReview.objects.filter(account=account)
         .select_related("engagement", "engagement__contact")
         .order_by("-reviewed_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class ConsentStateCounts:
+    """Contacts by where they stand for a subscription type. `subscribed` and `opted_out` are
+    the contact index's "subscribed" and "unsubscribed" filters; of the contacts with nothing
+    recorded, `not_sms_capable` have no phone that can take SMS and `not_specified` do. The
+    four add up to the account's contacts."""
+
+    subscribed: int = 0
+    opted_out: int = 0
+    not_specified: int = 0
+    not_sms_capable: int = 0
+
+
+def consent_state_counts(*, account: Account) -> dict[int, ConsentStateCounts]:
+    """Subscription type id -> its ConsentStateCounts, in two statements whatever the number of
+    types: one over the account's contacts, one over its status rows joined to their contacts.
+    It reads every contact of the account: the worker runs it (analytics' snapshot), not a
+    page."""
+    sms_capable = Q(mobile_phone_e164__gt="", mobile_phone_sms_invalid_reason="") | Q(
+        phone_e164__gt="", phone_sms_invalid_reason=""
+    )
+    totals = Contact.objects.filter(account=account).aggregate(
+        everyone=Count("pk"), capable=Count("pk", filter=sms_capable)
+    )
+    counts = {
+        pk: [0, 0, 0]  # subscribed, recorded, recorded and SMS-capable
+        for pk in SubscriptionType.objects.filter(account=account).values_list("pk", flat=True)
+    }
+    contact = Contact._meta.db_table
+    status = ConsentStatus._meta.db_table
+    capable_sql = (
+        "((c.mobile_phone_e164 <> '' AND c.mobile_phone_sms_invalid_reason = '') OR "
+        "(c.phone_e164 <> '' AND c.phone_sms_invalid_reason = ''))"
+    )
+    with connection.cursor() as cursor:
+        # Per (type, contact): subscribed on some phone?, can it take SMS?; then per type.
+        # Table names and constant SQL only.
+        cursor.execute(
+            "SELECT subscription_type_id, count(*) FILTER (WHERE subscribed), count(*), "  # noqa: S608
+            "count(*) FILTER (WHERE capable) FROM ("
+            "  SELECT s.subscription_type_id, s.contact_id, "
+            "  bool_or(s.status = %s) AS subscribed, "
+            f"  bool_and({capable_sql}) AS capable "
+            f"  FROM {status} s JOIN {contact} c ON c.id = s.contact_id "
+            "  WHERE s.account_id = %s AND c.account_id = %s "
+            "  GROUP BY s.subscription_type_id, s.contact_id"
+            ") per_contact GROUP BY subscription_type_id",
+            [ConsentState.SUBSCRIBED, account.pk, account.pk],
+        )
+        for type_id, subscribed, recorded, recorded_capable in cursor.fetchall():
+            if type_id in counts:
+                counts[type_id] = [subscribed, recorded, recorded_capable]
+    return {
+        type_id: ConsentStateCounts(
+            subscribed=subscribed,
+            opted_out=recorded - subscribed,
+            not_specified=totals["capable"] - recorded_capable,
+            not_sms_capable=(totals["everyone"] - totals["capable"])
+            - (recorded - recorded_capable),
+        )
+        for type_id, (subscribed, recorded, recorded_capable) in counts.items()
+    }
+
+
+@dataclass(frozen=True)
+class KeywordDeclaration:
+    """The account's keywords and the replies it sends to them, as a registration declares
+    them to the carriers: the words of each kind, and the reply of its usual word (START, STOP,
+    HELP) or else of its first word."""
+
+    opt_in_keywords: list[str]
+    opt_in_message: str
+    opt_out_keywords: list[str]
+    opt_out_message: str
+    help_keywords: list[str]
+    help_message: str
+
+
+_USUAL_WORD = {KeywordKind.OPT_IN: "START", KeywordKind.OPT_OUT: "STOP", KeywordKind.HELP: "HELP"}
+
+
+def keyword_declaration(*, account: Account) -> KeywordDeclaration:
+    grouped = keyword_rules_by_kind(account=account)
+    words, replies = {}, {}
+    for kind, usual in _USUAL_WORD.items():
+        rules = sorted(grouped[kind], key=lambda r: (r.word != usual, r.word))
+        words[kind] = [r.word for r in rules]
+        replies[kind] = next((r.reply_text for r in rules if r.reply_text), "")
+    return KeywordDeclaration(
+        opt_in_keywords=words[KeywordKind.OPT_IN],
+        opt_in_message=replies[KeywordKind.OPT_IN],
+        opt_out_keywords=words[KeywordKind.OPT_OUT],
+        opt_out_message=replies[KeywordKind.OPT_OUT],
+        help_keywords=words[KeywordKind.HELP],
+        help_message=replies[KeywordKind.HELP],
+    )
+
+
+def opt_in_page_for_registration(*, account: Account) -> OptInPage | None:
+    """The opt-in page a registration names as its evidence: the default subscription type's
+    if it is open, else the first open one."""
+    return (
+        OptInPage.objects.filter(account=account, enabled=True)
+        .select_related("subscription_type")
+        .order_by("-subscription_type__is_default", "subscription_type__name")
+        .first()
     )

@@ -11,6 +11,11 @@ urlpatterns = [
         views.subscription_type_edit,
         name="subscription_type_edit",
     ),
+    path(
+        "subscription-types/<str:subscription_type_id>/opt-in-page/",
+        views.opt_in_page_edit,
+        name="opt_in_page_edit",
+    ),
     path("keywords/", views.keyword_index, name="keywords"),
     path("replies/reviewed/", views.reply_reviewed, name="reply_reviewed"),
     path("keywords/<str:keyword_id>/edit/", views.keyword_edit, name="keyword_edit"),

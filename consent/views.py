@@ -20,9 +20,10 @@ from consent.forms import (
     ConsentChangeForm,
     KeywordReplyForm,
     KeywordRuleForm,
+    OptInPageForm,
     SubscriptionTypeForm,
 )
-from consent.models import ConsentBulkChange, KeywordRule, SubscriptionType
+from consent.models import ConsentBulkChange, KeywordRule, OptInPage, SubscriptionType
 from contacts.models import Contact, Engagement, EngagementKind
 
 
@@ -76,6 +77,50 @@ def subscription_type_edit(request: HttpRequest, subscription_type_id: str) -> H
 
 
 @require_http_methods(["GET", "POST"])
+@account_required(sms_setup=True)
+def opt_in_page_edit(request: HttpRequest, subscription_type_id: str) -> HttpResponse:
+    """Set up a subscription type's hosted opt-in page, and get its link and embed code."""
+    subscription_type = get_for_account(SubscriptionType, request.account, subscription_type_id)
+    page = OptInPage.objects.filter(
+        account=request.account, subscription_type=subscription_type
+    ).first()
+    initial = (
+        {
+            "program_name": page.program_name,
+            "message_frequency": page.message_frequency,
+            "enabled": page.enabled,
+        }
+        if page
+        else {"program_name": request.account.name, "enabled": True}
+    )
+    form = OptInPageForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            page = services.opt_in_page_save(
+                account=request.account, subscription_type=subscription_type, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            messages.success(request, "Opt-in page saved.")
+            return redirect("consent:opt_in_page_edit", subscription_type.public_id)
+    urls = {}
+    if page is not None:
+        # Pages link by URL name (the public page is messaging's, which sends the texts).
+        urls = {
+            "page": request.build_absolute_uri(reverse("opt_in_page", args=[page.public_id])),
+            "embed": request.build_absolute_uri(
+                reverse("opt_in_page_embed", args=[page.public_id])
+            ),
+        }
+    return render(
+        request,
+        "consent/opt_in_page_edit.html",
+        {"form": form, "subscription_type": subscription_type, "page": page, "urls": urls},
+    )
+
+
+@require_http_methods(["GET", "POST"])
 @account_required
 def keyword_index(request: HttpRequest) -> HttpResponse:
     form = KeywordRuleForm(request.POST or None)
@@ -95,7 +140,9 @@ def keyword_index(request: HttpRequest) -> HttpResponse:
         "consent/keywords.html",
         {
             "form": form,
-            "groups": selectors.keyword_rules_by_kind(account=request.account),
+            "groups": _with_carrier_replies(
+                selectors.keyword_rules_by_kind(account=request.account)
+            ),
             "standard": services.TWILIO_STANDARD_KEYWORDS,
             "review": selectors.replies_needing_review(account=request.account)[:50],
             "reviewed": selectors.replies_reviewed(account=request.account)[:20],
@@ -299,3 +346,12 @@ def bulk_change_progress(request: HttpRequest, bulk_change_id: str) -> HttpRespo
         bulk_change_id,
     )
     return render(request, "consent/_bulk_change_progress.html", {"job": job})
+
+
+def _with_carrier_replies(groups: dict) -> dict:
+    """Each rule with what a contact receives: Twilio's own reply for its standard words on
+    long codes (ours is never sent there), else the reply we store."""
+    for rules in groups.values():
+        for rule in rules:
+            rule.carrier_reply = services.carrier_reply(rule.word)
+    return groups

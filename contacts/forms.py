@@ -32,7 +32,11 @@ class ContactForm(forms.Form):
     email = forms.CharField(max_length=254, required=False)
     phone = forms.CharField(max_length=64, required=False)
     mobile_phone = forms.CharField(max_length=64, required=False)
-    time_zone = forms.ChoiceField(choices=[("", "—"), *time_zone_choices()], required=False)
+    time_zone = forms.ChoiceField(
+        choices=[("", "—"), *time_zone_choices()],
+        required=False,
+        widget=forms.Select(attrs={"data-picker": "", "data-placeholder": "Search time zones"}),
+    )
     company_name = forms.CharField(max_length=200, required=False)
     marketing_contact = forms.BooleanField(required=False, initial=True)
     owner = forms.ChoiceField(required=False)
@@ -100,6 +104,11 @@ def rule_field_choices(account: Account, lists, subscription_types) -> list:
             )
         )
     return [("", "—")] + groups
+
+
+def field_names(choices: list) -> list[str]:
+    """The field values of rule_field_choices' groups."""
+    return [value for _, options in choices if isinstance(options, list) for value, _ in options]
 
 
 class RuleForm(forms.Form):

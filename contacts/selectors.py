@@ -95,24 +95,51 @@ class ContactFilter:
         return not self.q and not self.conditions
 
 
-def ops_for_field(account: Account, field_name: str) -> tuple[str, ...]:
-    """The operators a field accepts; ValidationError when the field doesn't exist."""
+def _property_ops(property_type: str) -> tuple[str, ...]:
+    if property_type in (PropertyType.NUMBER, PropertyType.DATE):
+        return ("eq", "neq", "gt", "lt", "is_known", "is_unknown")
+    if property_type == PropertyType.CHOICE:
+        return ("eq", "neq", "is_known", "is_unknown")
+    return TEXT_OPS
+
+
+def _builtin_ops(field_name: str) -> tuple[str, ...] | None:
     if field_name in TEXT_FIELDS:
         return TEXT_OPS
     if field_name in PHONE_FIELDS:
         return ("is_known", "is_unknown", "starts_with", "sms_valid", "sms_invalid")
     if field_name == "marketing_contact":
         return ("is_true", "is_false")
+    kind = field_name.partition(":")[0]
+    if kind == "list":
+        return ("in", "not_in")
+    if kind == "subscription":
+        return ("subscribed", "unsubscribed", "not_specified")
+    return None
+
+
+def ops_by_field(*, account: Account, field_names: list[str]) -> dict[str, list[str]]:
+    """The operators of each field a filter offers (one query for every property), so the
+    operator menu shows only those that fit the chosen field's type."""
+    types = dict(ContactProperty.objects.filter(account=account).values_list("key", "type"))
+    result = {}
+    for name in field_names:
+        kind, _, ident = name.partition(":")
+        ops = _property_ops(types[ident]) if kind == "property" and ident in types else None
+        result[name] = list(ops or _builtin_ops(name) or ())
+    return result
+
+
+def ops_for_field(account: Account, field_name: str) -> tuple[str, ...]:
+    """The operators a field accepts; ValidationError when the field doesn't exist."""
     kind, _, ident = field_name.partition(":")
     if kind == "property":
         prop = ContactProperty.objects.filter(account=account, key=ident).first()
         if prop is None:
             raise ValidationError(f"There is no contact property “{ident}”.")
-        if prop.type in (PropertyType.NUMBER, PropertyType.DATE):
-            return ("eq", "neq", "gt", "lt", "is_known", "is_unknown")
-        if prop.type == PropertyType.CHOICE:
-            return ("eq", "neq", "is_known", "is_unknown")
-        return TEXT_OPS
+        return _property_ops(prop.type)
+    if kind not in ("list", "subscription") and (ops := _builtin_ops(field_name)):
+        return ops
     if kind == "list":
         if not ContactList.objects.filter(account=account, public_id=ident).exists():
             raise ValidationError("That list doesn't exist (any more).")
@@ -296,7 +323,12 @@ def search_q(account: Account, q: str) -> Q:
     digits = re.sub(r"\D", "", q)
     if len(digits) >= 3 and re.fullmatch(r"[\d\s()+.-]+", q):
         prefix = phone_prefix(q, account.default_region)
-        return Q(phone_e164__startswith=prefix) | Q(mobile_phone_e164__startswith=prefix)
+        found = Q(phone_e164__startswith=prefix) | Q(mobile_phone_e164__startswith=prefix)
+        if len(digits) < 10 and not q.lstrip().startswith("+"):
+            # Part of a number ("0177", "555-01"): people remember the end as often as the
+            # start, so it matches anywhere. A whole number stays a prefix, on the index.
+            found |= Q(phone_e164__contains=digits) | Q(mobile_phone_e164__contains=digits)
+        return found
     words = q.split()
     result = Q(email__startswith=q.lower())
     if len(words) >= 2:

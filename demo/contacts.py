@@ -10,6 +10,7 @@ from django.db import transaction
 from accounts.models import Account, User
 from consent import selectors as consent_selectors
 from consent import services as consent_services
+from consent.models import OptInPage
 from contacts import services
 from contacts.models import Contact, ContactList, ContactProperty
 
@@ -89,3 +90,16 @@ def demo_contacts_seed(*, account: Account, user: User, count: int = 50) -> int:
             message_sid=f"SMdemo{account.pk}x{n}",
         )
     return len(created)
+
+
+def demo_opt_in_page_ensure(*, account: Account) -> None:
+    """An open opt-in page for the default subscription type, so the demo has one to try
+    (Settings > Subscription types > Opt-in page gives its link)."""
+    marketing = consent_selectors.subscription_type_default(account=account)
+    if marketing is not None and not OptInPage.objects.filter(subscription_type=marketing).exists():
+        consent_services.opt_in_page_save(
+            account=account,
+            subscription_type=marketing,
+            program_name=account.name,
+            message_frequency="Up to 4 msgs/month",
+        )

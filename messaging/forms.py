@@ -122,7 +122,16 @@ class TestSendForm(forms.Form):
         label="Or type numbers",
         help_text="With the country code, e.g. +1 206 555 0100; separate several with commas.",
     )
-    as_contact = forms.CharField(required=False, widget=forms.HiddenInput)
+    # One contact whose values fill the test's tokens: it follows the preview's contact until
+    # one is chosen here (static/js/composer.js); empty, every token shows its default.
+    as_contact = forms.CharField(
+        required=False,
+        label="Personalize the test as",
+        help_text="Tokens render with this contact's values; leave empty for the defaults.",
+        widget=forms.TextInput(
+            attrs={"data-picker": "contacts", "data-max-items": "1", "placeholder": "A contact"}
+        ),
+    )
 
     def __init__(self, *args, account: Account, **kwargs):
         super().__init__(*args, **kwargs)

@@ -35,6 +35,11 @@ class SendingSettings(models.Model):
     )
     utm_source = models.CharField(max_length=100, default="smsapp")
 
+    class Meta:
+        # Django's default plural would be "sending settingss".
+        verbose_name = "sending settings"
+        verbose_name_plural = "sending settings"
+
     def __str__(self) -> str:
         return f"sending settings of {self.account}"
 
@@ -75,8 +80,17 @@ class Campaign(models.Model):
         return self.name
 
 
+class SmsMessageQuerySet(models.QuerySet):
+    def going_out(self) -> SmsMessageQuerySet:
+        return self.filter(status__in=SmsMessage.GOING_OUT)
+
+
 class SmsMessage(models.Model):
-    """What a marketer composes and sends: a body, an audience and a schedule."""
+    """What a marketer composes and sends: a body, an audience and a schedule.
+
+    Its status changes only through ``messaging.services.lifecycle``, which records who changed
+    it in ``MessageEvent``.
+    """
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -85,6 +99,13 @@ class SmsMessage(models.Model):
         PAUSED = "paused", "Paused"
         SENT = "sent", "Sent"
         CANCELLED = "cancelled", "Cancelled"
+
+    # Its rows may be written and sent (a paused message's wait).
+    GOING_OUT = (Status.SCHEDULED, Status.SENDING)
+    # Nothing of it is in flight, so it can be archived or deleted.
+    AT_REST = (Status.DRAFT, Status.SENT, Status.CANCELLED)
+    # What it became when it went out, for the list's tabs and the results.
+    FINISHED = (Status.SENT, Status.CANCELLED)
 
     class ScheduleKind(models.TextChoices):
         NOW = "now", "Send now"
@@ -134,11 +155,49 @@ class SmsMessage(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = SmsMessageQuerySet.as_manager()
+
     class Meta:
         indexes = [models.Index(fields=["account", "-created_at"])]
 
     def __str__(self) -> str:
         return self.name
+
+
+class MessageEvent(models.Model):
+    """A change in a message's life and who made it (no user: the app itself, e.g. a scheduled
+    send starting). Kept when the message is deleted, with its name."""
+
+    class Kind(models.TextChoices):
+        SENT = "sent", "Sent"
+        SCHEDULED = "scheduled", "Scheduled"
+        STARTED = "started", "Started sending"
+        PAUSED = "paused", "Paused"
+        RESUMED = "resumed", "Resumed"
+        CANCELLED = "cancelled", "Cancelled"
+        UNSCHEDULED = "unscheduled", "Unscheduled (back to draft)"
+        COMPLETED = "completed", "Finished sending"
+        ARCHIVED = "archived", "Archived"
+        UNARCHIVED = "unarchived", "Restored from the archive"
+        DELETED = "deleted", "Deleted"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(
+        SmsMessage, on_delete=models.SET_NULL, null=True, related_name="events"
+    )
+    message_name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["message", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.message_name}: {self.get_kind_display()}"
 
 
 class OutboundStatus(models.TextChoices):
@@ -155,6 +214,15 @@ class OutboundStatus(models.TextChoices):
     UNDELIVERED = "undelivered", "Undelivered"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+
+
+# Why a pending text waits (OutboundMessage.deferred_reason), in words.
+DEFERRED_REASONS = {
+    "quiet_hours": "Quiet hours",
+    "frequency_cap": "Frequency cap",
+    "daily_cap": "The number's daily cap",
+    "retry": "A retry after a temporary error",
+}
 
 
 # Twilio's statuses only move forward; a callback that would move a message back is ignored.
@@ -176,6 +244,23 @@ TERMINAL_STATUSES = (
     OutboundStatus.NOT_SENT,
     OutboundStatus.CANCELLED,
 )
+# A text handed to Twilio, whatever became of it (the results' "Sent").
+HANDED_TO_TWILIO = frozenset(
+    {
+        OutboundStatus.ACCEPTED,
+        OutboundStatus.SCHEDULED,
+        OutboundStatus.QUEUED,
+        OutboundStatus.SENDING,
+        OutboundStatus.SENT,
+        OutboundStatus.DELIVERED,
+        OutboundStatus.UNDELIVERED,
+        OutboundStatus.FAILED,
+    }
+)
+# Handed to Twilio, then refused or lost on the way.
+NOT_DELIVERED = frozenset({OutboundStatus.UNDELIVERED, OutboundStatus.FAILED})
+# Never handed to Twilio: skipped at fan-out or dispatch, or withdrawn.
+NEVER_SENT = frozenset({OutboundStatus.NOT_SENT, OutboundStatus.CANCELLED})
 
 
 class OutboundMessage(models.Model):

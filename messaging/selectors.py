@@ -17,6 +17,7 @@ from messaging import links, segments, tokens
 from messaging.models import (
     Campaign,
     LinkClick,
+    MessageEvent,
     MessageProperty,
     OutboundMessage,
     SmsMessage,
@@ -170,6 +171,23 @@ def contacts_for_picker(*, account: Account, q: str, limit: int = 20) -> list[Co
     return list(queryset.order_by("-created_at", "-pk")[:limit])
 
 
+def contact_picker_label(contact: Contact) -> str:
+    """How a contact reads in a picker: name, email and phone, whichever it has."""
+    parts = [str(contact), contact.email, contact.mobile_phone_e164 or contact.phone_e164]
+    return " · ".join(dict.fromkeys(part for part in parts if part))
+
+
+def contact_picker_options(*, account: Account, text: str) -> list[dict]:
+    """The picker's chosen items for a comma-separated value: contacts by id with their
+    labels, anything else (a typed email or number) as typed."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    known = {c.public_id: c for c in Contact.objects.filter(account=account, public_id__in=parts)}
+    return [
+        {"value": part, "text": contact_picker_label(known[part]) if part in known else part}
+        for part in parts
+    ]
+
+
 def sender_for(*, account: Account, message: SmsMessage | None = None) -> PhoneNumber | None:
     """The number a message (or a test send) goes out from: the message's own while it is
     active, else the account's first active number."""
@@ -214,6 +232,7 @@ def preview_build(
     append_opt_out: bool,
     values: Mapping[str, object],
     link_placeholder: str,
+    unknown_values: bool = False,
 ) -> Preview:
     """Append the opt-out line, number the links fan-out shortens, render tokens, then count
     with those links at short-link length.
@@ -226,11 +245,20 @@ def preview_build(
         limit=links.MAX_SHORT_LINKS,
     )
     rendered = tokens.render(template, values)
-    counted = links.markers_fill(rendered, [link_placeholder] * len(found))
+    placeholders = [link_placeholder] * len(found)
+    counted = links.markers_fill(rendered, placeholders)
+    # With no contact chosen, the estimate counts a token without a default as a value of
+    # typical length (tokens.UNKNOWN_VALUE_LENGTH) rather than as nothing; `counted_text`
+    # stays the text as it would go out with those values (a test send's).
+    estimated = (
+        links.markers_fill(tokens.render_for_estimate(template), placeholders)
+        if unknown_values
+        else counted
+    )
     return Preview(
         text=links.markers_fill(rendered, found),
         counted_text=counted,
-        estimate=segments.estimate(counted),
+        estimate=segments.estimate(estimated),
         links=len(found),
         short_link_length=len(link_placeholder),
         values=values,
@@ -244,13 +272,17 @@ def message_preview(
     append_opt_out: bool = True,
     contact: Contact | None = None,
     sender: PhoneNumber | None = None,
+    user: User | None = None,
 ) -> Preview:
-    """The body rendered for `contact` (or with every default) and its exact segment count."""
+    """The body rendered for `contact` (or with every default) and its exact segment count;
+    `user` is the sender user (the message's owner) whose tokens it fills, with the account's."""
+    body = tokens.message_tokens_fill(body, tokens.message_token_values(account=account, user=user))
     return preview_build(
         body=body,
         append_opt_out=append_opt_out,
         values=token_values(contact),
         link_placeholder=links.short_link_placeholder(account, sender=sender),
+        unknown_values=contact is None,
     )
 
 
@@ -298,3 +330,8 @@ def message_counts_by_tab(*, account: Account) -> dict[str, int]:
         **{f"tab_{key}": value for key, value in counts.items()}
     )
     return {key: aggregated[f"tab_{key}"] for key in counts}
+
+
+def message_history(*, message: SmsMessage) -> list[MessageEvent]:
+    """Who sent, scheduled, paused, resumed, cancelled or archived the message, newest first."""
+    return list(message.events.select_related("user").order_by("-at", "-pk"))

@@ -7,11 +7,10 @@ import logging
 from celery import shared_task
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
-from messaging.services import audience, delivery, dispatch, fanout, sending
+from messaging.models import SmsMessage
+from messaging.services import audience, delivery, dispatch, fanout, lifecycle, sending
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +19,7 @@ logger = logging.getLogger(__name__)
 def message_fanout_task(message_id: int) -> int:
     """Write the message's outbound rows; safe to run again (rows are unique per contact)."""
     message = SmsMessage.objects.select_related("account").get(pk=message_id)
-    if message.status not in (SmsMessage.Status.SENDING, SmsMessage.Status.SCHEDULED):
+    if message.status not in SmsMessage.GOING_OUT:
         return 0
     SmsMessage.objects.filter(pk=message.pk).update(
         fanout_done=0, fanout_started_at=timezone.now(), fanout_completed_at=None
@@ -64,7 +63,7 @@ def sender_dispatch_task(sender_id: int) -> int:
         cache.delete(f"dispatching:{sender_id}")
     if sender_id in dispatch.senders_with_due():
         sender_dispatch_task.delay(sender_id)
-    messages_complete()
+    lifecycle.messages_progress()
     return sent
 
 
@@ -79,34 +78,9 @@ def statuses_reconcile_task() -> dict:
     return dispatch.stale_statuses_reconcile(time_budget=45.0)
 
 
-def messages_complete() -> int:
-    """Mark sends finished once nothing of them is waiting or being sent."""
-    open_rows = OutboundMessage.objects.filter(
-        status__in=(OutboundStatus.PENDING, OutboundStatus.CLAIMED)
-    )
-    started = SmsMessage.objects.filter(
-        status=SmsMessage.Status.SCHEDULED,
-        outbound__status__in=(
-            OutboundStatus.QUEUED,
-            OutboundStatus.SENT,
-            OutboundStatus.DELIVERED,
-            OutboundStatus.CLAIMED,
-        ),
-    ).distinct()
-    SmsMessage.objects.filter(pk__in=started.values("pk")).update(
-        status=SmsMessage.Status.SENDING, started_at=timezone.now()
-    )
-    return (
-        SmsMessage.objects.filter(status=SmsMessage.Status.SENDING)
-        .exclude(Q(pk__in=open_rows.values("message_id")))
-        .filter(fanout_completed_at__isnull=False)
-        .update(status=SmsMessage.Status.SENT, completed_at=timezone.now())
-    )
-
-
 @shared_task
-def messages_complete_task() -> int:
-    return messages_complete()
+def messages_progress_task() -> int:
+    return lifecycle.messages_progress()
 
 
 @shared_task(acks_late=True)

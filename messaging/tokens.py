@@ -18,6 +18,22 @@ TOKEN_PATTERN = re.compile(
     r"\{\{\s*contact\.(?P<name>[a-z_][a-z0-9_]*)\s*"
     r"(?:\|\s*default:\s*\"(?P<default>[^\"]*)\"\s*)?\}\}"
 )
+# Tokens with one value for the whole message, not per recipient: the sender user's (the
+# message's owner) and the account's (the company's). They are filled once, before fan-out
+# renders each recipient's copy, so the hot path only ever sees contact tokens.
+MESSAGE_TOKEN_PATTERN = re.compile(
+    r"\{\{\s*(?P<type>sender|account)\.(?P<name>[a-z_][a-z0-9_]*)\s*"
+    r"(?:\|\s*default:\s*\"(?P<default>[^\"]*)\"\s*)?\}\}"
+)
+MESSAGE_TOKEN_FIELDS = {
+    "sender": {
+        "first_name": "First name",
+        "last_name": "Last name",
+        "full_name": "Full name",
+        "email": "Email",
+    },
+    "account": {"name": "Company name"},
+}
 # Anything that looks like a token but does not parse, so the composer can say what is wrong.
 LOOSE_TOKEN_PATTERN = re.compile(r"\{\{.*?\}\}|\{\{|\}\}")
 
@@ -76,10 +92,49 @@ def tokens_in(body: str) -> list[tuple[str, str | None]]:
     return [(m.group("name"), m.group("default")) for m in TOKEN_PATTERN.finditer(body)]
 
 
-def tokens_validate(body: str, *, known_properties: set[str]) -> list[TokenProblem]:
-    """Tokens that don't parse or name a property the account doesn't have."""
+def message_tokens_fill(body: str, values: Mapping[str, str]) -> str:
+    """The body with its sender and account tokens replaced by `values` ("sender.first_name",
+    "account.name"), or their defaults where a value is empty."""
+
+    def fill(match: re.Match) -> str:
+        value = values.get(f"{match.group('type')}.{match.group('name')}") or ""
+        return value or match.group("default") or ""
+
+    return MESSAGE_TOKEN_PATTERN.sub(fill, body) if "{{" in body else body
+
+
+def message_token_values(*, account=None, user=None) -> dict[str, str]:
+    """The sender and account tokens' values for a message (its owner is the sender user)."""
+    values = {"account.name": account.name if account is not None else ""}
+    if user is not None:
+        values.update(
+            {
+                "sender.first_name": user.first_name,
+                "sender.last_name": user.last_name,
+                "sender.full_name": user.get_full_name(),
+                "sender.email": user.email,
+            }
+        )
+    return values
+
+
+def tokens_validate(
+    body: str, *, known_properties: set[str], message_tokens: bool = True
+) -> list[TokenProblem]:
+    """Tokens that don't parse or name a property the account doesn't have; sender and
+    account tokens only where `message_tokens` (a workflow's text has no owner to fill them)."""
     problems = []
     valid_spans = [m.span() for m in TOKEN_PATTERN.finditer(body)]
+    for match in MESSAGE_TOKEN_PATTERN.finditer(body):
+        kind, name = match.group("type"), match.group("name")
+        if not message_tokens:
+            problems.append(
+                TokenProblem(match.group(0), f"Only contact tokens can be used here, not {kind}.")
+            )
+        elif name not in MESSAGE_TOKEN_FIELDS[kind]:
+            label = "sender" if kind == "sender" else "company"
+            problems.append(TokenProblem(name, f"There is no {label} property “{name}”."))
+        valid_spans.append(match.span())
     for match in LOOSE_TOKEN_PATTERN.finditer(body):
         if not any(start <= match.start() < end for start, end in valid_spans):
             problems.append(
@@ -140,3 +195,20 @@ def renderer(body: str) -> Callable[[Mapping[str, object]], str]:
 
 def render(body: str, values: Mapping[str, object]) -> str:
     return renderer(body)(values)
+
+
+# Before a contact is chosen, a token without a default stands for a value of unknown length:
+# the estimate counts it as this many characters (HubSpot's figure), not as nothing.
+UNKNOWN_VALUE_LENGTH = 15
+UNKNOWN_VALUE = "x" * UNKNOWN_VALUE_LENGTH
+
+
+def render_for_estimate(body: str) -> str:
+    """The body as the estimate counts it with no contact: defaults where tokens have one,
+    UNKNOWN_VALUE where they don't."""
+
+    def fill(match: re.Match) -> str:
+        default = match.group("default")
+        return default if default is not None else UNKNOWN_VALUE
+
+    return TOKEN_PATTERN.sub(fill, body)

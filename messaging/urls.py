@@ -11,6 +11,7 @@ urlpatterns: list = [
     path("inbox/", conversations.inbox, name="inbox"),
     path("inbox/<str:contact_id>/<str:number_id>/", conversations.thread, name="thread"),
     path("preview-contacts/", compose.contact_options, name="contact_options"),
+    path("contact-search/", compose.contact_search, name="contact_search"),
     path("test-phones/", test_phones.test_phones, name="test_phones"),
     path(
         "test-phones/<str:test_phone_id>/verify/",

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from messaging import twilio_gateway
 from messaging.services import delivery, inbound
-from registration.models import TwilioSubaccount
+from registration.selectors import twilio_credentials_by_sid
+from twilio_gateway import messages as twilio_messages
 
 logger = logging.getLogger(__name__)
 
@@ -25,38 +24,17 @@ ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-# Subaccount auth tokens, kept in the process for a minute: a callback burst would otherwise
-# spend a query per request on a value that almost never changes.
-_TOKEN_TTL_SECONDS = 60.0
-_tokens: dict[str, tuple[float, str | None]] = {}
-
-
-def auth_token_for(account_sid: str) -> str | None:
-    if account_sid == settings.TWILIO_ACCOUNT_SID:
-        return settings.TWILIO_AUTH_TOKEN
-    if not ACCOUNT_SID.fullmatch(account_sid):
-        # Nobody's (and the status callback comes before the input check: see accounts.inputs).
-        return None
-    now = time.monotonic()
-    cached = _tokens.get(account_sid)
-    if cached is not None and cached[0] > now:
-        return cached[1]
-    token = (
-        TwilioSubaccount.objects.filter(sid=account_sid)
-        .values_list("auth_token", flat=True)
-        .first()
-    )
-    if token is not None:  # unknown SIDs are not remembered: a new subaccount works at once
-        _tokens[account_sid] = (now + _TOKEN_TTL_SECONDS, token)
-    return token
-
-
 def signed(request: HttpRequest) -> bool:
     """Whether the request carries a valid signature for the subaccount it names."""
-    token = auth_token_for(request.POST.get("AccountSid", ""))
+    account_sid = request.POST.get("AccountSid", "")
+    # Only a SID's shape is looked up (the status callback comes before the input check, so a
+    # NUL here would otherwise reach the query: accounts/inputs.py).
+    credentials = (
+        twilio_credentials_by_sid(account_sid) if ACCOUNT_SID.fullmatch(account_sid) else None
+    )
     url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
-    return twilio_gateway.signature_is_valid(
-        auth_token=token or "",
+    return twilio_messages.signature_is_valid(
+        auth_token=credentials.auth_token if credentials else "",
         url=url,
         params=request.POST,
         signature=request.headers.get("X-Twilio-Signature"),

@@ -6,4 +6,8 @@ class RegistrationConfig(AppConfig):
     name = "registration"
 
     def ready(self) -> None:
+        from accounts.home import checklist_step_register
         from registration import checks  # noqa: F401  (registers the deploy check)
+        from registration.home import SET_UP_SMS
+
+        checklist_step_register(SET_UP_SMS)

@@ -168,10 +168,14 @@ CONSENT_METHODS: dict[str, str] = {
     "checkout": "At online checkout",
     "in_person": "In person or on a paper form",
     "keyword": "The person texts a keyword to our number",
+    "opt_in_page": "On our hosted opt-in page, confirmed by texting YES to our number",
     "phone_call": "Verbally, on a phone call",
 }
-# Methods that need the URL of the page where people opt in.
+# Methods that need the URL of the page where people opt in (the hosted opt-in page's is ours).
 CONSENT_METHODS_WITH_URL = frozenset({"website", "checkout"})
+# Methods where people text a keyword to opt in (the opt-in page's YES is one): the campaign
+# must then declare OptInKeywords and OptInMessage.
+CONSENT_METHODS_BY_KEYWORD = frozenset({"keyword", "opt_in_page"})
 
 
 def choices(mapping: dict[str, str] | dict[str, tuple[str, str]]) -> list[tuple[str, str]]:

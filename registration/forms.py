@@ -214,7 +214,8 @@ class UseCaseForm(RuleForm):
     opt_in_url = _text(
         "Opt-in page URL",
         widget=forms.URLInput,
-        help_text="Required when consent is collected on a website or at checkout.",
+        help_text="Required when consent is collected on a website or at checkout. With our "
+        "hosted opt-in page and this left empty, the page's address is declared.",
     )
     has_links = forms.ChoiceField(
         label="Will your messages contain links?",

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.ids import PublicIdField
 from accounts.models import Account
+from twilio_gateway.client import Credentials
 
 
 class TwilioSubaccount(models.Model):
@@ -29,6 +30,10 @@ class TwilioSubaccount(models.Model):
 
     def __str__(self) -> str:
         return self.sid
+
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(self.sid, self.auth_token)
 
 
 class PhoneNumber(models.Model):
@@ -126,10 +131,6 @@ class Registration(models.Model):
     def is_editable(self) -> bool:
         return self.status in SUBMITTABLE
 
-    @property
-    def is_final(self) -> bool:
-        return self.status in (RegistrationStatus.APPROVED, RegistrationStatus.FAILED)
-
 
 class BrandRegistration(Registration):
     """The business: eligibility answers, the wizard, the Trust Hub bundles and the A2P brand."""
@@ -196,6 +197,7 @@ class RegistrationEvent(models.Model):
         NUMBER_ACTIVATED = "number_activated", "Number activated"
         NUMBER_USERS_SET = "number_users_set", "Number users changed"
         LINK_DOMAIN_SET = "link_domain_set", "Branded link domain set"
+        LINK_DOMAIN_REMOVED = "link_domain_removed", "Branded link domain removed"
         LINK_DOMAIN_VERIFIED = "link_domain_verified", "Branded link domain verified"
         LINK_DOMAIN_FAILED = "link_domain_failed", "Branded link domain not verified"
 

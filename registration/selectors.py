@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -13,8 +14,10 @@ from registration.models import (
     PhoneNumber,
     RegistrationEvent,
     RegistrationStatus,
+    TwilioSubaccount,
     UseCaseRegistration,
 )
+from twilio_gateway.client import Credentials, platform_credentials
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,11 @@ class SetupOverview:
     @property
     def active_numbers(self) -> list[PhoneNumber]:
         return [n for n in self.numbers if n.status == PhoneNumber.Status.ACTIVE and not n.is_demo]
+
+    @property
+    def demo_numbers_active(self) -> list[PhoneNumber]:
+        """The demo's numbers that can send (they count as active, not as pending)."""
+        return [n for n in self.numbers if n.status == PhoneNumber.Status.ACTIVE and n.is_demo]
 
     @property
     def under_way(self) -> bool:
@@ -132,3 +140,35 @@ def link_preview(number: PhoneNumber) -> str:
     them: ``https://{domain}/{10-character code}``), on its branded domain even while pending."""
     domain = number.link_domain or settings.PUBLIC_LINK_DOMAIN
     return f"https://{domain}/Ab3xY9kQ2m"
+
+
+# Subaccount auth tokens by SID, kept in the process for a minute: a callback burst would
+# otherwise spend a query per request on a value that almost never changes.
+_TOKEN_TTL_SECONDS = 60.0
+_tokens_by_sid: dict[str, tuple[float, str]] = {}
+
+
+def twilio_credentials(account: Account) -> Credentials:
+    """What the account's Twilio calls are signed with: its subaccount's credentials, or the
+    platform's while it has none (the demo account's number belongs to the platform)."""
+    subaccount = getattr(account, "twilio", None)
+    return subaccount.credentials if subaccount is not None else platform_credentials()
+
+
+def twilio_credentials_by_sid(account_sid: str) -> Credentials | None:
+    """The credentials of the (sub)account a webhook names, None for a SID that isn't ours."""
+    if account_sid == settings.TWILIO_ACCOUNT_SID:
+        return platform_credentials()
+    now = time.monotonic()
+    cached = _tokens_by_sid.get(account_sid)
+    if cached is not None and cached[0] > now:
+        return Credentials(account_sid, cached[1])
+    token = (
+        TwilioSubaccount.objects.filter(sid=account_sid)
+        .values_list("auth_token", flat=True)
+        .first()
+    )
+    if token is None:  # unknown SIDs are not remembered: a new subaccount works at once
+        return None
+    _tokens_by_sid[account_sid] = (now + _TOKEN_TTL_SECONDS, token)
+    return Credentials(account_sid, token)

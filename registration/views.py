@@ -88,7 +88,9 @@ def eligibility(request: HttpRequest) -> HttpResponse:
         if result.eligible:
             messages.success(request, "You can register for US 10DLC messaging.")
             return redirect("registration:business_company")
-    elif brand and brand.eligibility and not brand.eligible_at:
+    elif request.method == "GET" and brand and brand.eligibility and not brand.eligible_at:
+        # The last answers' refusal, shown again only beside those answers: a POST whose new
+        # answers don't validate says what is missing, not why the old ones were refused.
         result = EligibilityResult(eligible=False, reasons=brand.eligibility.get("reasons", []))
     return render(
         request,

@@ -172,7 +172,13 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Front-end packages served from node_modules, one static prefix each (not the whole folder,
 # which holds thousands of files nobody fetches); `npm run build` bundles the segment
 # calculator for the browser into build/static.
-VENDOR_PACKAGES = ("htmx.org", "@picocss/pico", "chart.js", "sms-segments-calculator")
+VENDOR_PACKAGES = (
+    "htmx.org",
+    "@picocss/pico",
+    "chart.js",
+    "sms-segments-calculator",
+    "tom-select",
+)
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("build", BASE_DIR / "build" / "static"),
@@ -192,6 +198,12 @@ WHITENOISE_USE_FINDERS = DEBUG
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="smsapp <no-reply@localhost>")
+# For the SMTP backend (sign-up confirmations must reach people in production).
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
 
 # Security: with DEBUG off these make `manage.py check --deploy` silent.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -331,7 +343,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "messaging.tasks.status_callbacks_apply_task",
         "schedule": 10.0,
     },
-    "complete-messages": {"task": "messaging.tasks.messages_complete_task", "schedule": 15.0},
+    "messages-progress": {"task": "messaging.tasks.messages_progress_task", "schedule": 15.0},
     "registration-status-poll": {
         "task": "registration.tasks.registration_status_poll_task",
         "schedule": 60.0,

@@ -36,6 +36,8 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("signup/", views.signup, name="signup"),
+    path("signup/confirm/<str:uidb64>/<str:token>/", views.signup_confirm, name="signup_confirm"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",
@@ -72,6 +74,8 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("settings/sms/", include("registration.urls")),
     path("sms/", include("messaging.urls")),
+    # Public sign-up pages (no login): a subscription type's hosted opt-in form.
+    path("optin/", include("messaging.opt_in_urls")),
     path("analytics/", include("analytics.urls")),
     path("workflows/", include("workflows.urls")),
     path("api/v1/", include(api_v1)),

@@ -23,7 +23,7 @@ it gets, standing in for our webhooks) and ``wait_until`` (poll with a deadline,
 Hosts and paths
 ---------------
 The SDK talks to https://api.twilio.com, https://messaging.twilio.com and
-https://trusthub.twilio.com. The gateway (``messaging/twilio_gateway.py``) rewrites
+https://trusthub.twilio.com. The gateway (``twilio_gateway/client.py``) rewrites
 ``https://{api,messaging,trusthub}.twilio.com/<path>`` to ``{TWILIO_API_BASE_URL}/<path>``, keeping
 the path and query string unchanged, so this one server answers all three hosts on one port:
 ``/2010-04-01/...`` (api), ``/v1/Services...``, ``/v1/a2p/...`` (messaging),

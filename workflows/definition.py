@@ -266,7 +266,9 @@ def _send_sms_clean(context: _Context, step: dict) -> tuple[dict, Errors]:
             f"A message is limited to {BODY_MAX_LENGTH:,} characters; this one has "
             f"{len(full):,}{with_line}{with_links}.",
         )
-    for problem in tokens.tokens_validate(body, known_properties=context.token_properties):
+    for problem in tokens.tokens_validate(
+        body, known_properties=context.token_properties, message_tokens=False
+    ):
         _add(errors, "body", problem.message)
     if not append_opt_out and body.strip() and not tokens.has_opt_out_wording(body):
         _add(

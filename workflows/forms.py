@@ -118,7 +118,12 @@ class SendSmsForm(StepForm):
         help_text="Active, SMS-capable numbers with an approved use case.",
     )
     sender_user = forms.ChoiceField(
-        label="Send as", required=False, help_text="Users linked to the chosen number."
+        label="Send as",
+        required=False,
+        help_text=(
+            "A user linked to the chosen number. Users are linked to numbers under Settings > "
+            "SMS setup > Numbers."
+        ),
     )
     phone_property = forms.ChoiceField(label="To the record's", required=False)
     body = forms.CharField(
@@ -149,6 +154,8 @@ class SendSmsForm(StepForm):
         if number is None:
             return [("", "— choose a number first —")]
         users = selectors.number_users(account=account, number=number)
+        if not users:
+            return [("", "— no user is linked to this number yet (SMS setup > Numbers) —")]
         return [("", "—")] + [(u.public_id, u.get_full_name() or u.email) for u in users]
 
     def tokens(self) -> list[tuple[str, str]]:

@@ -228,6 +228,10 @@ class WorkflowSettings(models.Model):
         help_text="Texts one user may send from one number per month by workflows.",
     )
 
+    class Meta:
+        verbose_name = "workflow settings"
+        verbose_name_plural = "workflow settings"
+
     def __str__(self) -> str:
         return f"workflow settings of {self.account}"
 

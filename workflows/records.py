@@ -149,8 +149,4 @@ def register(record_type: RecordType) -> RecordType:
     return record_type
 
 
-def record_type_for(key: str) -> RecordType:
-    return REGISTRY[key]
-
-
 register(ContactRecords())

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account, User
-from messaging.models import OutboundStatus
+from messaging.models import HANDED_TO_TWILIO, NEVER_SENT, NOT_DELIVERED, OutboundStatus
 from registration import selectors as registration_selectors
 from registration.models import PhoneNumber, RegistrationStatus
 from workflows.models import (
@@ -79,15 +79,8 @@ LOG_OUTCOMES = {
     "failed": "Failed",
     "completed": "Completed",
 }
-SENT_STATUSES = (
-    OutboundStatus.ACCEPTED,
-    OutboundStatus.SCHEDULED,
-    OutboundStatus.QUEUED,
-    OutboundStatus.SENDING,
-    OutboundStatus.SENT,
-    OutboundStatus.DELIVERED,
-)
-FAILED_STATUSES = (OutboundStatus.FAILED, OutboundStatus.UNDELIVERED)
+# A log's text counts as sent once Twilio has it, unless it then failed (counted as failed).
+SENT_NOT_FAILED = HANDED_TO_TWILIO - NOT_DELIVERED
 
 
 def _outcome_q(outcome: str, now: dt.datetime) -> Q:
@@ -95,16 +88,15 @@ def _outcome_q(outcome: str, now: dt.datetime) -> Q:
     return {
         "enrolled": Q(event=LogEvent.ENROLLED),
         "not_enrolled": Q(event=LogEvent.NOT_ENROLLED),
-        "sent": send & Q(outbound__status__in=SENT_STATUSES),
+        "sent": send & Q(outbound__status__in=SENT_NOT_FAILED),
         "deferred": send & Q(outbound__status=OutboundStatus.PENDING, outbound__due_at__gt=now),
         "queued": send
         & (
             Q(outbound__status=OutboundStatus.PENDING, outbound__due_at__lte=now)
             | Q(outbound__status=OutboundStatus.CLAIMED)
         ),
-        "skipped": Q(outcome=LogOutcome.SKIPPED)
-        | (send & Q(outbound__status__in=(OutboundStatus.NOT_SENT, OutboundStatus.CANCELLED))),
-        "failed": Q(outcome=LogOutcome.FAILED) | (send & Q(outbound__status__in=FAILED_STATUSES)),
+        "skipped": Q(outcome=LogOutcome.SKIPPED) | (send & Q(outbound__status__in=NEVER_SENT)),
+        "failed": Q(outcome=LogOutcome.FAILED) | (send & Q(outbound__status__in=NOT_DELIVERED)),
         "completed": Q(event=LogEvent.COMPLETED),
     }[outcome]
 
@@ -156,7 +148,7 @@ def log_lines(logs: list[WorkflowLog], *, account: Account, workflow: Workflow) 
             detail = f"{detail} The text was deleted with its message."
         if row is not None:
             sid = row.twilio_sid or ""
-            if row.status in SENT_STATUSES:
+            if row.status in SENT_NOT_FAILED:
                 outcome = "sent"
                 detail = f"Sent ({row.get_status_display().lower()}), SID {sid}"
             elif row.status == OutboundStatus.PENDING and row.due_at > now:
@@ -167,10 +159,10 @@ def log_lines(logs: list[WorkflowLog], *, account: Account, workflow: Workflow) 
                 )
             elif row.status in (OutboundStatus.PENDING, OutboundStatus.CLAIMED):
                 outcome, detail = "queued", "Queued for sending"
-            elif row.status in (OutboundStatus.NOT_SENT, OutboundStatus.CANCELLED):
+            elif row.status in NEVER_SENT:
                 outcome = "skipped"
                 detail = f"Not sent: {(row.not_sent_reason or row.status).replace('_', ' ')}"
-            elif row.status in FAILED_STATUSES:
+            elif row.status in NOT_DELIVERED:
                 outcome = "failed"
                 detail = f"{row.get_status_display()}" + (
                     f" (error {row.error_code})" if row.error_code else ""
@@ -188,3 +180,27 @@ def log_lines(logs: list[WorkflowLog], *, account: Account, workflow: Workflow) 
             )
         )
     return lines
+
+
+def steps_labelled(*, account: Account, workflow: Workflow) -> list[dict]:
+    """The workflow's steps for its page, each property named by its label as the record type
+    shows it ("Mobile phone", not `mobile_phone`); branches' paths likewise."""
+    record_type = REGISTRY[workflow.record_type]
+    labels = dict(record_type.properties(account))
+    labels.update(dict(record_type.phone_properties(account)))
+
+    def label(steps: list[dict]) -> list[dict]:
+        out = []
+        for step in steps:
+            step = dict(step)
+            if step.get("phone_property"):
+                step["phone_property_label"] = labels.get(step["phone_property"], "")
+            if step.get("property"):
+                step["property_label"] = labels.get(step["property"], "")
+            for path in ("yes", "no"):
+                if path in step:
+                    step[path] = label(step[path])
+            out.append(step)
+        return out
+
+    return label(workflow.steps or [])

@@ -10,6 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.forms import form_errors_from
 from accounts.tenancy import account_required, get_for_account
+from messaging import composer
+from messaging import selectors as messaging_selectors
 from workflows import definition, selectors, services
 from workflows.forms import STEP_FORMS, LimitsForm, SendSmsForm, WorkflowForm
 from workflows.models import LogEvent, Workflow
@@ -130,6 +132,7 @@ def edit(request: HttpRequest, workflow_id: str) -> HttpResponse:
             "workflow": workflow,
             "form": form,
             "step_types": definition.STEP_TYPES,
+            "steps": selectors.steps_labelled(account=request.account, workflow=workflow),
             "active": selectors.active_enrollments(account=request.account, workflow=workflow),
         },
     )
@@ -213,20 +216,46 @@ def step(request: HttpRequest, workflow_id: str) -> HttpResponse:
         else:
             flash.success(request, f"{definition.STEP_TYPES[kind]} step saved.")
             return redirect("workflows:edit", workflow.public_id)
-    return render(
-        request,
-        "workflows/step.html",
-        {
-            "workflow": workflow,
-            "form": form,
-            "kind": kind,
-            "kind_label": definition.STEP_TYPES[kind],
-            "step_id": step_id,
-            "after": params.get("after", ""),
-            "parent": params.get("parent", ""),
-            "path": params.get("path", ""),
-        },
-    )
+    context = {
+        "workflow": workflow,
+        "form": form,
+        "kind": kind,
+        "kind_label": definition.STEP_TYPES[kind],
+        "step_id": step_id,
+        "after": params.get("after", ""),
+        "parent": params.get("parent", ""),
+        "path": params.get("path", ""),
+    }
+    if kind == "send_sms":
+        context.update(_composer_parts(request, form))
+    return render(request, "workflows/step.html", context)
+
+
+def _composer_parts(request: HttpRequest, form) -> dict:
+    """The composer's counter, preview and insert menus for the Send SMS step's message."""
+    editable = request.membership.can_edit
+    sender = next((n for n in form.numbers if n.public_id == form["from_number"].value()), None)
+    sender = sender or (form.numbers[0] if form.numbers else None)
+    return {
+        "editable": editable,
+        "token_types": composer.token_types(contact_fields=form.tokens(), message_tokens=False),
+        "emoji": composer.EMOJI,
+        "special_characters": composer.SPECIAL_CHARACTERS,
+        "preview": messaging_selectors.message_preview(
+            account=request.account,
+            body=form["body"].value() or "",
+            append_opt_out=bool(form["append_opt_out"].value()),
+            sender=sender,
+        ),
+        "config": composer.composer_config(
+            account=request.account,
+            sender=sender,
+            editable=editable,
+            body_id="id_body",
+            form_id="step-form",
+            message_tokens=False,
+        ),
+    }
 
 
 @require_POST

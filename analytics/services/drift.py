@@ -29,14 +29,12 @@ from analytics.models import (
     ReplyAttribution,
 )
 from analytics.services.rollups import (
-    NOT_SENT_STATUSES,
-    SENT_STATUSES,
     hour_of,
     rollup_lock,
     status_counters,
     transition_delta,
 )
-from messaging.models import LinkClick, OutboundMessage, SmsMessage
+from messaging.models import HANDED_TO_TWILIO, NEVER_SENT, LinkClick, OutboundMessage, SmsMessage
 
 logger = logging.getLogger(__name__)
 
@@ -137,9 +135,9 @@ def _buckets_rebuild(message: SmsMessage, pending: list[OutboundEvent]) -> None:
     )
     for status, created_at, sent_at, status_updated_at in rows:
         add(created_at, {"recipients": 1})
-        if status in SENT_STATUSES:
+        if status in HANDED_TO_TWILIO:
             add(sent_at or status_updated_at or created_at, {"sent": 1})
-        if status in NOT_SENT_STATUSES:
+        if status in NEVER_SENT:
             add(status_updated_at or created_at, {"not_sent": 1})
         if status in ("delivered", "undelivered", "failed"):
             add(status_updated_at or sent_at or created_at, {status: 1})

@@ -37,7 +37,14 @@ from analytics.models import (
     ReplyAttribution,
     ReplyEvent,
 )
-from messaging.models import LinkClick, OutboundMessage, OutboundStatus, SmsMessage
+from messaging.models import (
+    HANDED_TO_TWILIO,
+    NEVER_SENT,
+    LinkClick,
+    OutboundMessage,
+    OutboundStatus,
+    SmsMessage,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,31 +55,15 @@ ATTRIBUTION_WINDOW = dt.timedelta(days=7)
 # pg_advisory_xact_lock key shared by the rollup and the drift check ("rlup").
 LOCK_KEY = 0x726C7570
 
-# Statuses of a text that was handed to Twilio, whatever became of it.
-SENT_STATUSES = frozenset(
-    {
-        OutboundStatus.ACCEPTED,
-        OutboundStatus.SCHEDULED,
-        OutboundStatus.QUEUED,
-        OutboundStatus.SENDING,
-        OutboundStatus.SENT,
-        OutboundStatus.DELIVERED,
-        OutboundStatus.UNDELIVERED,
-        OutboundStatus.FAILED,
-    }
-)
-NOT_SENT_STATUSES = frozenset({OutboundStatus.NOT_SENT, OutboundStatus.CANCELLED})
-NOT_DELIVERED_STATUSES = frozenset({OutboundStatus.UNDELIVERED, OutboundStatus.FAILED})
-
 
 def status_counters(status: str) -> dict[str, int]:
     """The status counters a text in `status` adds to (a text not yet there, "", adds none)."""
     if not status:
         return {}
     counts = {"recipients": 1}
-    if status in SENT_STATUSES:
+    if status in HANDED_TO_TWILIO:
         counts["sent"] = 1
-    if status in NOT_SENT_STATUSES:
+    if status in NEVER_SENT:
         counts["not_sent"] = 1
     if status in (OutboundStatus.DELIVERED, OutboundStatus.UNDELIVERED, OutboundStatus.FAILED):
         counts[str(status)] = 1

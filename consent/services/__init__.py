@@ -21,6 +21,7 @@ from consent.services.defaults import (
     TWILIO_OPT_OUT_KEYWORDS,
     TWILIO_STANDARD_KEYWORDS,
     account_defaults_ensure,
+    carrier_reply,
     subscription_type_create,
     subscription_type_update,
 )
@@ -32,6 +33,12 @@ from consent.services.keywords import (
     keyword_rule_delete,
     keyword_rule_update,
 )
+from consent.services.opt_in_pages import (
+    confirmation_text,
+    opt_in_page_save,
+    opt_in_phone_opted_out,
+    opt_in_request_create,
+)
 from consent.services.reviews import reply_review_mark
 
 __all__ = [
@@ -39,6 +46,7 @@ __all__ = [
     "DEFAULT_SUBSCRIPTION_TYPE",
     "TWILIO_OPT_OUT_KEYWORDS",
     "TWILIO_STANDARD_KEYWORDS",
+    "carrier_reply",
     "BulkConsentResult",
     "KeywordOutcome",
     "account_defaults_ensure",
@@ -46,6 +54,7 @@ __all__ = [
     "consent_bulk_change_start",
     "consent_bulk_changes_sweep",
     "consent_bulk_set",
+    "confirmation_text",
     "consent_carrier_opt_out",
     "contact_consent_set",
     "contact_opt_in",
@@ -55,6 +64,9 @@ __all__ = [
     "keyword_rule_create",
     "keyword_rule_delete",
     "keyword_rule_update",
+    "opt_in_page_save",
+    "opt_in_phone_opted_out",
+    "opt_in_request_create",
     "phone_consent_set",
     "reply_review_mark",
     "subscription_type_create",

@@ -417,6 +417,7 @@ def phone_consent_set(
     message_sid: str = "",
     evidence: str = "",
     data: dict | None = None,
+    ip_address: str | None = None,
 ) -> BulkConsentResult:
     """Set consent for a number across the account: every contact with it, each given type.
 
@@ -436,6 +437,7 @@ def phone_consent_set(
                 message_sid=message_sid,
                 evidence=evidence,
                 data=data,
+                ip_address=ip_address,
                 respect_personal_opt_outs=False,
             )
         )

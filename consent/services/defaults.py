@@ -25,6 +25,33 @@ TWILIO_OPT_OUT_KEYWORDS = (
 TWILIO_STANDARD_KEYWORDS = frozenset(
     {*TWILIO_OPT_OUT_KEYWORDS, "START", "YES", "UNSTOP", "HELP", "INFO"}
 )
+# What Twilio texts back on a long code when someone sends one of those words (its standard
+# replies, Advanced Opt-Out off): what the contact actually receives, whatever we store.
+CARRIER_REPLIES = {
+    KeywordKind.OPT_OUT: (
+        "You have successfully been unsubscribed. You will not receive any more messages from "
+        "this number. Reply START to resubscribe."
+    ),
+    KeywordKind.OPT_IN: (
+        "You have successfully been re-subscribed to messages from this number. Reply HELP for "
+        "help. Reply STOP to unsubscribe. Msg&Data Rates May Apply."
+    ),
+    KeywordKind.HELP: "Reply STOP to unsubscribe. Msg&Data Rates May Apply.",
+}
+
+
+def carrier_reply(word: str) -> str:
+    """The reply Twilio sends itself to a standard keyword on a long code ("" for others)."""
+    word = word.upper()
+    if word in TWILIO_OPT_OUT_KEYWORDS:
+        return CARRIER_REPLIES[KeywordKind.OPT_OUT]
+    if word in ("START", "YES", "UNSTOP"):
+        return CARRIER_REPLIES[KeywordKind.OPT_IN]
+    if word in ("HELP", "INFO"):
+        return CARRIER_REPLIES[KeywordKind.HELP]
+    return ""
+
+
 DEFAULT_KEYWORDS = {
     KeywordKind.OPT_OUT: TWILIO_OPT_OUT_KEYWORDS,
     KeywordKind.OPT_IN: ("START", "YES", "UNSTOP", "SUBSCRIBE"),

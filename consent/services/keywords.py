@@ -24,6 +24,7 @@ from consent.services.defaults import (
     account_defaults_ensure,
     default_reply,
 )
+from consent.services.opt_in_pages import opt_in_request_confirm, opt_in_request_pending
 from contacts import services as contact_services
 from contacts.models import Contact, Engagement, EngagementKind
 
@@ -267,6 +268,21 @@ def _apply(
             data={"keyword": word, "to": received_by_number},
         )
         outcome.reply_text = None if word in TWILIO_STANDARD_KEYWORDS else rule.reply_text
+    elif rule.kind == KeywordKind.OPT_IN and (
+        pending := subscription_type is None
+        and opt_in_request_pending(account=account, phone_e164=phone_e164)
+    ):
+        # The YES an opt-in page's confirmation text asked for: the page's type, with the
+        # page's evidence (double opt-in).
+        outcome.consent = opt_in_request_confirm(
+            account=account,
+            request=pending,
+            contact=contact,
+            message_sid=message_sid,
+            body=body,
+            to_number=received_by_number,
+        )
+        outcome.reply_text = None if standard_on_long_code else rule.reply_text
     elif rule.kind == KeywordKind.OPT_IN:
         outcome.consent = phone_consent_set(
             account=account,

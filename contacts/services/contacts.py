@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account, User
+from contacts.csvfiles import cell_is_formula
 from contacts.models import CONTACT_FIELDS, Contact, ContactProperty
 from contacts.phones import PhoneIssue, phone_check
 from contacts.services.properties import property_values_clean
@@ -76,7 +77,25 @@ def _clean(*, account: Account, data: dict, errors: dict[str, str]) -> dict:
         for key, message in property_errors.items():
             errors[f"properties.{key}"] = message
         cleaned["properties"] = values
+    _formulas_refuse(data, errors)
     return cleaned
+
+
+def _formulas_refuse(data: dict, errors: dict[str, str]) -> None:
+    """The import's rule, for every way a contact is written: a value a spreadsheet would run
+    as a formula (= + - @, tab, CR; numbers like +1 212 ... are fine) is refused, since exports
+    and other tools would carry it to someone's spreadsheet."""
+    typed = {name: data.get(name) for name in (*TEXT_LIMITS, "phone", "mobile_phone")}
+    typed.update(
+        {f"properties.{key}": value for key, value in (data.get("properties") or {}).items()}
+    )
+    for name, value in typed.items():
+        if isinstance(value, str) and cell_is_formula(value.strip()) and name not in errors:
+            text = value.strip()
+            errors[name] = (
+                f"“{text[:30]}” starts with “{text[0]}”, which a spreadsheet would run as a "
+                "formula."
+            )
 
 
 def _duplicates_check(

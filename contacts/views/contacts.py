@@ -17,7 +17,7 @@ from accounts.exports import csv_stream
 from accounts.forms import form_errors_from
 from accounts.tenancy import account_required, get_for_account
 from contacts import selectors, services
-from contacts.forms import BulkListForm, ContactForm, rule_field_choices
+from contacts.forms import BulkListForm, ContactForm, field_names, rule_field_choices
 from contacts.models import Contact, ContactList, EngagementKind, ListKind
 from contacts.panels import Place, panels_render
 from contacts.subscriptions import subscriptions
@@ -107,6 +107,9 @@ def contact_index(request: HttpRequest) -> HttpResponse:
         "subscription_types": subscription_types,
         "default_type": default_type,
         "field_groups": rule_field_choices(account, [], [])[1:],
+        "field_ops": selectors.ops_by_field(
+            account=account, field_names=field_names(rule_field_choices(account, [], []))
+        ),
         "ops": selectors.OPS,
         "filter_rows": _filter_rows(request),
         "q": request.GET.get("q", ""),

@@ -12,7 +12,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.forms import form_errors_from
 from accounts.tenancy import account_required, get_for_account
 from contacts import selectors, services
-from contacts.forms import ListForm, rule_field_choices, rule_forms, rules_from_forms
+from contacts.forms import (
+    ListForm,
+    field_names,
+    rule_field_choices,
+    rule_forms,
+    rules_from_forms,
+)
 from contacts.models import ContactList, ListKind
 from contacts.subscriptions import subscriptions
 
@@ -51,6 +57,9 @@ def _list_form_context(request: HttpRequest, contact_list: ContactList | None) -
     return {
         "form": form,
         "rule_forms": rule_forms(data, field_choices=field_choices, initial=rules_initial),
+        "field_ops": selectors.ops_by_field(
+            account=account, field_names=field_names(field_choices)
+        ),
         "contact_list": contact_list,
     }
 

@@ -355,6 +355,7 @@ class MessageEstimateApi(APIView):
             append_opt_out=data["append_opt_out"],
             contact=_contact(account, data.get("contact"), "contact"),
             sender=sender,
+            user=request.user,
         )
         return Response(_preview_data(preview))
 
@@ -382,6 +383,7 @@ class MessagePreviewApi(APIView):
             append_opt_out=message.append_opt_out,
             contact=_contact(account, serializer.validated_data.get("contact"), "contact"),
             sender=selectors.sender_for(account=account, message=message),
+            user=message.owner,
         )
         return Response(_preview_data(preview))
 

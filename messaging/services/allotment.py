@@ -20,7 +20,7 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Account, User
-from messaging.models import OutboundMessage, OutboundStatus, SegmentPurchase
+from messaging.models import NEVER_SENT, OutboundMessage, SegmentPurchase
 from messaging.services.settings import sending_settings
 
 
@@ -84,7 +84,7 @@ def usage(*, account: Account, now: dt.datetime | None = None) -> Usage:
             created_at__gte=dt.datetime.combine(start, dt.time(), tzinfo=zone),
             created_at__lt=dt.datetime.combine(end, dt.time(), tzinfo=zone),
         )
-        .exclude(status__in=(OutboundStatus.NOT_SENT, OutboundStatus.CANCELLED))
+        .exclude(status__in=NEVER_SENT)
         .aggregate(total=Sum("segments"))["total"]
         or 0
     )

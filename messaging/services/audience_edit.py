@@ -12,24 +12,27 @@ from django.utils import timezone
 
 from accounts.models import Account
 from contacts.models import Contact, ContactList
+from contacts.phones import phone_check
 from messaging.models import SmsMessage
 from registration.models import PhoneNumber
 
 
 def contacts_from_text(*, account: Account, text: str) -> tuple[list[Contact], list[str]]:
-    """Contacts named by email, phone (E.164) or id, one per line or comma; and the unknown ones."""
+    """Contacts named by id, email or phone (any format: "(617) 555-0177" is +16175550177),
+    one per line or comma; and the unknown ones."""
     found: list[Contact] = []
     unknown: list[str] = []
     for raw in [part.strip() for chunk in text.splitlines() for part in chunk.split(",")]:
         if not raw:
             continue
+        e164 = phone_check(raw, account.default_region).e164 or raw
         match = (
             Contact.objects.filter(account=account)
             .filter(
                 Q(public_id=raw)
                 | Q(email__iexact=raw)
-                | Q(phone_e164=raw)
-                | Q(mobile_phone_e164=raw)
+                | Q(phone_e164=e164)
+                | Q(mobile_phone_e164=e164)
             )
             .first()
         )

@@ -16,7 +16,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.db import prepared_execute
-from messaging.models import LinkClick, MessageLink, OutboundMessage, SendingSettings, SmsMessage
+from messaging.models import (
+    Campaign,
+    LinkClick,
+    MessageLink,
+    OutboundMessage,
+    SendingSettings,
+    SmsMessage,
+)
 from registration.models import PhoneNumber
 
 USER_AGENT_MAX = 300
@@ -25,7 +32,7 @@ USER_AGENT_MAX = 300
 @dataclass(frozen=True)
 class ClickTarget:
     url: str
-    message_name: str
+    message_name: str  # utm_campaign: the campaign's name when the message has one
     message_public_id: str
     utm_source: str
 
@@ -39,12 +46,15 @@ def _recording_sql() -> str:
     message = SmsMessage._meta.db_table
     sending = SendingSettings._meta.db_table
     number = PhoneNumber._meta.db_table
+    campaign = Campaign._meta.db_table
     target = (
         "SELECT o.id AS outbound_id, o.account_id, o.message_id, o.contact_id, l.url, "  # noqa: S608
-        "m.name, m.public_id, s.utm_source "
+        # utm_campaign: the message's campaign when it has one, else the message's name.
+        "COALESCE(c.name, m.name) AS name, m.public_id, s.utm_source "
         f"FROM {outbound} o JOIN {link} l ON l.message_id = o.message_id "
         "AND l.position = %s::smallint "
         f"JOIN {message} m ON m.id = o.message_id "
+        f"LEFT JOIN {campaign} c ON c.id = m.campaign_id "
         f"LEFT JOIN {sending} s ON s.account_id = o.account_id "
         "WHERE o.id = %s::bigint AND (%s::text = %s::text OR EXISTS (SELECT 1 FROM "
         f"{number} p WHERE p.account_id = o.account_id AND lower(p.link_domain) = %s::text "

@@ -20,7 +20,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import Account, User
@@ -344,39 +343,26 @@ def message_draft_save(*, account: Account, message: SmsMessage, **changes) -> D
     return DraftSave(message, problems, unsaved)
 
 
-ARCHIVABLE = (SmsMessage.Status.DRAFT, SmsMessage.Status.SENT, SmsMessage.Status.CANCELLED)
-
-
 @transaction.atomic
-def message_archive(*, account: Account, message: SmsMessage) -> SmsMessage:
-    message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
-    if message.status not in ARCHIVABLE:
-        raise ValidationError(
-            f"A {message.get_status_display().lower()} message can't be archived; cancel it or "
-            "let it finish first."
-        )
-    if message.archived_at is None:
-        message.archived_at = timezone.now()
-        message.save(update_fields=["archived_at", "updated_at"])
-    return message
-
-
-@transaction.atomic
-def message_unarchive(*, account: Account, message: SmsMessage) -> SmsMessage:
-    message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
-    if message.archived_at is not None:
-        message.archived_at = None
-        message.save(update_fields=["archived_at", "updated_at"])
-    return message
-
-
-@transaction.atomic
-def message_delete(*, account: Account, message: SmsMessage) -> None:
-    """Delete a draft; anything that went out is kept (archive it instead)."""
-    message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
-    if message.status != SmsMessage.Status.DRAFT or message.outbound.exists():
-        raise ValidationError("Only a draft that never went out can be deleted; archive it.")
-    message.delete()
+def message_clone(*, account: Account, message: SmsMessage, owner: User) -> SmsMessage:
+    """A new draft with the same content, audience and settings (not the schedule)."""
+    message = SmsMessage.objects.get(pk=message.pk, account=account)
+    copy = message_create(
+        account=account,
+        owner=owner,
+        name=f"{message.name} (copy)"[:200],
+        body=message.body,
+        append_opt_out=message.append_opt_out,
+        subscription_type=message.subscription_type,
+        campaign_name=message.campaign.name if message.campaign_id else "",
+        sender=message.sender,
+        properties=message.properties,
+    )
+    copy.include_lists.set(message.include_lists.all())
+    copy.exclude_lists.set(message.exclude_lists.all())
+    copy.include_contacts.set(message.include_contacts.all())
+    copy.exclude_contacts.set(message.exclude_contacts.all())
+    return copy
 
 
 # Custom message properties -------------------------------------------------------------------

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.db import prepared_execute
 from messaging.models import STATUS_RANK, OutboundMessage, OutboundStatus, StatusCallback
-from messaging.services import outcomes
+from messaging.services import phone_errors
 from registration.models import TwilioSubaccount
 
 logger = logging.getLogger(__name__)
@@ -196,12 +196,12 @@ def status_callbacks_apply(*, limit: int = APPLY_BATCH) -> int:
         }
         moves = [(sid, c.status, c.error_code) for sid, c in best.items() if sid in known]
         for sid, code in _statuses_move(moves, now=now):
-            if code in outcomes.UNREACHABLE_CODES | outcomes.OPT_OUT_CODES:
+            if code in phone_errors.UNREACHABLE_CODES | phone_errors.OPT_OUT_CODES:
                 row = (
                     OutboundMessage.objects.select_related("account").filter(twilio_sid=sid).first()
                 )
                 if row is not None:
-                    outcomes.permanent_error_apply(row=row, code=code)
+                    phone_errors.permanent_error_apply(row=row, code=code)
         StatusCallback.objects.filter(id__in=[c.id for c in batch if c.id not in waiting]).update(
             applied=True
         )

@@ -25,7 +25,6 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
@@ -34,13 +33,16 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from consent.models import ConsentState, ConsentStatus
-from messaging import twilio_gateway
 from messaging.models import STATUS_RANK, OutboundMessage, OutboundStatus, SmsMessage
 from messaging.ratelimit import SenderRateLimiter, next_carrier_day, slot_spacing
 from messaging.schedule import next_allowed, recipient_zone
-from messaging.services import audience, delivery, outcomes
+from messaging.services import audience, delivery, phone_errors
 from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
+from registration.selectors import twilio_credentials
+from twilio_gateway import messages as twilio_messages
+from twilio_gateway.client import Credentials
+from twilio_gateway.errors import GatewayError, PermanentSendError
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +69,6 @@ WAVE_MAX = 24
 CHECK_LEAD_MAX_SECONDS = 0.05
 FREQUENCY_WINDOW = dt.timedelta(hours=24)
 MARKETING_KINDS = (OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW)
-SENDABLE_MESSAGE_STATUSES = (SmsMessage.Status.SENDING, SmsMessage.Status.SCHEDULED)
 
 # A status Twilio should have moved on from within the hour; a row still there lost its callback.
 STALE_STATUSES = (
@@ -81,20 +82,6 @@ STALE_AFTER = dt.timedelta(hours=1)
 STALE_GIVE_UP_AFTER = dt.timedelta(days=3)
 STALE_BATCH = 100
 STALE_CURSOR_KEY = "dispatch:stale-statuses:cursor"
-
-
-@dataclass(frozen=True)
-class Credentials:
-    account_sid: str
-    auth_token: str
-
-
-def credentials_for(sender: PhoneNumber) -> Credentials:
-    """The sender's subaccount credentials, or the platform's for the demo number."""
-    subaccount = getattr(sender.account, "twilio", None)
-    if subaccount is not None:
-        return Credentials(subaccount.sid, subaccount.auth_token)
-    return Credentials(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
 
 
 def claim_due(
@@ -342,20 +329,19 @@ def _checks_before_send(
 
 def _call_twilio(
     row: OutboundMessage, sender: PhoneNumber, creds: Credentials
-) -> twilio_gateway.SentMessage | twilio_gateway.GatewayError:
+) -> twilio_messages.SentMessage | GatewayError:
     """The network call alone, so it can run in a thread; the database work stays with the
     dispatcher's own connection."""
     try:
-        return twilio_gateway.message_send(
-            account_sid=creds.account_sid,
-            auth_token=creds.auth_token,
+        return twilio_messages.message_send(
+            credentials=creds,
             to=row.to_phone,
             body=row.body,
             from_=None if sender.messaging_service_sid else sender.e164,
             messaging_service_sid=sender.messaging_service_sid or None,
-            status_callback=twilio_gateway.status_callback_url(),
+            status_callback=twilio_messages.status_callback_url(),
         )
-    except twilio_gateway.GatewayError as error:
+    except GatewayError as error:
         return error
 
 
@@ -368,12 +354,12 @@ def _record(results: list[tuple[OutboundMessage, object]], *, windows: SendWindo
     now = timezone.now()
     created: list[tuple[int, str, str]] = []
     for row, result in results:
-        if isinstance(result, twilio_gateway.PermanentSendError):
+        if isinstance(result, PermanentSendError):
             OutboundMessage.objects.filter(id=row.id).update(
                 status=OutboundStatus.FAILED, error_code=result.code, status_updated_at=now
             )
-            outcomes.permanent_error_apply(row=row, code=result.code)
-        elif isinstance(result, twilio_gateway.GatewayError):
+            phone_errors.permanent_error_apply(row=row, code=result.code)
+        elif isinstance(result, GatewayError):
             if result.outcome_unknown:
                 # Twilio may have accepted it: leave it claimed for claimed_reconcile.
                 logger.warning("send %s: outcome unknown (%s); will reconcile", row.id, result)
@@ -462,7 +448,7 @@ class _SenderRun:
 
     def __init__(self, sender: PhoneNumber, limiter: SenderRateLimiter, time_budget: float):
         self.sender = sender
-        self.creds = credentials_for(sender)
+        self.creds = twilio_credentials(sender.account)
         self.limiter = limiter
         self.deadline = limiter.clock() + time_budget
         self.windows = SendWindows()
@@ -572,7 +558,7 @@ class _SenderRun:
         from one of its phones, its recipients' clocks passing the end of quiet hours."""
         messages = _messages_read(wave)
         stopped_messages = {
-            pk for pk, (status, _) in messages.items() if status not in SENDABLE_MESSAGE_STATUSES
+            pk for pk, (status, _) in messages.items() if status not in SmsMessage.GOING_OUT
         }
         if stopped_messages:
             waiting = [r for r in wave if r.message_id in stopped_messages]
@@ -622,16 +608,15 @@ def claimed_reconcile(
         .annotate(contact_zone=F("contact__time_zone"))
     )
     for row in stranded.iterator(chunk_size=500):
-        creds = credentials_for(row.sender)
+        creds = twilio_credentials(row.sender.account)
         try:
-            candidates = twilio_gateway.messages_list(
-                account_sid=creds.account_sid,
-                auth_token=creds.auth_token,
+            candidates = twilio_messages.messages_list(
+                credentials=creds,
                 to=row.to_phone,
                 from_=None if row.sender.messaging_service_sid else row.sender.e164,
                 limit=50,
             )
-        except twilio_gateway.GatewayError:
+        except GatewayError:
             logger.warning("reconcile %s: Twilio unreachable, will retry", row.id, exc_info=True)
             continue
         claimed_at = row.claimed_at - dt.timedelta(seconds=5)
@@ -715,12 +700,10 @@ def stale_statuses_reconcile(
         moves: list[tuple[str, str, int | None]] = []
         by_sid: dict[str, OutboundMessage] = {}
         for row in rows:
-            creds = credentials_for(row.sender)
+            creds = twilio_credentials(row.sender.account)
             try:
-                fetched = twilio_gateway.message_fetch(
-                    account_sid=creds.account_sid, auth_token=creds.auth_token, sid=row.twilio_sid
-                )
-            except twilio_gateway.GatewayError:
+                fetched = twilio_messages.message_fetch(credentials=creds, sid=row.twilio_sid)
+            except GatewayError:
                 logger.warning("status of %s: Twilio did not answer", row.twilio_sid, exc_info=True)
                 outcome["unreachable"] += 1
                 continue
@@ -731,8 +714,8 @@ def stale_statuses_reconcile(
                 by_sid[row.twilio_sid] = row
         for sid, code in delivery.statuses_move(moves, now=timezone.now()):
             outcome["moved"] += 1
-            if code in outcomes.UNREACHABLE_CODES | outcomes.OPT_OUT_CODES:
-                outcomes.permanent_error_apply(row=by_sid[sid], code=code)
+            if code in phone_errors.UNREACHABLE_CODES | phone_errors.OPT_OUT_CODES:
+                phone_errors.permanent_error_apply(row=by_sid[sid], code=code)
         after_id = rows[-1].id
 
 

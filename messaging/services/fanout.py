@@ -6,7 +6,7 @@ table; a batch that meets rows already there (a fan-out run again) goes through 
 table and `INSERT ... ON CONFLICT DO NOTHING`, so re-running a fan-out creates nothing new.
 No Celery task and no INSERT per recipient.
 
-Links become short links here (issue 7): the message's links are stored once (MessageLink) and
+Links become short links here: the message's links are stored once (MessageLink) and
 each recipient's body carries codes naming its own outbound row, so that row's id is taken from
 the table's sequence before the body is rendered (one statement per batch).
 """
@@ -38,7 +38,6 @@ BATCH_SIZE = 5000
 FANOUT_LEAD = dt.timedelta(minutes=15)
 # The furthest-ahead time zone (UTC+14, Kiribati): no contact's local time comes sooner.
 EARLIEST_UTC_OFFSET = dt.timedelta(hours=14)
-FANOUT_STATUSES = (SmsMessage.Status.SENDING, SmsMessage.Status.SCHEDULED)
 
 COLUMNS = (
     "account_id",
@@ -140,12 +139,17 @@ def outbound_rows(
     if plan.link_template is not None:
         render = tokens.renderer(plan.link_template)
     else:
-        render = tokens.renderer(
-            tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out)
-        )
+        render = tokens.renderer(message_body(message))
     now = plan.now
     seen_phones = plan.seen_phones
     id_iter = iter(ids) if ids is not None else None
+    # Rows made without ids (the review) get a stand-in as long as each short link will be:
+    # the markers are private-use characters that would count the text as UCS-2.
+    stand_ins = (
+        [links.short_link_placeholder(sender=message.sender)] * plan.link_count
+        if id_iter is None and plan.link_template is not None
+        else []
+    )
     for recipient in recipients:
         body = render(recipient.values)
         if id_iter is not None:
@@ -153,6 +157,8 @@ def outbound_rows(
             body = _short_links_render(plan, body, outbound_id)
             yield (outbound_id, *_row(plan, recipient, body, now, seen_phones))
         else:
+            if stand_ins:
+                body = links.markers_fill(body, stand_ins)
             yield _row(plan, recipient, body, now, seen_phones)
 
 
@@ -273,7 +279,7 @@ def message_fanout(
                 .values_list("status", flat=True)
                 .first()
             )
-            if status not in FANOUT_STATUSES:
+            if status not in SmsMessage.GOING_OUT:
                 logger.info("fan-out of message %s stopped: it is %s", message.pk, status)
                 break
             if plan.link_template is not None:
@@ -362,7 +368,13 @@ def plan_for(
 
 
 def message_body(message: SmsMessage) -> str:
-    return tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out)
+    """The body every recipient's copy is rendered from: the opt-out line appended, and the
+    sender's and account's tokens filled (the same for everyone), so only contact tokens are
+    left per recipient."""
+    body = tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out)
+    return tokens.message_tokens_fill(
+        body, tokens.message_token_values(account=message.account, user=message.owner)
+    )
 
 
 def message_links_store(*, message: SmsMessage, urls: list[str], replace: bool = False) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.utils import timezone
 from messaging.models import InboundMessage, OutboundMessage, OutboundStatus
 from messaging.services.replies import keyword_answer_queue
 from registration.models import PhoneNumber
+from registration.selectors import twilio_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -42,12 +42,10 @@ def _number_for(account_sid: str, to_phone: str) -> PhoneNumber | None:
     number = PhoneNumber.objects.select_related("account").filter(e164=to_phone).first()
     if number is None:
         return None
-    subaccount = getattr(number.account, "twilio", None)
-    expected = subaccount.sid if subaccount else settings.TWILIO_ACCOUNT_SID
     # A number answers only for the Twilio account it lives in: its account's subaccount, else
     # (the demo's numbers) the platform's. The platform's SID is no master key: Twilio names
     # the subaccount in callbacks for its numbers, so anything else is not this number's text.
-    return number if account_sid == expected else None
+    return number if account_sid == twilio_credentials(number.account).account_sid else None
 
 
 def inbound_receive(

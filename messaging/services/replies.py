@@ -14,11 +14,13 @@ from django.utils import timezone
 
 from accounts.models import Account
 from consent.models import ConsentState, ConsentStatus
-from messaging import segments, twilio_gateway
+from messaging import segments
 from messaging.models import OutboundMessage, OutboundStatus
 from messaging.ratelimit import SenderRateLimiter, next_carrier_day
-from messaging.services.dispatch import credentials_for
 from registration.models import PhoneNumber
+from registration.selectors import twilio_credentials
+from twilio_gateway import messages as twilio_messages
+from twilio_gateway.errors import PermanentSendError, TransientSendError
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ def _limiter() -> SenderRateLimiter:
     return SenderRateLimiter()
 
 
-def _claimed_send(row: OutboundMessage) -> twilio_gateway.PermanentSendError | None:
+def _claimed_send(row: OutboundMessage) -> PermanentSendError | None:
     """Send a row we hold (status claimed) and record what Twilio said. A permanent refusal is
     recorded on the row and returned, not raised: callers decide whom to tell.
 
@@ -80,23 +82,21 @@ def _claimed_send(row: OutboundMessage) -> twilio_gateway.PermanentSendError | N
         )
         return None
     _limiter().wait_for_slot(sender.e164, per_second=sender.messages_per_second)
-    creds = credentials_for(sender)
     try:
-        sent = twilio_gateway.message_send(
-            account_sid=creds.account_sid,
-            auth_token=creds.auth_token,
+        sent = twilio_messages.message_send(
+            credentials=twilio_credentials(sender.account),
             to=row.to_phone,
             body=row.body,
             from_=None if sender.messaging_service_sid else sender.e164,
             messaging_service_sid=sender.messaging_service_sid or None,
-            status_callback=twilio_gateway.status_callback_url(),
+            status_callback=twilio_messages.status_callback_url(),
         )
-    except twilio_gateway.PermanentSendError as error:
+    except PermanentSendError as error:
         OutboundMessage.objects.filter(pk=row.pk).update(
             status=OutboundStatus.FAILED, error_code=error.code, status_updated_at=timezone.now()
         )
         return error
-    except twilio_gateway.TransientSendError as error:
+    except TransientSendError as error:
         if not error.outcome_unknown:
             OutboundMessage.objects.filter(pk=row.pk, status=OutboundStatus.CLAIMED).update(
                 status=OutboundStatus.PENDING,

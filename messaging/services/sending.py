@@ -20,7 +20,7 @@ from accounts.models import Account, User
 from messaging import links, segments, shortlinks
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
 from messaging.schedule import TimeZoneSource, recipient_zone
-from messaging.services import allotment, audience, compose
+from messaging.services import allotment, audience, compose, lifecycle
 from messaging.services.settings import sending_settings
 
 # Up to this many recipients the review is counted while the page loads; above it, the worker
@@ -215,7 +215,8 @@ def _review_count(
             f"This send needs {review.segments_total:,} segments but only {usage.left:,} are "
             "left this period."
         )
-    elif usage.total and review.usage_after >= 0.6 * usage.total:
+    elif review.segments_total and usage.total and review.usage_after >= 0.6 * usage.total:
+        # Only a send that uses segments warns: with no one to text, there is nothing to weigh.
         review.warnings.append(
             f"After this send {review.usage_after:,} of {usage.total:,} segments "
             f"({review.usage_after * 100 // usage.total}%) will be used this period."
@@ -317,27 +318,22 @@ def message_send(*, account: Account, message: SmsMessage, user: User) -> SmsMes
     if review.errors:
         raise ValidationError(review.errors)
     now = timezone.now()
-    if message.schedule_kind == SmsMessage.ScheduleKind.NOW:
-        message.status = SmsMessage.Status.SENDING
-        message.started_at = now
-    else:
-        message.status = SmsMessage.Status.SCHEDULED
     message.fanout_total = review.sendable + review.not_sendable
     message.fanout_done = 0
     message.fanout_starts_at = fanout.fanout_start_time(message, now=now)
     message.fanout_started_at = None
     message.fanout_completed_at = None
-    message.save(
-        update_fields=[
-            "status",
-            "started_at",
+    lifecycle.message_release(
+        message,
+        user=user,
+        now=now,
+        fields=(
             "fanout_total",
             "fanout_done",
             "fanout_starts_at",
             "fanout_started_at",
             "fanout_completed_at",
-            "updated_at",
-        ]
+        ),
     )
     _, urls = links.links_number(fanout.message_body(message), limit=shortlinks.MAX_LINKS)
     fanout.message_links_store(message=message, urls=urls, replace=True)
@@ -368,10 +364,8 @@ def scheduled_fanouts_start(*, now: dt.datetime | None = None) -> int:
     (beat runs this every 30 seconds); returns how many were started."""
     now = now or timezone.now()
     started = 0
-    due = SmsMessage.objects.filter(
-        status__in=(SmsMessage.Status.SCHEDULED, SmsMessage.Status.SENDING),
-        fanout_starts_at__lte=now,
-        fanout_completed_at__isnull=True,
+    due = SmsMessage.objects.going_out().filter(
+        fanout_starts_at__lte=now, fanout_completed_at__isnull=True
     )
     stalled = due.filter(fanout_started_at__lt=now - FANOUT_STALLED_AFTER)
     stalled.update(fanout_started_at=None)
@@ -379,73 +373,3 @@ def scheduled_fanouts_start(*, now: dt.datetime | None = None) -> int:
         with transaction.atomic():
             started += _fanout_enqueue(message_id, now=now)
     return started
-
-
-def _fanout_pending(message: SmsMessage):
-    return OutboundMessage.objects.filter(message=message, status=OutboundStatus.PENDING)
-
-
-@transaction.atomic
-def message_pause(*, account: Account, message: SmsMessage) -> SmsMessage:
-    message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
-    if message.status != SmsMessage.Status.SENDING:
-        raise ValidationError("Only a message that is sending can be paused.")
-    message.status = SmsMessage.Status.PAUSED
-    message.save(update_fields=["status", "updated_at"])
-    return message
-
-
-@transaction.atomic
-def message_resume(*, account: Account, message: SmsMessage) -> SmsMessage:
-    from messaging.tasks import dispatch_due_task
-
-    message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
-    if message.status != SmsMessage.Status.PAUSED:
-        raise ValidationError("Only a paused message can be resumed.")
-    message.status = SmsMessage.Status.SENDING
-    message.save(update_fields=["status", "updated_at"])
-    transaction.on_commit(dispatch_due_task.delay)
-    return message
-
-
-@transaction.atomic
-def message_cancel(*, account: Account, message: SmsMessage) -> SmsMessage:
-    """Cancel a scheduled send before it starts: nothing of it goes out."""
-    message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
-    if message.status != SmsMessage.Status.SCHEDULED:
-        raise ValidationError("Only a scheduled message can be cancelled.")
-    _fanout_pending(message).update(
-        status=OutboundStatus.CANCELLED, status_updated_at=timezone.now()
-    )
-    message.status = SmsMessage.Status.CANCELLED
-    message.save(update_fields=["status", "updated_at"])
-    return message
-
-
-@transaction.atomic
-def message_unschedule(*, account: Account, message: SmsMessage) -> SmsMessage:
-    """Back to draft so its schedule or audience can be changed; its rows are withdrawn."""
-    message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
-    if message.status != SmsMessage.Status.SCHEDULED:
-        raise ValidationError("Only a scheduled message can be changed.")
-    if (
-        OutboundMessage.objects.filter(message=message)
-        .exclude(status__in=(OutboundStatus.PENDING, OutboundStatus.NOT_SENT))
-        .exists()
-    ):
-        raise ValidationError("This message has started sending; pause it instead.")
-    OutboundMessage.objects.filter(message=message).delete()
-    message.status = SmsMessage.Status.DRAFT
-    message.fanout_done = 0
-    message.fanout_starts_at = message.fanout_started_at = message.fanout_completed_at = None
-    message.save(
-        update_fields=[
-            "status",
-            "fanout_done",
-            "fanout_starts_at",
-            "fanout_started_at",
-            "fanout_completed_at",
-            "updated_at",
-        ]
-    )
-    return message

@@ -46,7 +46,7 @@ from messaging.models import (
 )
 from messaging.services import allotment
 from messaging.services.clicks import ClickTarget
-from messaging.services.fanout import ids_reserve
+from messaging.services.fanout import ids_reserve, message_body
 from messaging.services.replies import reply_send
 from registration.models import PhoneNumber
 
@@ -229,10 +229,7 @@ class _TestBody:
 def _test_body(*, message: SmsMessage, values: dict, sender) -> _TestBody:
     """The message as a recipient gets it, the links fan-out shortens numbered as fan-out
     numbers them (on the body as written; token links and those past the 16th stay as typed)."""
-    template, urls = links.links_number(
-        tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out),
-        limit=shortlinks.MAX_LINKS,
-    )
+    template, urls = links.links_number(message_body(message), limit=shortlinks.MAX_LINKS)
     rendered = tokens.render(template, values)
     domain = links.link_domain(sender)
     placeholder = links.short_link_placeholder(sender=sender)
@@ -279,7 +276,58 @@ def test_link_target(*, code_id: int, position: int, host: str) -> ClickTarget |
         .values_list("utm_source", flat=True)
         .first()
     ) or SendingSettings._meta.get_field("utm_source").default
-    return ClickTarget(link.url, link.message.name, link.message.public_id, utm_source)
+    message = link.message
+    campaign = message.campaign.name if message.campaign_id else message.name
+    return ClickTarget(link.url, campaign, message.public_id, utm_source)
+
+
+def _test_recipients(
+    errors: dict[str, list[str]],
+    team_phones: dict[str, str],
+    test_phone_ids: Sequence[str],
+    phone_numbers: Sequence[str],
+) -> list[str]:
+    """The phones a test goes to, once each; what is wrong with the choice goes in ``errors``."""
+    recipients: list[str] = []
+    for public_id in test_phone_ids:
+        if public_id not in team_phones:
+            errors.setdefault("test_phones", []).append(
+                "Choose among your team's verified test phones."
+            )
+            break
+        recipients.append(team_phones[public_id])
+    for raw in phone_numbers:
+        if not (raw or "").strip():
+            continue
+        try:
+            recipients.append(phone_number_clean(raw))
+        except ValidationError as exc:
+            errors.setdefault("phone_numbers", []).extend(exc.messages)
+    recipients = list(dict.fromkeys(recipients))
+    if not recipients and not errors:
+        errors.setdefault("test_phones", []).append(
+            "Choose a verified test phone or type a number."
+        )
+    if len(recipients) > MAX_TEST_RECIPIENTS:
+        errors.setdefault("test_phones", []).append(
+            f"A test goes to at most {MAX_TEST_RECIPIENTS} phones."
+        )
+    return recipients
+
+
+def _test_body_check(errors: dict[str, list[str]], account: Account, message: SmsMessage) -> None:
+    if not message.body.strip():
+        errors.setdefault("body", []).append("Write the message first.")
+    # A draft may hold more than a text can (autosave keeps what was typed); Twilio would
+    # refuse it, so the test says so first.
+    length = len(tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out))
+    if length > BODY_MAX_LENGTH:
+        errors.setdefault("body", []).append(
+            f"A message is limited to {BODY_MAX_LENGTH:,} characters; this one has {length:,}."
+        )
+    known = {key for key, _ in selectors.personalization_fields(account=account)}
+    for problem in tokens.tokens_validate(message.body, known_properties=known):
+        errors.setdefault("body", []).append(problem.message)
 
 
 def message_test_send(
@@ -297,50 +345,14 @@ def message_test_send(
     needed exceed what is left this period. Each recipient then gets its own text; one that
     Twilio refuses is reported and does not stop the others.
     """
-    errors: dict[str, list[str]] = {}
-    recipients: list[str] = []
     team_phones = {
         p.public_id: p.phone_e164 for p in selectors.test_phones_verified(account=account)
     }
-    if test_phone_ids:
-        for public_id in test_phone_ids:
-            if public_id in team_phones:
-                recipients.append(team_phones[public_id])
-            else:
-                errors.setdefault("test_phones", []).append(
-                    "Choose among your team's verified test phones."
-                )
-                break
-    for raw in phone_numbers:
-        if not (raw or "").strip():
-            continue
-        try:
-            recipients.append(phone_number_clean(raw))
-        except ValidationError as exc:
-            errors.setdefault("phone_numbers", []).extend(exc.messages)
-    recipients = list(dict.fromkeys(recipients))
-    if not recipients and not errors:
-        errors.setdefault("test_phones", []).append(
-            "Choose a verified test phone or type a number."
-        )
-    if len(recipients) > MAX_TEST_RECIPIENTS:
-        errors.setdefault("test_phones", []).append(
-            f"A test goes to at most {MAX_TEST_RECIPIENTS} phones."
-        )
+    errors: dict[str, list[str]] = {}
+    recipients = _test_recipients(errors, team_phones, test_phone_ids, phone_numbers)
     if as_contact is not None and as_contact.account_id != account.pk:
         errors.setdefault("as_contact", []).append("Choose one of your contacts.")
-    if not message.body.strip():
-        errors.setdefault("body", []).append("Write the message first.")
-    # A draft may hold more than a text can (autosave keeps what was typed); Twilio would
-    # refuse it, so the test says so first.
-    length = len(tokens.body_with_opt_out(message.body, append_opt_out=message.append_opt_out))
-    if length > BODY_MAX_LENGTH:
-        errors.setdefault("body", []).append(
-            f"A message is limited to {BODY_MAX_LENGTH:,} characters; this one has {length:,}."
-        )
-    known = {key for key, _ in selectors.personalization_fields(account=account)}
-    for problem in tokens.tokens_validate(message.body, known_properties=known):
-        errors.setdefault("body", []).append(problem.message)
+    _test_body_check(errors, account, message)
     if errors:
         raise ValidationError(errors)
 

@@ -18,24 +18,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.forms import form_errors_from
 from accounts.models import Account
 from accounts.tenancy import account_required, get_for_account
-from messaging import links, selectors, tokens
+from messaging import composer, selectors
 from messaging.forms import (
     PROPERTY_PREFIX,
     MessageCreateForm,
     MessageForm,
     TestSendForm,
 )
-from messaging.models import BODY_MAX_LENGTH, SmsMessage
-from messaging.services import allotment, compose, test_sends
+from messaging.models import SmsMessage
+from messaging.services import allotment, compose, lifecycle, test_sends
 
 LIST_PAGE_SIZE = 50
-# What the toolbar offers; any other character can be typed or pasted.
-EMOJI = "😀 😊 😍 🎉 👍 🙏 ❤️ 🔥 ⭐ ✅ 📣 🎁 🛍️ ⏰ 📅 🚚".split()
-# GSM characters people look for first, then a few common ones that force UCS-2.
-SPECIAL_CHARACTERS = [
-    "€", "£", "¥", "$", "§", "¿", "¡", "@", "#", "%", "&", "[", "]", "{", "}", "~", "|", "^",
-    "\\", "é", "è", "ñ", "ü", "©", "®", "™", "°", "•", "–", "…",
-]  # fmt: skip
 
 
 def _message(request: HttpRequest, message_id: str) -> SmsMessage:
@@ -124,21 +117,20 @@ def _form_initial(message: SmsMessage) -> dict:
     return initial
 
 
+def _test_form(account: Account) -> TestSendForm:
+    form = TestSendForm(account=account)
+    form.fields["as_contact"].widget.attrs["data-search-url"] = reverse("messaging:contact_search")
+    return form
+
+
 def _composer_config(request: HttpRequest, message: SmsMessage, account: Account) -> dict:
-    sender = selectors.sender_for(account=account, message=message)
-    usage = allotment.usage(account=account)
-    return {
-        "bodyMaxLength": BODY_MAX_LENGTH,
-        "optOutLine": tokens.OPT_OUT_LINE,
-        # The server's own opt-out wording rule, so the switch agrees with what saving accepts.
-        "optOutPattern": tokens.opt_out_pattern_source(compose.opt_out_keywords(account=account)),
-        "optOutNegation": tokens.OPT_OUT_NEGATION.pattern,
-        "shortLinkPlaceholder": links.short_link_placeholder(account, sender=sender),
-        "maxShortLinks": links.MAX_SHORT_LINKS,
-        "previewUrl": reverse("messaging:preview", args=[message.public_id]),
-        "editable": _editable(request, message),
-        "usage": {"total": usage.total, "used": usage.used, "left": usage.left},
-    }
+    return composer.composer_config(
+        account=account,
+        sender=selectors.sender_for(account=account, message=message),
+        editable=_editable(request, message),
+        preview_url=reverse("messaging:preview", args=[message.public_id]),
+        user=message.owner,
+    )
 
 
 @require_GET
@@ -156,19 +148,23 @@ def compose_page(request: HttpRequest, message_id: str) -> HttpResponse:
         body=message.body,
         append_opt_out=message.append_opt_out,
         sender=selectors.sender_for(account=account, message=message),
+        user=message.owner,
     )
     context = {
         "message": message,
+        "editor_tab": "settings" if request.GET.get("tab") == "settings" else "content",
         "form": form,
         "editable": editable,
         "preview": preview,
         "usage": allotment.usage(account=account),
-        "fields": selectors.personalization_fields(account=account),
-        "emoji": EMOJI,
-        "special_characters": SPECIAL_CHARACTERS,
+        "token_types": composer.token_types(
+            contact_fields=selectors.personalization_fields(account=account)
+        ),
+        "emoji": composer.EMOJI,
+        "special_characters": composer.SPECIAL_CHARACTERS,
         "campaigns": selectors.campaigns(account=account),
         "preview_contacts": selectors.contacts_for_picker(account=account, q=""),
-        "test_form": TestSendForm(account=account),
+        "test_form": _test_form(account),
         "my_test_phones": selectors.test_phones(account=account, user=request.user),
         "config": _composer_config(request, message, account),
         # What a saved draft still lacks before it can be sent (autosave keeps what was typed).
@@ -248,6 +244,7 @@ def autosave(request: HttpRequest, message_id: str) -> HttpResponse:
             body=message.body,
             append_opt_out=message.append_opt_out,
             sender=selectors.sender_for(account=request.account, message=message),
+            user=message.owner,
         ),
     }
     return render(request, "messaging/_autosave_status.html", context)
@@ -293,6 +290,7 @@ def preview(request: HttpRequest, message_id: str) -> JsonResponse:
         append_opt_out=append_opt_out,
         contact=contact,
         sender=selectors.sender_for(account=account, message=message),
+        user=message.owner,
     )
     return JsonResponse(preview_payload(result, contact))
 
@@ -303,6 +301,20 @@ def contact_options(request: HttpRequest) -> HttpResponse:
     """`<option>`s for the preview's contact picker, searched by name, email or phone."""
     contacts = selectors.contacts_for_picker(account=request.account, q=request.GET.get("q", ""))
     return render(request, "messaging/_contact_options.html", {"contacts": contacts})
+
+
+@require_GET
+@account_required
+def contact_search(request: HttpRequest) -> JsonResponse:
+    """Contacts for the searchable pickers, by name, email or phone in any format."""
+    contacts = selectors.contacts_for_picker(account=request.account, q=request.GET.get("q", ""))
+    return JsonResponse(
+        {
+            "results": [
+                {"value": c.public_id, "text": selectors.contact_picker_label(c)} for c in contacts
+            ]
+        }
+    )
 
 
 @require_POST
@@ -344,7 +356,7 @@ def test_send(request: HttpRequest, message_id: str) -> HttpResponse:
 def archive(request: HttpRequest, message_id: str) -> HttpResponse:
     message = _message(request, message_id)
     try:
-        compose.message_archive(account=request.account, message=message)
+        lifecycle.message_archive(account=request.account, message=message, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("messaging:compose", message_id=message.public_id)
@@ -356,7 +368,7 @@ def archive(request: HttpRequest, message_id: str) -> HttpResponse:
 @account_required(edit=True)
 def unarchive(request: HttpRequest, message_id: str) -> HttpResponse:
     message = _message(request, message_id)
-    compose.message_unarchive(account=request.account, message=message)
+    lifecycle.message_unarchive(account=request.account, message=message, user=request.user)
     messages.success(request, f"“{message.name}” restored.")
     return redirect("messaging:compose", message_id=message.public_id)
 
@@ -366,7 +378,7 @@ def unarchive(request: HttpRequest, message_id: str) -> HttpResponse:
 def delete(request: HttpRequest, message_id: str) -> HttpResponse:
     message = _message(request, message_id)
     try:
-        compose.message_delete(account=request.account, message=message)
+        lifecycle.draft_delete(account=request.account, message=message, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("messaging:compose", message_id=message.public_id)

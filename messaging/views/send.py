@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zoneinfo
 
 from django import forms
@@ -10,31 +11,43 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.forms import form_errors_from
 from accounts.tenancy import account_required, get_for_account
 from contacts.models import ContactList
-from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
+from messaging import selectors
+from messaging.models import DEFERRED_REASONS, OutboundMessage, OutboundStatus, SmsMessage
 from messaging.schedule import recipient_zone
-from messaging.services import allotment, audience, sending
+from messaging.services import allotment, audience, lifecycle, sending
 from messaging.services.audience_edit import contacts_from_text, message_audience_set
 from registration.models import PhoneNumber
 
 
 class SendForm(forms.Form):
     include_lists = forms.ModelMultipleChoiceField(
-        queryset=ContactList.objects.none(), to_field_name="public_id", required=False
+        queryset=ContactList.objects.none(),
+        to_field_name="public_id",
+        required=False,
+        widget=forms.SelectMultiple(attrs={"data-picker": "", "data-placeholder": "Search lists"}),
     )
     exclude_lists = forms.ModelMultipleChoiceField(
-        queryset=ContactList.objects.none(), to_field_name="public_id", required=False
+        queryset=ContactList.objects.none(),
+        to_field_name="public_id",
+        required=False,
+        widget=forms.SelectMultiple(attrs={"data-picker": "", "data-placeholder": "Search lists"}),
     )
+    # Comma-separated contact ids, emails or phone numbers in any format: what the searchable
+    # picker (static/js/pickers.js) posts, and what can be typed without JavaScript.
     include_contacts = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Emails, phone numbers (+1…) or contact ids, separated by commas or lines.",
+        widget=forms.TextInput(attrs={"data-picker": "contacts"}),
+        help_text="Search by name, email or phone, e.g. (617) 555-0177.",
     )
-    exclude_contacts = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    exclude_contacts = forms.CharField(
+        required=False, widget=forms.TextInput(attrs={"data-picker": "contacts"})
+    )
     sender = forms.ModelChoiceField(
         queryset=PhoneNumber.objects.none(),
         to_field_name="public_id",
@@ -59,10 +72,23 @@ class SendForm(forms.Form):
         lists = ContactList.objects.filter(account=account).order_by("name")
         self.fields["include_lists"].queryset = lists
         self.fields["exclude_lists"].queryset = lists
-        self.fields["sender"].queryset = PhoneNumber.objects.filter(
-            account=account, status=PhoneNumber.Status.ACTIVE
-        )
+        numbers = PhoneNumber.objects.filter(account=account, status=PhoneNumber.Status.ACTIVE)
+        self.fields["sender"].queryset = numbers
+        if numbers.exists():
+            self.fields["sender"].empty_label = "— choose a number —"
         self.account = account
+        search_url = reverse("messaging:contact_search")
+        for name in ("include_contacts", "exclude_contacts"):
+            self.fields[name].widget.attrs["data-search-url"] = search_url
+
+    def pickers_prepare(self) -> None:
+        """Give the contact pickers the labels of what is chosen (the value holds ids)."""
+        for name in ("include_contacts", "exclude_contacts"):
+            value = self[name].value() or ""
+            if isinstance(value, list):
+                value = ",".join(value)
+            options = selectors.contact_picker_options(account=self.account, text=value)
+            self.fields[name].widget.attrs["data-options"] = json.dumps(options, ensure_ascii=False)
 
     def clean(self):
         cleaned = super().clean()
@@ -75,7 +101,7 @@ class SendForm(forms.Form):
 
 
 def _contacts_text(contacts) -> str:
-    return ", ".join(c.email or c.phone_e164 or c.public_id for c in contacts)
+    return ",".join(c.public_id for c in contacts)
 
 
 def _initial(message: SmsMessage) -> dict:
@@ -90,7 +116,8 @@ def _initial(message: SmsMessage) -> dict:
         "exclude_lists": message.exclude_lists.all(),
         "include_contacts": _contacts_text(message.include_contacts.all()),
         "exclude_contacts": _contacts_text(message.exclude_contacts.all()),
-        "sender": message.sender,
+        # The message's number, else the account's first active one (as test sends use).
+        "sender": selectors.sender_for(account=message.account, message=message),
         "schedule_kind": message.schedule_kind,
         "send_at": send_at,
     }
@@ -113,12 +140,13 @@ def _progress(message: SmsMessage) -> dict:
     )
     return {
         "counts": counts,
+        "rows": [(status, OutboundStatus(status).label, n) for status, n in counts.items()],
+        "waiting": [(DEFERRED_REASONS.get(reason, reason), n) for reason, n in deferred],
         "total": total,
         "prepared": message.fanout_done,
         "settled": settled,
         "percent": settled * 100 // total,
-        "deferred": dict(deferred),
-        "done": message.status in (SmsMessage.Status.SENT, SmsMessage.Status.CANCELLED),
+        "done": message.status in SmsMessage.FINISHED,
     }
 
 
@@ -132,7 +160,11 @@ def send_page(request: HttpRequest, message_id: str) -> HttpResponse:
         return render(
             request,
             "messaging/send_status.html",
-            {"message": message, "progress": _progress(message)},
+            {
+                "message": message,
+                "progress": _progress(message),
+                "history": selectors.message_history(message=message),
+            },
         )
     form = SendForm(request.POST or None, account=request.account, initial=_initial(message))
     review = None
@@ -159,6 +191,7 @@ def send_page(request: HttpRequest, message_id: str) -> HttpResponse:
                 review = sending.message_review(account=request.account, message=message)
     elif message.include_lists.exists() or message.include_contacts.exists():
         review = sending.message_review(account=request.account, message=message)
+    form.pickers_prepare()
     context = {
         "message": message,
         "form": form,
@@ -191,7 +224,7 @@ def _transition(service, success: str):
     def view(request: HttpRequest, message_id: str) -> HttpResponse:
         message = get_for_account(SmsMessage, request.account, message_id)
         try:
-            service(account=request.account, message=message)
+            service(account=request.account, message=message, user=request.user)
         except ValidationError as exc:
             flash.error(request, " ".join(exc.messages))
         else:
@@ -202,12 +235,12 @@ def _transition(service, success: str):
 
 
 send_pause = _transition(
-    sending.message_pause, "Sending paused; nothing more goes out until you resume."
+    lifecycle.message_pause, "Sending paused; nothing more goes out until you resume."
 )
-send_resume = _transition(sending.message_resume, "Sending resumed.")
-send_cancel = _transition(sending.message_cancel, "Scheduled send cancelled; nothing was sent.")
+send_resume = _transition(lifecycle.message_resume, "Sending resumed.")
+send_cancel = _transition(lifecycle.message_cancel, "Scheduled send cancelled; nothing was sent.")
 send_unschedule = _transition(
-    sending.message_unschedule,
+    lifecycle.message_unschedule,
     "Back to draft: change the audience or the time, then schedule again.",
 )
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.tenancy import account_required, get_for_account
 from messaging import selectors
 from messaging.models import SmsMessage
-from messaging.services import message_actions
+from messaging.services import compose, lifecycle
 
 
 def _message(request: HttpRequest, message_id: str) -> SmsMessage:
@@ -24,9 +24,7 @@ def _message(request: HttpRequest, message_id: str) -> SmsMessage:
 def clone(request: HttpRequest, message_id: str) -> HttpResponse:
     message = _message(request, message_id)
     try:
-        copy = message_actions.message_clone(
-            account=request.account, message=message, owner=request.user
-        )
+        copy = compose.message_clone(account=request.account, message=message, owner=request.user)
     except ValidationError as exc:
         messages.error(request, "Can't clone this message: " + " ".join(exc.messages))
         return redirect("analytics:message", message_id=message.public_id)
@@ -45,7 +43,9 @@ def delete_with_results(request: HttpRequest, message_id: str) -> HttpResponse:
             messages.error(request, "Type the message's name exactly to confirm the deletion.")
             return redirect("messaging:delete_with_results", message_id=message.public_id)
         try:
-            message_actions.message_destroy(account=request.account, message=message)
+            lifecycle.message_delete_with_results(
+                account=request.account, message=message, user=request.user
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("analytics:message", message_id=message.public_id)

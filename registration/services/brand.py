@@ -35,9 +35,7 @@ from registration.models import (
 from registration.services.provisioning import (
     RegistrationError,
     RegistrationInvalid,
-    credentials_of,
     event_record,
-    gateway,
     lease_release,
     logger,
     sid_save,
@@ -47,6 +45,9 @@ from registration.services.provisioning import (
 from registration.services.use_case import use_case_return_to_draft
 from registration.throughput import throughput_for
 from registration.validation import BUSINESS_FIELDS, business_validate
+from twilio_gateway import provisioning as gateway
+from twilio_gateway.client import Credentials
+from twilio_gateway.errors import GatewayError, PermanentSendError
 
 Kind = RegistrationEvent.Kind
 
@@ -212,7 +213,11 @@ def _messaging_profile_attributes(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _end_user_put(
-    registration: BrandRegistration, field: str, credentials, kind: str, attributes: dict
+    registration: BrandRegistration,
+    field: str,
+    credentials: Credentials,
+    kind: str,
+    attributes: dict,
 ) -> str:
     sid = getattr(registration, field)
     if sid:
@@ -225,7 +230,9 @@ def _end_user_put(
     return sid_save(registration, field, sid)
 
 
-def _bundle_complete(credentials, *, kind: str, sid: str, objects: list[str], policy: str) -> None:
+def _bundle_complete(
+    credentials: Credentials, *, kind: str, sid: str, objects: list[str], policy: str
+) -> None:
     """Assign what is missing, then evaluate and submit the bundle unless it is under review."""
     assigned = gateway.trust_bundle_assigned(credentials=credentials, kind=kind, sid=sid)
     for object_sid in objects:
@@ -241,29 +248,24 @@ def _bundle_complete(credentials, *, kind: str, sid: str, objects: list[str], po
         credentials=credentials, kind=kind, sid=sid, policy_sid=policy
     )
     if not evaluation.compliant:
-        raise gateway.PermanentSendError(
+        raise PermanentSendError(
             None, "Trust Hub found the profile incomplete: " + "; ".join(evaluation.failures)
         )
     gateway.trust_bundle_submit(credentials=credentials, kind=kind, sid=sid)
 
 
 def _brand_provision_steps(registration: BrandRegistration) -> gateway.BrandInfo:
+    """Each step keeps the sid it made on the registration before the next one, so a retry
+    after a crash or a lost answer resumes where Twilio is instead of creating twice."""
+    credentials = subaccount_ensure(account=registration.account).credentials
+    _customer_profile_put(registration, credentials)
+    _trust_product_put(registration, credentials)
+    return _brand_put(registration, credentials)
+
+
+def _address_put(registration: BrandRegistration, credentials: Credentials) -> None:
+    """The business address, and the supporting document that carries it to the profile."""
     data = registration.submitted_data
-    credentials = credentials_of(subaccount_ensure(account=registration.account))
-    business = _end_user_put(
-        registration,
-        "business_end_user_sid",
-        credentials,
-        "customer_profile_business_information",
-        _business_attributes(data),
-    )
-    representative = _end_user_put(
-        registration,
-        "representative_end_user_sid",
-        credentials,
-        "authorized_representative_1",
-        _representative_attributes(data),
-    )
     address = {
         "customer_name": data["legal_name"],
         "street": data["street"],
@@ -299,7 +301,26 @@ def _brand_provision_steps(registration: BrandRegistration) -> gateway.BrandInfo
                 attributes={"address_sids": registration.address_sid},
             ),
         )
-    friendly_name = data["legal_name"][:64]
+
+
+def _customer_profile_put(registration: BrandRegistration, credentials: Credentials) -> None:
+    """The Trust Hub secondary customer profile: business, representative and address."""
+    data = registration.submitted_data
+    business = _end_user_put(
+        registration,
+        "business_end_user_sid",
+        credentials,
+        "customer_profile_business_information",
+        _business_attributes(data),
+    )
+    representative = _end_user_put(
+        registration,
+        "representative_end_user_sid",
+        credentials,
+        "authorized_representative_1",
+        _representative_attributes(data),
+    )
+    _address_put(registration, credentials)
     if not registration.customer_profile_sid:
         sid_save(
             registration,
@@ -307,7 +328,7 @@ def _brand_provision_steps(registration: BrandRegistration) -> gateway.BrandInfo
             gateway.trust_bundle_create(
                 credentials=credentials,
                 kind="customer_profile",
-                friendly_name=friendly_name,
+                friendly_name=data["legal_name"][:64],
                 email=data["contact_email"],
                 policy_sid=gateway.SECONDARY_CUSTOMER_PROFILE_POLICY_SID,
             ),
@@ -319,6 +340,11 @@ def _brand_provision_steps(registration: BrandRegistration) -> gateway.BrandInfo
         objects=[business, representative, registration.address_document_sid],
         policy=gateway.SECONDARY_CUSTOMER_PROFILE_POLICY_SID,
     )
+
+
+def _trust_product_put(registration: BrandRegistration, credentials: Credentials) -> None:
+    """The A2P messaging profile (a Trust Hub trust product) on top of the customer profile."""
+    data = registration.submitted_data
     messaging_profile = _end_user_put(
         registration,
         "messaging_profile_end_user_sid",
@@ -333,7 +359,7 @@ def _brand_provision_steps(registration: BrandRegistration) -> gateway.BrandInfo
             gateway.trust_bundle_create(
                 credentials=credentials,
                 kind="trust_product",
-                friendly_name=friendly_name,
+                friendly_name=data["legal_name"][:64],
                 email=data["contact_email"],
                 policy_sid=gateway.A2P_MESSAGING_PROFILE_POLICY_SID,
             ),
@@ -345,6 +371,10 @@ def _brand_provision_steps(registration: BrandRegistration) -> gateway.BrandInfo
         objects=[messaging_profile, registration.customer_profile_sid],
         policy=gateway.A2P_MESSAGING_PROFILE_POLICY_SID,
     )
+
+
+def _brand_put(registration: BrandRegistration, credentials: Credentials) -> gateway.BrandInfo:
+    """The A2P brand: created once, resubmitted after a failure, adopted after a lost answer."""
     if registration.brand_sid:
         brand = gateway.brand_registration_fetch(
             credentials=credentials, sid=registration.brand_sid
@@ -360,7 +390,7 @@ def _brand_provision_steps(registration: BrandRegistration) -> gateway.BrandInfo
             customer_profile_sid=registration.customer_profile_sid,
             a2p_profile_sid=registration.trust_product_sid,
         )
-    except gateway.PermanentSendError as error:
+    except PermanentSendError as error:
         # A brand created by an attempt whose answer was lost: adopt it.
         if error.status != 409:
             raise
@@ -384,7 +414,7 @@ def brand_registration_provision(*, registration_id: int) -> BrandRegistration:
         return registration
     try:
         brand = _brand_provision_steps(registration)
-    except gateway.PermanentSendError as error:
+    except PermanentSendError as error:
         logger.info("brand registration %s refused: %s", registration.public_id, error)
         brand = gateway.BrandInfo(
             sid=registration.brand_sid,
@@ -394,7 +424,7 @@ def brand_registration_provision(*, registration_id: int) -> BrandRegistration:
             tcr_id="",
             customer_profile_sid=registration.customer_profile_sid,
         )
-    except gateway.GatewayError as error:
+    except GatewayError as error:
         logger.warning(
             "brand registration %s: Twilio unreachable: %s", registration.public_id, error
         )
@@ -409,7 +439,7 @@ def brand_status_refresh(*, registration: BrandRegistration) -> BrandRegistratio
     if not registration.brand_sid or subaccount is None:
         return registration
     brand = gateway.brand_registration_fetch(
-        credentials=credentials_of(subaccount), sid=registration.brand_sid
+        credentials=subaccount.credentials, sid=registration.brand_sid
     )
     return brand_status_apply(registration=registration, brand=brand)
 

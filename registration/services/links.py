@@ -5,6 +5,7 @@ the redirects. Until then the domain is stored as pending and links use our host
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import socket
 from collections.abc import Callable
@@ -41,6 +42,17 @@ def link_host() -> str:
     return urlsplit(f"//{settings.PUBLIC_LINK_DOMAIN}").hostname or ""
 
 
+def dns_record_hint(host: str) -> str:
+    """The DNS record that points a branded domain at our link host: a CNAME names a host, so
+    a link host that is an IP address (a development setup) needs an A (or AAAA) record."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return f"Add a CNAME record pointing to {host}."
+    kind = "AAAA" if address.version == 6 else "A"
+    return f"Add an {kind} record pointing to {host}."
+
+
 def link_domain_normalize(raw: str) -> str:
     """``https://Go.Example.com/x`` -> ``go.example.com``; RegistrationError when not a domain."""
     value = (raw or "").strip().lower()
@@ -61,6 +73,7 @@ def link_domain_set(
     if number.account_id != account.pk:
         raise RegistrationError("Not found.", code="not_found")
     domain = link_domain_normalize(domain) if domain.strip() else ""
+    removed = number.link_domain if not domain else ""
     with transaction.atomic():
         PhoneNumber.objects.filter(pk=number.pk).update(
             link_domain=domain,
@@ -69,7 +82,11 @@ def link_domain_set(
             link_domain_error="",
         )
         event_record(
-            account=account, kind=Kind.LINK_DOMAIN_SET, user=user, e164=number.e164, domain=domain
+            account=account,
+            kind=Kind.LINK_DOMAIN_REMOVED if removed else Kind.LINK_DOMAIN_SET,
+            user=user,
+            e164=number.e164,
+            domain=removed or domain,
         )
     number.refresh_from_db()
     return number
@@ -88,11 +105,11 @@ def link_domain_verify(
     expected = resolve(host)
     found = resolve(number.link_domain)
     if not found:
-        error = f"{number.link_domain} does not resolve. Add a CNAME record pointing to {host}."
+        error = f"{number.link_domain} does not resolve. {dns_record_hint(host)}"
     elif not expected & found:
         error = (
             f"{number.link_domain} points to {', '.join(sorted(found))}, not to our link host "
-            f"{host}. Add a CNAME record pointing to {host}."
+            f"{host}. {dns_record_hint(host)}"
         )
     else:
         error = ""

@@ -13,7 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from registration.models import TwilioSubaccount
-from registration.services.provisioning import credentials_of, gateway, logger
+from registration.services.provisioning import logger
+from twilio_gateway import provisioning as gateway
+from twilio_gateway.errors import GatewayError
+from twilio_gateway.messages import inbound_url, status_callback_url
 
 
 @dataclass(frozen=True)
@@ -63,15 +66,15 @@ def messaging_services_sync(*, dry_run: bool = False) -> WebhooksReport:
     """Read each account's Messaging Service from Twilio; update those whose webhook URLs differ
     from the current settings (only report them with ``dry_run``)."""
     report = WebhooksReport()
-    wanted_inbound, wanted_status = gateway.inbound_url(), gateway.status_callback_url()
+    wanted_inbound, wanted_status = inbound_url(), status_callback_url()
     for subaccount in _services():
         label = f"{subaccount.messaging_service_sid} ({subaccount.account.name})"
-        credentials = credentials_of(subaccount)
+        credentials = subaccount.credentials
         try:
             held = gateway.messaging_service_fetch(
                 credentials=credentials, sid=subaccount.messaging_service_sid
             )
-        except gateway.GatewayError as error:
+        except GatewayError as error:
             report.failed.append((label, error.message))
             continue
         report.checked += 1
@@ -95,7 +98,7 @@ def messaging_services_sync(*, dry_run: bool = False) -> WebhooksReport:
                 inbound_request_url=wanted_inbound,
                 status_callback=wanted_status,
             )
-        except gateway.GatewayError as error:
+        except GatewayError as error:
             report.failed.append((label, error.message))
             continue
         report.updated.append(webhooks)

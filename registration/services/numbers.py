@@ -27,14 +27,15 @@ from registration.services.provisioning import (
     PROVISION_LEASE,
     RegistrationError,
     RegistrationInvalid,
-    credentials_of,
     event_record,
-    gateway,
     logger,
     subaccount_get,
 )
 from registration.throughput import throughput_for
 from registration.validation import contains_clean, phone_e164
+from twilio_gateway import provisioning as gateway
+from twilio_gateway.client import Credentials
+from twilio_gateway.errors import GatewayError
 
 Kind = RegistrationEvent.Kind
 
@@ -43,13 +44,13 @@ SEARCH_LIMIT = 20
 PURCHASE_UNCONFIRMED_AFTER = PROVISION_LEASE
 
 
-def _credentials(account: Account) -> gateway.SubaccountCredentials:
+def _credentials(account: Account) -> Credentials:
     subaccount = subaccount_get(account)
     if subaccount is None:
         raise RegistrationError(
             "Register your business (step 1) before getting a number.", code="brand_missing"
         )
-    return credentials_of(subaccount)
+    return subaccount.credentials
 
 
 def available_numbers_search(
@@ -73,7 +74,7 @@ def available_numbers_search(
             contains=contains or None,
             limit=SEARCH_LIMIT,
         )
-    except gateway.GatewayError as error:
+    except GatewayError as error:
         raise RegistrationError(
             f"Twilio could not search numbers: {error.message}", code="search_failed"
         ) from error
@@ -136,10 +137,10 @@ def number_purchase(*, account: Account, user: User, phone_number: str) -> Phone
         if existing.account_id == account.pk:
             return existing
         raise RegistrationError(f"{e164} is no longer available.", code="unavailable") from None
-    credentials = credentials_of(subaccount)
+    credentials = subaccount.credentials
     try:
         bought = gateway.incoming_number_buy(credentials=credentials, phone_number=e164)
-    except gateway.GatewayError as error:
+    except GatewayError as error:
         if error.outcome_unknown:
             # Twilio may have sold it: keep the claim; the poller looks it up.
             logger.warning("purchase of %s unconfirmed: %s", e164, error)
@@ -168,7 +169,7 @@ def number_attach(
     *,
     number: PhoneNumber,
     incoming: gateway.IncomingNumber,
-    credentials: gateway.SubaccountCredentials,
+    credentials: Credentials,
     service_sid: str,
     approved: bool,
 ) -> bool:
@@ -186,7 +187,7 @@ def number_attach(
             messaging_service_sid=service_sid,
             phone_number_sid=incoming.sid,
         )
-    except gateway.GatewayError as error:
+    except GatewayError as error:
         # The number is bought either way; it stays pending and the poller tries again.
         logger.warning("adding %s to %s failed, will retry: %s", number.e164, service_sid, error)
         return False
@@ -203,7 +204,7 @@ def phone_numbers_reconcile(*, account: Account, now: dt.datetime | None = None)
     subaccount = subaccount_get(account)
     if subaccount is None or not subaccount.messaging_service_sid:
         return 0
-    credentials = credentials_of(subaccount)
+    credentials = subaccount.credentials
     use_case = UseCaseRegistration.objects.filter(account=account).first()
     approved = use_case is not None and use_case.status == RegistrationStatus.APPROVED
     now = now or timezone.now()

@@ -13,8 +13,9 @@ from accounts.models import Account
 from registration.models import BrandRegistration, RegistrationStatus, UseCaseRegistration
 from registration.services.brand import brand_registration_provision, brand_status_refresh
 from registration.services.numbers import phone_numbers_reconcile
-from registration.services.provisioning import gateway, lease_claim, logger
+from registration.services.provisioning import lease_claim, logger
 from registration.services.use_case import use_case_provision, use_case_status_refresh
+from twilio_gateway.errors import GatewayError
 
 UNDER_WAY = (RegistrationStatus.SUBMITTED, RegistrationStatus.IN_REVIEW)
 
@@ -42,7 +43,7 @@ def registration_status_poll(*, account: Account | None = None) -> PollReport:
             else:
                 brand_status_refresh(registration=brand)
             report.brands += 1
-        except gateway.GatewayError as error:
+        except GatewayError as error:
             logger.warning("polling brand %s failed: %s", brand.public_id, error)
             report.errors.append(f"{brand.public_id}: {error}")
     # After the brands: a brand approved just now lets its waiting use case go to Twilio.
@@ -54,14 +55,14 @@ def registration_status_poll(*, account: Account | None = None) -> PollReport:
             else:
                 use_case_status_refresh(registration=use_case)
             report.use_cases += 1
-        except gateway.GatewayError as error:
+        except GatewayError as error:
             logger.warning("polling use case %s failed: %s", use_case.public_id, error)
             report.errors.append(f"{use_case.public_id}: {error}")
     accounts = [account] if account is not None else _accounts_with_pending_numbers()
     for each in accounts:
         try:
             report.numbers += phone_numbers_reconcile(account=each)
-        except gateway.GatewayError as error:
+        except GatewayError as error:
             logger.warning("reconciling numbers of %s failed: %s", each.public_id, error)
             report.errors.append(f"{each.public_id}: {error}")
     return report

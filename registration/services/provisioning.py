@@ -22,10 +22,9 @@ from django.utils import timezone
 
 from accounts.errors import StateConflict
 from accounts.models import Account, User
-
-# registration may import exactly one module of messaging: the Twilio gateway (DESIGN.md).
-from messaging import twilio_gateway as gateway
 from registration.models import RegistrationEvent, TwilioSubaccount
+from twilio_gateway import provisioning as gateway
+from twilio_gateway.errors import GatewayError
 
 logger = logging.getLogger("registration")
 
@@ -55,10 +54,6 @@ def event_record(
     return RegistrationEvent.objects.create(account=account, kind=kind, user=user, detail=detail)
 
 
-def credentials_of(subaccount: TwilioSubaccount) -> gateway.SubaccountCredentials:
-    return gateway.SubaccountCredentials(sid=subaccount.sid, auth_token=subaccount.auth_token)
-
-
 def subaccount_get(account: Account) -> TwilioSubaccount | None:
     return TwilioSubaccount.objects.filter(account=account).first()
 
@@ -73,7 +68,7 @@ def subaccount_ensure(*, account: Account) -> TwilioSubaccount:
         return existing
     created = gateway.subaccount_create(friendly_name=f"{account.name} ({account.public_id})"[:64])
     return TwilioSubaccount.objects.create(
-        account=account, sid=created.sid, auth_token=created.auth_token
+        account=account, sid=created.account_sid, auth_token=created.auth_token
     )
 
 
@@ -101,5 +96,5 @@ def sid_save(registration: models.Model, field: str, value: str) -> str:
     return value
 
 
-def transient_message(error: gateway.GatewayError) -> str:
+def transient_message(error: GatewayError) -> str:
     return f"Twilio could not be reached ({error.message}); we'll retry in a minute."

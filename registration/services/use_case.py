@@ -11,13 +11,19 @@ approved. Sending it (``use_case_provision``):
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account, User
+from consent import selectors as consent_selectors
+from consent import services as consent_services
+from registration import catalog
 from registration.models import (
     SUBMITTABLE,
     BrandRegistration,
@@ -30,9 +36,7 @@ from registration.models import (
 from registration.services.provisioning import (
     RegistrationError,
     RegistrationInvalid,
-    credentials_of,
     event_record,
-    gateway,
     lease_release,
     logger,
     sid_save,
@@ -45,6 +49,9 @@ from registration.validation import (
     message_flow,
     use_case_validate,
 )
+from twilio_gateway import provisioning as gateway
+from twilio_gateway.errors import GatewayError, PermanentSendError
+from twilio_gateway.messages import inbound_url, status_callback_url
 
 Kind = RegistrationEvent.Kind
 
@@ -119,6 +126,8 @@ def use_case_submit(*, account: Account, user: User) -> tuple[UseCaseRegistratio
     cleaned, errors = use_case_validate(
         registration.draft, business_names=use_case_business_names(account)
     )
+    if not errors:
+        errors = _consent_declare(account, cleaned)
     if errors:
         raise RegistrationInvalid(errors)
     resubmission = registration.status == RegistrationStatus.FAILED
@@ -153,6 +162,53 @@ def use_case_submit(*, account: Account, user: User) -> tuple[UseCaseRegistratio
     return registration, True
 
 
+# Twilio's limits on a campaign's OptInMessage, OptOutMessage and HelpMessage.
+REPLY_MIN, REPLY_MAX = 20, 320
+REPLY_NAMES = {
+    "opt_in_message": ("opt-in", "START"),
+    "opt_out_message": ("opt-out", "STOP"),
+    "help_message": ("help", "HELP"),
+}
+
+
+def _consent_declare(account: Account, cleaned: dict[str, Any]) -> dict[str, list[str]]:
+    """Add to the submitted use case what the account really does with consent, as the campaign
+    declares it: its keywords and the replies they get (Settings > Keywords), and, when people
+    opt in on the hosted opt-in page, that page's address as the evidence. Errors when the
+    declaration can't be true to Twilio's limits, or the page isn't set up."""
+    errors: dict[str, list[str]] = {}
+    consent_services.account_defaults_ensure(account=account)
+    declaration = asdict(consent_selectors.keyword_declaration(account=account))
+    methods = set(cleaned.get("consent_methods", []))
+    by_keyword = bool(methods & catalog.CONSENT_METHODS_BY_KEYWORD)
+    for name, (label, word) in REPLY_NAMES.items():
+        if name == "opt_in_message" and not by_keyword:
+            continue
+        reply = declaration[name]
+        if not REPLY_MIN <= len(reply) <= REPLY_MAX:
+            errors.setdefault("consent_methods", []).append(
+                f"Your {label} reply (to {word}, under Settings > Keywords) has {len(reply)} "
+                f"characters; Twilio takes {REPLY_MIN} to {REPLY_MAX}. Change it there, then "
+                "submit again."
+            )
+    cleaned["keywords"] = declaration
+    if "opt_in_page" in methods:
+        page = consent_selectors.opt_in_page_for_registration(account=account)
+        if page is None:
+            errors.setdefault("consent_methods", []).append(
+                "You chose the hosted opt-in page: open it first under Settings > Subscription "
+                "types > Opt-in page."
+            )
+        else:
+            url = settings.PUBLIC_BASE_URL.rstrip("/") + reverse(
+                "opt_in_page", args=[page.public_id]
+            )
+            cleaned["opt_in_page_url"] = url
+            # The page is the evidence Twilio's reviewers open.
+            cleaned["opt_in_url"] = cleaned.get("opt_in_url") or url
+    return errors
+
+
 def use_case_return_to_draft(*, account: Account) -> bool:
     """A use case waiting for its brand (submitted, not yet at Twilio) goes back to draft when
     the brand is rejected: the user may need to change it (its samples name the business as it
@@ -178,10 +234,10 @@ def messaging_service_ensure(*, subaccount: TwilioSubaccount) -> str:
     if subaccount.messaging_service_sid:
         return subaccount.messaging_service_sid
     sid = gateway.messaging_service_create(
-        credentials=credentials_of(subaccount),
+        credentials=subaccount.credentials,
         friendly_name=f"{subaccount.account.name} SMS",
-        inbound_request_url=gateway.inbound_url(),
-        status_callback=gateway.status_callback_url(),
+        inbound_request_url=inbound_url(),
+        status_callback=status_callback_url(),
     )
     TwilioSubaccount.objects.filter(pk=subaccount.pk, messaging_service_sid="").update(
         messaging_service_sid=sid
@@ -194,7 +250,7 @@ def _campaign_send(
     registration: UseCaseRegistration, subaccount: TwilioSubaccount, brand: BrandRegistration
 ) -> gateway.CampaignInfo:
     data = registration.submitted_data
-    credentials = credentials_of(subaccount)
+    credentials = subaccount.credentials
     service_sid = subaccount.messaging_service_sid
     content = {
         "description": data["description"],
@@ -222,23 +278,20 @@ def _campaign_send(
         credentials=credentials, messaging_service_sid=service_sid, brand_sid=brand.brand_sid
     )
     if UseCaseRegistration.USECASE not in usecases:
-        raise gateway.PermanentSendError(
+        raise PermanentSendError(
             None, f"Twilio does not offer the {UseCaseRegistration.USECASE} use case to this brand"
         )
-    name = brand.legal_name or subaccount.account.name
+    declared = _keywords_declared(data, brand.legal_name or subaccount.account.name)
     try:
         campaign = gateway.campaign_create(
             credentials=credentials,
             messaging_service_sid=service_sid,
             brand_sid=brand.brand_sid,
             usecase=UseCaseRegistration.USECASE,
-            opt_out_message=f"{name}: You are unsubscribed and will receive no more messages.",
-            help_message=f"{name}: Reply STOP to unsubscribe. Msg & data rates may apply.",
-            opt_out_keywords=OPT_OUT_KEYWORDS,
-            help_keywords=HELP_KEYWORDS,
+            **declared,
             **content,
         )
-    except gateway.PermanentSendError as error:
+    except PermanentSendError as error:
         # The service already has a campaign: one an attempt created before its answer was lost.
         if error.status != 409:
             raise
@@ -250,6 +303,30 @@ def _campaign_send(
         campaign = existing[0]
     sid_save(registration, "campaign_sid", campaign.sid)
     return campaign
+
+
+def _keywords_declared(data: dict[str, Any], name: str) -> dict[str, Any]:
+    """The campaign's keywords and replies: those the account declared at submission (its own,
+    see `_consent_declare`), with opt-in ones when people opt in by keyword or on the opt-in
+    page. Use cases submitted before declarations were kept declare what was sent then."""
+    keywords = data.get("keywords")
+    if not keywords:
+        return {
+            "opt_out_message": f"{name}: You are unsubscribed and will receive no more messages.",
+            "help_message": f"{name}: Reply STOP to unsubscribe. Msg & data rates may apply.",
+            "opt_out_keywords": OPT_OUT_KEYWORDS,
+            "help_keywords": HELP_KEYWORDS,
+        }
+    declared = {
+        "opt_out_message": keywords["opt_out_message"],
+        "help_message": keywords["help_message"],
+        "opt_out_keywords": keywords["opt_out_keywords"],
+        "help_keywords": keywords["help_keywords"],
+    }
+    if set(data.get("consent_methods", [])) & catalog.CONSENT_METHODS_BY_KEYWORD:
+        declared["opt_in_keywords"] = keywords["opt_in_keywords"]
+        declared["opt_in_message"] = keywords["opt_in_message"]
+    return declared
 
 
 def use_case_provision(*, registration_id: int) -> UseCaseRegistration:
@@ -276,7 +353,7 @@ def use_case_provision(*, registration_id: int) -> UseCaseRegistration:
             lease_release(UseCaseRegistration, registration.pk, provision_error="")
             return registration
         campaign = _campaign_send(registration, subaccount, brand)
-    except gateway.PermanentSendError as error:
+    except PermanentSendError as error:
         logger.info("use case %s refused: %s", registration.public_id, error)
         campaign = gateway.CampaignInfo(
             sid=registration.campaign_sid,
@@ -284,7 +361,7 @@ def use_case_provision(*, registration_id: int) -> UseCaseRegistration:
             campaign_id="",
             errors=[f"Twilio refused the use case: {error.message}"],
         )
-    except gateway.GatewayError as error:
+    except GatewayError as error:
         logger.warning("use case %s: Twilio unreachable: %s", registration.public_id, error)
         lease_release(
             UseCaseRegistration, registration.pk, provision_error=transient_message(error)
@@ -298,7 +375,7 @@ def use_case_status_refresh(*, registration: UseCaseRegistration) -> UseCaseRegi
     if not registration.campaign_sid or subaccount is None:
         return registration
     campaign = gateway.campaign_fetch(
-        credentials=credentials_of(subaccount),
+        credentials=subaccount.credentials,
         messaging_service_sid=subaccount.messaging_service_sid,
         sid=registration.campaign_sid,
     )

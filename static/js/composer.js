@@ -18,6 +18,17 @@
   var config = JSON.parse(configElement.textContent);
 
   var TOKEN = /\{\{\s*contact\.([a-z_][a-z0-9_]*)\s*(?:\|\s*default:\s*"([^"]*)"\s*)?\}\}/g;
+  // messaging.tokens.MESSAGE_TOKEN_PATTERN: the sender user's and the account's tokens.
+  var MESSAGE_TOKEN =
+    /\{\{\s*(sender|account)\.([a-z_][a-z0-9_]*)\s*(?:\|\s*default:\s*"([^"]*)"\s*)?\}\}/g;
+  var messageTokenValues = config.messageTokenValues || {};
+
+  // messaging.tokens.message_tokens_fill: filled before anything else, as fan-out does.
+  function fillMessageTokens(text) {
+    return text.replace(MESSAGE_TOKEN, function (match, kind, name, fallback) {
+      return messageTokenValues[kind + "." + name] || fallback || "";
+    });
+  }
   var SPACES = " \\t\\n\\r\\f\\v\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff";
   var LINK = new RegExp(
     "(?<![A-Za-z0-9_@./-])(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\\.)[^" + SPACES + "<>\"]+",
@@ -43,18 +54,24 @@
     return false;
   }
 
-  var form = document.getElementById("message-form");
-  var body = document.getElementById("message-body");
+  // The composer's own ids unless the page names others (a workflow's Send SMS step).
+  var form = document.getElementById(config.formId || "message-form");
+  var body = document.getElementById(config.bodyId || "message-body");
   var optOut = document.getElementById("id_append_opt_out");
   var $ = function (id) { return document.getElementById(id); };
 
   // Token values of the previewed contact; empty = every token shows its default.
   var previewValues = {};
 
-  function renderTokens(text, values) {
+  // `unknown`: what a token without a default counts as when no contact is chosen
+  // (messaging.tokens.render_for_estimate).
+  function renderTokens(text, values, unknown) {
     return text.replace(TOKEN, function (match, name, fallback) {
       var value = values[name];
-      if (value === undefined || value === null || value === "") return fallback || "";
+      if (value === undefined || value === null || value === "") {
+        if (fallback === undefined && unknown) return unknown;
+        return fallback || "";
+      }
       return String(value);
     });
   }
@@ -124,12 +141,17 @@
     // As messaging.selectors.preview_build: number the links, fill tokens, then put each
     // link back (the preview) or a string as long as its short link (the count).
     var composed = withOptOut(body.value);
-    var numbered = numberLinks(composed);
+    var numbered = numberLinks(fillMessageTokens(composed));
     var template = renderTokens(numbered.template, previewValues);
     var rendered = fillMarkers(template, numbered.found);
-    var counted = fillMarkers(
-      template, numbered.found.map(function () { return config.shortLinkPlaceholder; })
-    );
+    var placeholders = numbered.found.map(function () { return config.shortLinkPlaceholder; });
+    // What goes out with these values (a test send's text), and what the estimate counts: with
+    // no contact chosen, a token without a default as a value of typical length.
+    var exact = fillMarkers(template, placeholders);
+    var noContact = Object.keys(previewValues).length === 0;
+    var counted = noContact
+      ? fillMarkers(renderTokens(numbered.template, {}, config.unknownValue), placeholders)
+      : exact;
     var length = Array.from(composed).length;
 
     setText("count-length", length.toLocaleString("en-US"));
@@ -155,6 +177,9 @@
         encoding: message.encodingName,
         segments: message.segmentsCount,
         characters: message.numberOfCharacters,
+        // A test send is charged for the text as it goes out.
+        exactSegments: exact === counted ? message.segmentsCount
+          : new Segmented(exact, "auto", false).segmentsCount,
       };
       nonGsm = Array.from(new Set(message.getNonGsmCharacters()));
       setText("count-characters", lastCount.characters.toLocaleString("en-US"));
@@ -265,7 +290,7 @@
     var typed = ($("id_phone_numbers") || { value: "" }).value
       .split(/[,;\n]+/).filter(function (part) { return part.trim(); }).length;
     var recipients = phones + typed;
-    var needed = recipients * lastCount.segments;
+    var needed = recipients * lastCount.exactSegments;
     var usage = config.usage;
     var text = "";
     if (recipients) {
@@ -323,14 +348,32 @@
   var tokenInsert = $("token-insert");
   if (tokenInsert) {
     tokenInsert.addEventListener("click", function () {
+      // Contact properties are plain keys; the sender's and company's carry their type.
       var key = $("token-field").value;
+      var name = key.indexOf(".") >= 0 ? key : "contact." + key;
       // A default can't hold a double quote (it ends the default) or braces.
       var fallback = $("token-default").value.replace(/["{}]/g, "").trim();
       var token = fallback
-        ? "{{ contact." + key + ' | default: "' + fallback + '" }}'
-        : "{{ contact." + key + " }}";
+        ? "{{ " + name + ' | default: "' + fallback + '" }}'
+        : "{{ " + name + " }}";
       insertAtCursor(token);
       closeMenu(tokenInsert);
+    });
+  }
+
+  // Personalize's Type chooses which properties the Property menu offers.
+  var tokenType = $("token-type");
+  if (tokenType) {
+    tokenType.addEventListener("change", function () {
+      var field = $("token-field");
+      var first = null;
+      Array.prototype.forEach.call(field.options, function (option) {
+        var fits = option.dataset.type === tokenType.value;
+        option.hidden = !fits;
+        option.disabled = !fits;
+        if (fits && first === null) first = option.value;
+      });
+      field.value = first;
     });
   }
 
@@ -379,15 +422,33 @@
   });
 
   // Preview: contact, font size, dark mode ----------------------------------------------
+  // The test send's contact follows the preview's until one is chosen for the test itself.
+  var testContact = $("id_as_contact");
+  if (testContact) {
+    testContact.addEventListener("change", function () { testContact.dataset.chosen = "yes"; });
+  }
+  function testContactFollow(contactId, label) {
+    if (!testContact || testContact.dataset.chosen === "yes") return;
+    var picker = testContact.tomselect;
+    if (!picker) {
+      testContact.value = contactId;
+      return;
+    }
+    picker.clear(true);
+    if (contactId) {
+      picker.addOption({ value: contactId, text: label });
+      picker.setValue(contactId, true);
+    }
+  }
+
   var contactSelect = $("preview-contact");
   if (contactSelect) {
     contactSelect.addEventListener("change", function () {
       var contactId = contactSelect.value;
-      var asContact = $("id_as_contact");
       var label = $("preview-as");
       if (!contactId) {
         previewValues = {};
-        if (asContact) asContact.value = "";
+        testContactFollow("", "");
         if (label) label.textContent = "each token's default";
         setText("server-preview", "");
         update();
@@ -408,7 +469,7 @@
         .then(function (result) {
           if (result.error) return;
           previewValues = result.values || {};
-          if (asContact) asContact.value = contactId;
+          testContactFollow(contactId, result.contact ? result.contact.name : contactId);
           if (label) label.textContent = result.contact ? result.contact.name : "";
           setText(
             "server-preview",

@@ -39,6 +39,8 @@ NOT_WALKED = {
     "password_reset_confirm": "public; guarded by a signed one-time token (test_auth)",
     "password_reset_complete": "public",
     "invitation_accept": "guarded by a one-time token in the URL (test_accounts)",
+    "signup": "public sign-up page; creates a new account of its own (test_signup)",
+    "signup_confirm": "guarded by a signed one-time token in the URL (test_signup)",
     "healthz": "public by design: database and broker reachability only",
     "schema": "public API description, no data",
     "api_docs": "public API description, no data",
@@ -46,6 +48,8 @@ NOT_WALKED = {
     "webhooks": "Twilio's webhooks: signature-checked, no session (messaging tests)",
     "static": "static files",
     "short_link": "public by design: a signed code, no session (tests/messaging/test_short_links)",
+    "optin/": "public sign-up forms by design, named by an opaque id "
+    "(tests/messaging/test_opt_in_page)",
 }
 
 # Routes a viewer (read-only role) may POST to, because they only touch the viewer's own things.

@@ -4,11 +4,14 @@ fan-out, dispatch through the emulator, Twilio's callbacks, short-link fetches, 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from zoneinfo import ZoneInfo
 
 import time_machine
 from django.conf import settings
 
-from consent.models import ConsentState
+from consent import services as consent_services
+from consent.models import ConsentLedgerEntry, ConsentSource, ConsentState
 from messaging import links
 from messaging.models import OutboundMessage, SmsMessage
 from messaging.ratelimit import SenderRateLimiter
@@ -102,3 +105,72 @@ def campaign_with_results(
         click(client, rows["Bo"], user_agent="facebookexternalhit/1.1 Facebot Twitterbot/1.0")
         stop(sending, phones["Ed"])
     return message, rows, contacts
+
+
+# 03:30 UTC on June 2 is still June 1 in New York: days are the account's.
+LATE_EVENING_NEW_YORK = dt.datetime(2026, 6, 2, 3, 30, tzinfo=dt.UTC)
+
+
+def keyword(sending, phone: str, word: str, sid: str) -> None:
+    consent_services.inbound_keyword_apply(
+        account=sending.account,
+        phone_e164=phone,
+        body=word,
+        received_by_number=sending.sender.e164,
+        message_sid=sid,
+    )
+
+
+def consent_history(sending) -> list:
+    """A month of consent changes from every source, over three days."""
+    account = sending.account
+    account.time_zone = "America/New_York"
+    account.save(update_fields=["time_zone"])
+    contacts = [
+        sending.contact(f"C{i}", mobile_phone=f"+1415555{1000 + i}", subscribed=None)
+        for i in range(6)
+    ]
+    with time_machine.travel(LATE_EVENING_NEW_YORK, tick=False):
+        consent_services.consent_bulk_set(
+            account=account,
+            subscription_type=sending.subscription_type,
+            pairs=[(c.pk, c.mobile_phone_e164) for c in contacts[:4]],
+            status=ConsentState.SUBSCRIBED,
+            source=ConsentSource.IMPORT,
+        )
+        consent_services.consent_bulk_set(
+            account=account,
+            subscription_type=sending.subscription_type,
+            pairs=[(contacts[4].pk, contacts[4].mobile_phone_e164)],
+            status=ConsentState.SUBSCRIBED,
+            source=ConsentSource.BULK,
+            data={"reformat": "prf_x"},
+        )
+    with time_machine.travel(LATE_EVENING_NEW_YORK + dt.timedelta(hours=12), tick=False):
+        keyword(sending, contacts[0].mobile_phone_e164, "STOP", "SM" + "1" * 32)
+        keyword(sending, contacts[1].mobile_phone_e164, "quit", "SM" + "2" * 32)
+        consent_services.consent_carrier_opt_out(
+            account=account, phone_e164=contacts[2].mobile_phone_e164, error_code=21610
+        )
+    with time_machine.travel(LATE_EVENING_NEW_YORK + dt.timedelta(days=1, hours=12), tick=False):
+        keyword(sending, contacts[0].mobile_phone_e164, "START", "SM" + "3" * 32)
+        consent_services.contact_opt_in(
+            account=account,
+            contact=contacts[5],
+            subscription_type=sending.subscription_type,
+            actor=sending.tenant.alice,
+            consent_confirmed=True,
+        )
+    return contacts
+
+
+def ledger_counts(account) -> Counter:
+    """Straight from the ledger: (day, source, keyword, direction) -> entries."""
+    zone = ZoneInfo(account.time_zone)
+    counts: Counter = Counter()
+    for entry in ConsentLedgerEntry.objects.filter(account=account):
+        source = "reformat" if "reformat" in entry.data else entry.source
+        word = entry.data.get("keyword", "") if entry.source == ConsentSource.KEYWORD else ""
+        direction = "opt_in" if entry.new_status == ConsentState.SUBSCRIBED else "opt_out"
+        counts[(entry.occurred_at.astimezone(zone).date(), source, word, direction)] += 1
+    return counts

@@ -205,3 +205,25 @@ def test_statuses_of_a_contact_default_to_not_specified(tenant):
     assert [(r.phone_e164, r.status) for r in rows] == [
         ("+12125550123", ConsentState.NOT_SPECIFIED)
     ]
+
+
+def test_standard_keywords_show_what_twilio_itself_replies(tenant, alice_client):
+    from django.urls import reverse
+
+    from consent import services as consent_services
+    from consent.models import KeywordKind
+    from twilio_emulator.rules import DEFAULT_REPLIES
+
+    consent_services.account_defaults_ensure(account=tenant.account)
+    # Our copy of Twilio's replies is the emulator's (both follow Twilio's documentation).
+    assert consent_services.carrier_reply("stop") == DEFAULT_REPLIES["opt_out"]
+    assert consent_services.carrier_reply("START") == DEFAULT_REPLIES["opt_in"]
+    assert consent_services.carrier_reply("INFO") == DEFAULT_REPLIES["help"]
+    consent_services.keyword_rule_create(
+        account=tenant.account, kind=KeywordKind.CUSTOM, word="HOURS", reply_text="Open 9-5."
+    )
+    page = alice_client.get(reverse("consent:keywords")).content.decode()
+    stop = page.split('<tr data-word="STOP">', 1)[1].split("</tr>", 1)[0]
+    assert DEFAULT_REPLIES["opt_out"] in stop and "Edit reply" not in stop
+    hours = page.split('<tr data-word="HOURS">', 1)[1].split("</tr>", 1)[0]
+    assert "Open 9-5." in hours and "Edit reply" in hours

@@ -214,3 +214,22 @@ def test_a_number_twilio_refused_is_marked_not_valid_for_sms(tenant):
         account=tenant.account, contact=contact, data={"mobile_phone": "2125550123"}
     )
     assert contact.sms_phones == ["+12125550123"]
+
+
+def test_the_contact_form_refuses_what_an_import_would_as_a_formula(tenant, bob_client):
+    from django.urls import reverse
+
+    from contacts.models import Contact
+
+    response = bob_client.post(
+        reverse("contacts:create"),
+        {"first_name": '=HYPERLINK("http://x.example","Ann")', "mobile_phone": "+1 212 555 0101"},
+    )
+    assert response.status_code == 200
+    assert "which a spreadsheet would run as a formula" in response.content.decode()
+    assert not Contact.objects.filter(account=tenant.account).exists()
+    # A phone number written with a plus is no formula.
+    ok = bob_client.post(
+        reverse("contacts:create"), {"first_name": "Ann", "mobile_phone": "+1 212 555 0101"}
+    )
+    assert ok.status_code == 302

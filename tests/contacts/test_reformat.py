@@ -139,6 +139,12 @@ def test_run_then_revert(tenant, bob_client, messy, django_capture_on_commit_cal
     # The timeline shows both.
     kinds = bob_client.get(reverse("contacts:detail", args=[fl.public_id])).content.decode()
     assert "Phone reformatted" in kinds and "reformat reverted" in kinds
+    # The consent recorded for +12125550101 stays that number's, but the contact no longer has
+    # it: the panel doesn't show it as the contact's subscription.
+    consent = kinds.split('id="consent-status"', 1)[1].split("</table>", 1)[0]
+    row = consent.split("+12125550101", 1)[1].split("</tr>", 1)[0]
+    assert "No longer this contact's number: not texted" in row
+    assert "Subscribed (former number)" in row and "badge ok" not in row
 
 
 def test_viewers_cannot_run_it(tenant, vera_client, messy):

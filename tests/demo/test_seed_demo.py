@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management import call_command
 
 from accounts.models import Account
-from consent.models import ConsentLedgerEntry, ConsentStatus
+from consent.models import ConsentLedgerEntry, ConsentStatus, OptInPage
 from contacts.models import Contact
 from demo.constants import DEMO_ACCOUNT
 from demo.numbers import demo_number_ensure
@@ -23,6 +23,8 @@ def test_seed_demo_adds_contacts_with_consent_once(db):
     call_command("seed_demo")
     assert Contact.objects.filter(account=account).count() == contacts.count()
     assert ConsentLedgerEntry.objects.count() == entries
+    # An opt-in page to try, made once.
+    assert OptInPage.objects.filter(account=account, enabled=True).count() == 1
 
 
 def test_the_demo_number_is_active_and_made_once(tenant):

@@ -66,3 +66,19 @@ def test_a_send_below_60_percent_gets_no_usage_warning(sending):
 
     assert "will be used this period" not in page.content.decode()
     assert page.context["review"].errors == []
+
+
+@time_machine.travel(NOON_NEW_YORK, tick=False)
+def test_an_audience_no_one_can_receive_gets_no_usage_warning(sending):
+    from tests.factories import OutboundMessageFactory
+
+    # 7 of 10 segments already used this period, but this send would use none.
+    OutboundMessageFactory(
+        account=sending.account, to_phone="+12125550100", segments=7, status="delivered"
+    )
+    sending.contact("Out", phone="+12125552799", subscribed=False)
+    _, _, page = review_page(sending, allotment_total=10, recipients=0)
+    html = page.content.decode()
+    assert page.context["review"].sendable == 0
+    assert "No one in this audience can receive the message." in html
+    assert "will be used this period" not in html

@@ -278,7 +278,12 @@ def test_the_tests_cost_the_composer_shows_is_what_the_server_charges(
     page.locator("#message-body").fill(text)
     page.locator("#id_phone_numbers").fill("+1 206 555 0177, +1 206 555 0178")
     cost = page.locator("#test-cost").inner_text()
-    shown = expected_count(tenant.account, text)
+    # A test send is charged for the text as it goes out (no contact: tokens empty), not for
+    # the estimate, which counts an unknown first name as 15 characters.
+    exact = selectors.message_preview(
+        account=tenant.account, body=text, sender=selectors.sender_for(account=tenant.account)
+    ).counted_text
+    shown = (None, segments.estimate(exact).segments)
     assert shown[1] == 1
     assert cost.startswith(f"This test needs {2 * shown[1]} of the")
 
@@ -329,3 +334,56 @@ def test_autosave_never_says_saved_for_a_body_it_could_not_keep(page, live_serve
     assert page.locator("#autosave-status .saved").count() == 0
     assert page.locator("#message-body").input_value() == "Boots\x00 on sale"
     assert SmsMessage.objects.get(pk=draft.pk).body == "Boots on sale"
+
+
+def test_a_test_send_can_be_personalized_as_another_contact_than_the_preview(
+    page,
+    live_server,
+    tenant,
+    draft,
+    emulator,  # noqa: F811 - fixture
+):
+    ContactFactory(account=tenant.account, first_name="Maya", last_name="Lin")
+    ContactFactory(account=tenant.account, first_name="Noah", last_name="Kim")
+    open_composer(page, live_server, tenant, draft)
+    page.locator("#message-body").fill('Hi {{ contact.first_name | default: "there" }}!')
+    page.locator("#preview-contact").select_option(label="Maya Lin")
+    wait_until(page, "document.querySelector('#preview-bubble').textContent.startsWith('Hi Maya')")
+    # The test follows the preview (Maya) until another contact is chosen for it.
+    picker = page.locator("#id_as_contact-ts-control")
+    assert "Maya Lin" in picker.locator("..").inner_text()
+    picker.fill("Noah")
+    page.locator(".ts-dropdown .option", has_text="Noah").click()
+    page.keyboard.press("Escape")
+    page.locator("#id_phone_numbers").fill("+1 206 555 0179")
+    page.get_by_role("button", name="Send test").click()
+    page.get_by_text("Test sent to +12065550179").wait_for()
+    [received] = emulated_texts(emulator, "+12065550179")
+    assert received["body"].startswith("Hi Noah!")
+    # The preview still shows Maya.
+    assert page.locator("#preview-bubble").inner_text().startswith("Hi Maya")
+
+
+def test_personalize_offers_the_contact_the_sender_user_and_the_company(
+    page, live_server, tenant, draft
+):
+    open_composer(page, live_server, tenant, draft)
+    body = page.locator("#message-body")
+    body.fill("Hello from ")
+    page.locator("#personalize-menu summary").click()
+    assert page.locator("#token-type option").all_inner_texts() == [
+        "Contact",
+        "Sender user",
+        "Company",
+    ]
+    page.locator("#token-type").select_option("account")
+    assert page.locator("#token-field").input_value() == "account.name"
+    page.locator("#token-default").fill("")
+    page.get_by_role("button", name="Insert token").click()
+    assert body.input_value() == "Hello from {{ account.name }}"
+    assert page.locator("#preview-bubble").inner_text().startswith("Hello from Acme Outdoor")
+    expected = selectors.message_preview(
+        account=tenant.account, body=body.input_value(), user=draft.owner
+    ).estimate
+    assert shown_count(page) == (expected.encoding, expected.segments, expected.characters)
+    page.locator("#autosave-status .saved").wait_for()

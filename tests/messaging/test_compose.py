@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from messaging import links, segments, selectors, tokens
 from messaging.models import BODY_MAX_LENGTH, Campaign, MessageProperty, SmsMessage
-from messaging.services import compose
+from messaging.services import compose, lifecycle
 from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
 from tests.factories import (
@@ -278,7 +278,7 @@ def test_the_list_filters_by_status_searches_by_name_and_sorts(tenant):
     SmsMessage.objects.filter(pk=sent.pk).update(status=SmsMessage.Status.SENT)
     SmsMessage.objects.filter(pk=scheduled.pk).update(status=SmsMessage.Status.SCHEDULED)
     SmsMessage.objects.filter(pk=sending.pk).update(status=SmsMessage.Status.PAUSED)
-    compose.message_archive(account=account, message=archived)
+    lifecycle.message_archive(account=account, message=archived, user=None)
 
     def names(**kwargs):
         return [m.name for m in selectors.messages_list(account=account, sort="name", **kwargs)]
@@ -355,15 +355,18 @@ def test_sending_messages_cant_be_archived_and_sent_ones_cant_be_deleted(tenant)
     message = create(tenant)
     SmsMessage.objects.filter(pk=message.pk).update(status=SmsMessage.Status.SENDING)
     with pytest.raises(ValidationError, match="can't be archived"):
-        compose.message_archive(account=tenant.account, message=message)
+        lifecycle.message_archive(account=tenant.account, message=message, user=None)
     SmsMessage.objects.filter(pk=message.pk).update(status=SmsMessage.Status.SENT)
     with pytest.raises(ValidationError, match="Only a draft"):
-        compose.message_delete(account=tenant.account, message=message)
-    archived = compose.message_archive(account=tenant.account, message=message)
+        lifecycle.draft_delete(account=tenant.account, message=message, user=None)
+    archived = lifecycle.message_archive(account=tenant.account, message=message, user=None)
     assert archived.archived_at is not None
-    assert compose.message_unarchive(account=tenant.account, message=message).archived_at is None
+    assert (
+        lifecycle.message_unarchive(account=tenant.account, message=message, user=None).archived_at
+        is None
+    )
     draft = create(tenant, name="Scrap")
-    compose.message_delete(account=tenant.account, message=draft)
+    lifecycle.draft_delete(account=tenant.account, message=draft, user=None)
     assert not SmsMessage.objects.filter(pk=draft.pk).exists()
 
 

@@ -5,13 +5,13 @@ offers that replacement itself, in the body the marketer sees)."""
 from __future__ import annotations
 
 from messaging import segments
-from messaging import twilio_gateway as gateway
+from twilio_gateway.provisioning import messaging_service_create, subaccount_create
 
 
 def test_the_messaging_service_we_create_has_smart_encoding_off(emulator):
-    credentials = gateway.subaccount_create(friendly_name="Acme Outdoor")
+    credentials = subaccount_create(friendly_name="Acme Outdoor")
 
-    sid = gateway.messaging_service_create(
+    sid = messaging_service_create(
         credentials=credentials,
         friendly_name="Acme Outdoor SMS",
         inbound_request_url="https://app.example/webhooks/twilio/inbound",

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from messaging.models import MessageProperty, OutboundMessage, SmsMessage, TestPhone
-from messaging.services import compose
+from messaging.services import compose, lifecycle
 from messaging.services.settings import sending_settings
 from registration.models import PhoneNumber
 from tests.conftest import emulated_texts
@@ -53,7 +53,7 @@ def test_the_list_shows_tabs_search_and_the_create_button_to_editors(
     tenant, bob_client, vera_client, message
 ):
     other = compose.message_create(account=tenant.account, owner=tenant.bob, name="Winter boots")
-    compose.message_archive(account=tenant.account, message=other)
+    lifecycle.message_archive(account=tenant.account, message=other, user=None)
     page = bob_client.get(reverse("messaging:index")).content.decode()
     assert "Spring sale" in page and "Winter boots" not in page
     assert 'id="create-message"' in page

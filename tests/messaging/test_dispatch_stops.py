@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
 from messaging.ratelimit import SenderRateLimiter, slot_spacing
-from messaging.services import dispatch, inbound
-from messaging.services import sending as sending_service
+from messaging.services import dispatch, inbound, lifecycle
 from messaging.services.replies import reply_send
 from tests.factories import OutboundMessageFactory
 from tests.messaging.test_sending import NOON_NEW_YORK, fanout, send_all
@@ -109,7 +108,9 @@ def test_pausing_holds_the_texts_a_dispatcher_already_claimed(sending, emulator)
 
         def pause_on_the_third(waits: int) -> None:
             if waits == 3:
-                sending_service.message_pause(account=sending.account, message=message)
+                lifecycle.message_pause(
+                    account=sending.account, message=message, user=sending.tenant.bob
+                )
 
         sent = dispatch.sender_dispatch(
             sender_id=sending.sender.pk, time_budget=50, limiter=StepLimiter(pause_on_the_third)
@@ -119,7 +120,7 @@ def test_pausing_holds_the_texts_a_dispatcher_already_claimed(sending, emulator)
         # Back to waiting as if never claimed: not "sending", and no attempt counted.
         assert rows.filter(status=OutboundStatus.PENDING, claimed_at=None, attempts=0).count() == 8
         message.refresh_from_db()
-        sending_service.message_resume(account=sending.account, message=message)
+        lifecycle.message_resume(account=sending.account, message=message, user=sending.tenant.bob)
         assert send_all(sending) == 8
     assert sorted(emulator.state.creates_by_recipient.values()) == [1] * 10
 

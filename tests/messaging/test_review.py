@@ -164,3 +164,43 @@ def test_the_time_zones_page_counts_every_sendable_recipient(sending):
     rows = {(r["zone"], r["count"]) for r in page.context["rows"]}
     assert rows == {("America/New_York", 1), ("America/Los_Angeles", 1)}
     assert [r["name"] for r in page.context["sample"]] == ["Ann", "Bea"]
+
+
+def test_a_gsm_text_with_a_link_counts_the_same_in_review_composer_autosave_and_sent_rows(
+    sending, emulator, django_capture_on_commit_callbacks
+):
+    """Links are counted at their short link's length everywhere; the review used to count the
+    link markers themselves, which are not GSM characters (UCS-2: 6 segments where 3 went)."""
+    from tests.analytics.helpers import send
+
+    body = (
+        'Hi {{ contact.first_name | default: "there" }}! Spring sale: tents and stoves at 20% '
+        "off until Sunday: https://shop.example.com/spring"
+    )
+    with time_machine.travel(NOON_NEW_YORK, tick=False):
+        for n, name in enumerate(("Ann", "Bo", "Cy")):
+            sending.contact(name, phone=f"+1212555230{n}")
+        message = sending.message(body=body)
+        review = review_of(sending, message)
+        bob = client_for(sending.tenant.bob)
+        saved = bob.post(
+            reverse("messaging:save", args=[message.public_id]),
+            {
+                "name": message.name,
+                "body": body,
+                "append_opt_out": "on",
+                "subscription_type": sending.subscription_type.pk,
+                "sender": sending.sender.public_id,
+            },
+        ).content.decode()
+        composer = bob.get(reverse("messaging:compose", args=[message.public_id])).content.decode()
+        send(sending, message)
+    rows = list(message.outbound.all())
+    assert len(rows) == 3
+    assert {row.encoding for row in rows} == {"GSM-7"}
+    sent_total = sum(row.segments for row in rows)
+    per_text = rows[0].segments
+    assert per_text == 1
+    assert review.segments_total == sent_total == 3
+    assert 'data-encoding="GSM-7"' in saved and f'data-segments="{per_text}"' in saved
+    assert f'<strong id="count-segments">{per_text}</strong>' in composer

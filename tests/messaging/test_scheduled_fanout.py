@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from messaging.models import MessageLink, OutboundMessage, OutboundStatus, SmsMessage
-from messaging.services import fanout
+from messaging.services import fanout, lifecycle
 from messaging.services import sending as sending_service
 from messaging.services.audience import recipients
 
@@ -128,7 +128,9 @@ def test_taking_a_schedule_back_stops_a_fanout_in_progress(sending):
         def batches_with_a_change_between():
             for n, batch in enumerate(recipients(message, batch_size=2)):
                 if n == 1:
-                    sending_service.message_unschedule(account=sending.account, message=message)
+                    lifecycle.message_unschedule(
+                        account=sending.account, message=message, user=sending.tenant.bob
+                    )
                 yield batch
 
         created = fanout.message_fanout(
@@ -159,7 +161,9 @@ def test_the_review_writes_nothing_and_a_send_takes_the_links_as_last_edited(
         assert list(MessageLink.objects.filter(message=message).values_list("url", flat=True)) == [
             "https://shop.example.com/old"
         ]
-        sending_service.message_unschedule(account=sending.account, message=message)
+        lifecycle.message_unschedule(
+            account=sending.account, message=message, user=sending.tenant.bob
+        )
         message.refresh_from_db()
         message.body = "Sale at https://shop.example.com/new today"
         message.schedule_kind = SmsMessage.ScheduleKind.NOW

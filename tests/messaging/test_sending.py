@@ -11,7 +11,7 @@ from django.utils import timezone
 from consent.models import ConsentLedgerEntry, ConsentState, ConsentStatus
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
 from messaging.ratelimit import SenderRateLimiter
-from messaging.services import dispatch
+from messaging.services import dispatch, lifecycle
 from messaging.services import sending as sending_service
 from messaging.services.audience import recipients
 from messaging.services.fanout import message_fanout, plan_for
@@ -251,9 +251,11 @@ def test_paused_messages_wait_and_resume(sending, emulator):
         sending.contact("Pia", phone="+12125551001")
         message = sending.message(status=SmsMessage.Status.SENDING)
         fanout(message)
-        message = sending_service.message_pause(account=sending.account, message=message)
+        message = lifecycle.message_pause(
+            account=sending.account, message=message, user=sending.tenant.bob
+        )
         assert send_all(sending) == 0
-        sending_service.message_resume(account=sending.account, message=message)
+        lifecycle.message_resume(account=sending.account, message=message, user=sending.tenant.bob)
         assert send_all(sending) == 1
 
 
@@ -306,7 +308,7 @@ def test_cancelling_a_scheduled_send_withdraws_it(
         with django_capture_on_commit_callbacks(execute=True):
             sending_service.scheduled_fanouts_start(now=NOON_NEW_YORK + dt.timedelta(days=1))
         assert OutboundMessage.objects.get(message=message).status == OutboundStatus.PENDING
-        sending_service.message_cancel(account=sending.account, message=message)
+        lifecycle.message_cancel(account=sending.account, message=message, user=sending.tenant.bob)
     with time_machine.travel(NOON_NEW_YORK + dt.timedelta(days=2), tick=True):
         assert send_all(sending) == 0
     assert OutboundMessage.objects.get(message=message).status == OutboundStatus.CANCELLED

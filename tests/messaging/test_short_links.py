@@ -465,3 +465,16 @@ def test_a_tap_keeps_the_https_redirect_and_security_headers_and_sets_no_cookie(
     assert tap["X-Content-Type-Options"] == "nosniff"
     assert not tap.cookies
     assert LinkClick.objects.filter(message=message).count() == 1
+
+
+def test_utm_campaign_is_the_campaigns_name_when_the_message_has_one(sending, client, settings):
+    from messaging.models import Campaign
+
+    sending.contact("Mia", phone="+12125550101")
+    spring = Campaign.objects.create(account=sending.account, name="Spring 2026")
+    message = fanned_out(sending, name="Tents email follow-up", campaign=spring)
+    first, _ = codes_of(OutboundMessage.objects.get(message=message))
+    location = click(client, first, host=settings.PUBLIC_LINK_DOMAIN)["Location"]
+    query = parse_qs(urlsplit(location).query)
+    assert query["utm_campaign"] == ["Spring 2026"]
+    assert query["utm_content"] == [message.public_id]

@@ -76,3 +76,63 @@ def test_the_accounts_own_opt_out_keywords_count_and_the_standard_ones_always_do
     assert not tokens.has_opt_out_wording("Reply BASTA to opt out")
     assert tokens.has_opt_out_wording("Reply BASTA to opt out", keywords=["BASTA"])
     assert tokens.has_opt_out_wording("Reply STOP to opt out", keywords=["BASTA"])
+
+
+def test_a_token_without_a_default_counts_15_characters_until_a_contact_is_chosen(tenant):
+    from messaging import selectors
+    from tests.factories import ContactFactory
+
+    body = "Hi {{ contact.first_name }}!"
+    estimate = selectors.message_preview(
+        account=tenant.account, body=body, append_opt_out=False
+    ).estimate
+    assert estimate.characters == len("Hi !") + 15
+    with_default = selectors.message_preview(
+        account=tenant.account,
+        body='Hi {{ contact.first_name | default: "there" }}!',
+        append_opt_out=False,
+    )
+    assert with_default.estimate.characters == len("Hi there!")
+    ann = ContactFactory(account=tenant.account, first_name="Ann")
+    for_ann = selectors.message_preview(
+        account=tenant.account, body=body, append_opt_out=False, contact=ann
+    )
+    assert (for_ann.text, for_ann.estimate.characters) == ("Hi Ann!", 7)
+
+
+def test_sender_and_company_tokens_are_filled_for_the_whole_message(sending):
+    from messaging.models import OutboundMessage, SmsMessage
+    from messaging.services import compose
+    from messaging.services.audience import recipients
+    from messaging.services.fanout import message_fanout, plan_for
+
+    sending.tenant.alice.first_name, sending.tenant.alice.last_name = "Alice", ""
+    sending.tenant.alice.save()
+    sending.contact("Mia", phone="+12125550101")
+    body = (
+        "Hi {{ contact.first_name }}, {{ sender.first_name }} from {{ account.name }} here. "
+        '{{ sender.last_name | default: "" }}Reply STOP to opt out'
+    )
+    message = sending.message(body=body, status=SmsMessage.Status.SENDING, append_opt_out=False)
+    assert compose.message_problems(account=sending.account, message=message) == {}
+    message_fanout(message=message, recipients=recipients(message), plan=plan_for(message))
+    row = OutboundMessage.objects.get(message=message)
+    assert row.body == "Hi Mia, Alice from Acme Outdoor here. Reply STOP to opt out"
+    # The composer's preview fills them the same way (the owner is the sender user).
+    from messaging import selectors
+
+    preview = selectors.message_preview(
+        account=sending.account, body=body, append_opt_out=False, user=sending.tenant.alice
+    )
+    assert preview.text.startswith("Hi , Alice from Acme Outdoor here.")
+
+
+def test_unknown_sender_properties_and_message_tokens_in_workflows_are_refused():
+    problems = tokens.tokens_validate(
+        "Hi from {{ sender.shoe_size }}", known_properties={"first_name"}
+    )
+    assert [p.message for p in problems] == ["There is no sender property “shoe_size”."]
+    problems = tokens.tokens_validate(
+        "Hi from {{ account.name }}", known_properties=set(), message_tokens=False
+    )
+    assert [p.message for p in problems] == ["Only contact tokens can be used here, not account."]

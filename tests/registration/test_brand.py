@@ -7,7 +7,6 @@ import threading
 import pytest
 from django.db import connection
 
-from messaging import twilio_gateway as gateway
 from registration import services
 from registration.models import (
     BrandRegistration,
@@ -17,6 +16,8 @@ from registration.models import (
 from registration.services import brand as brand_services
 from tests.factories import PhoneNumberFactory
 from tests.registration.conftest import BUSINESS, review_control
+from twilio_gateway import provisioning as gateway
+from twilio_gateway.errors import PermanentSendError, TransientSendError
 
 pytestmark = pytest.mark.django_db
 
@@ -247,7 +248,7 @@ def test_an_unreachable_twilio_leaves_it_submitted_and_the_poller_resumes(
     def flaky_create(**kwargs):
         calls.append(kwargs["kind"])
         if len(calls) == 1:
-            raise gateway.TransientSendError(None, "Connection refused", outcome_unknown=False)
+            raise TransientSendError(None, "Connection refused", outcome_unknown=False)
         return real_create(**kwargs)
 
     monkeypatch.setattr(gateway, "trust_bundle_create", flaky_create)
@@ -275,7 +276,7 @@ def test_a_brand_whose_answer_was_lost_is_adopted(setup_flow, emulator, monkeypa
         real_create(**kwargs)
         if not answered:
             answered.append(True)
-            raise gateway.TransientSendError(20504, "Gateway Timeout", outcome_unknown=True)
+            raise TransientSendError(20504, "Gateway Timeout", outcome_unknown=True)
         return real_create(**kwargs)
 
     monkeypatch.setattr(gateway, "brand_registration_create", lost_answer)
@@ -292,7 +293,7 @@ def test_a_brand_whose_answer_was_lost_is_adopted(setup_flow, emulator, monkeypa
 
 def test_twilio_refusing_the_content_rejects_it_with_the_reason(setup_flow, emulator, monkeypatch):
     def refuse(**kwargs):
-        raise gateway.PermanentSendError(20001, "Invalid website_url", status=400)
+        raise PermanentSendError(20001, "Invalid website_url", status=400)
 
     monkeypatch.setattr(gateway, "end_user_create", refuse)
     brand = setup_flow.brand_submit()

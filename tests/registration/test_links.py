@@ -102,3 +102,26 @@ def test_changing_or_removing_the_domain_resets_verification(tenant, number):
 def test_the_default_resolver_reads_the_system_resolver():
     # A numeric host needs no DNS (the test machine has none to the outside).
     assert services.resolve_addresses("127.0.0.1") == {"127.0.0.1"}
+
+
+def test_removing_the_domain_is_logged_as_removed(tenant, number):
+    services.link_domain_set(
+        account=tenant.account, user=tenant.alice, number=number, domain="go.acme.com"
+    )
+    services.link_domain_set(account=tenant.account, user=tenant.alice, number=number, domain="")
+    removed = RegistrationEvent.objects.order_by("created_at", "pk").last()
+    assert removed.kind == "link_domain_removed"
+    assert removed.get_kind_display() == "Branded link domain removed"
+    assert removed.detail.get("domain") == "go.acme.com"
+
+
+def test_a_link_host_that_is_an_address_asks_for_an_a_record(tenant, number, settings):
+    settings.PUBLIC_LINK_DOMAIN = "127.0.0.1:8000"
+    services.link_domain_set(
+        account=tenant.account, user=tenant.alice, number=number, domain="go.acme.com"
+    )
+    checked = services.link_domain_verify(
+        account=tenant.account, user=tenant.alice, number=number, resolver=resolver_for({})
+    )
+    assert checked.link_domain_error.endswith("Add an A record pointing to 127.0.0.1.")
+    assert "CNAME" not in checked.link_domain_error

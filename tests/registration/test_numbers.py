@@ -7,13 +7,14 @@ import datetime as dt
 import pytest
 import requests
 
-from messaging import twilio_gateway as gateway
 from registration import services
 from registration.areacodes import area_code_get, area_codes_search, us_area_codes
 from registration.models import PhoneNumber, RegistrationEvent, TwilioSubaccount
 from registration.throughput import throughput_for
 from tests.factories import MembershipFactory, PhoneNumberFactory, UserFactory
 from tests.registration.conftest import review_control
+from twilio_gateway import provisioning as gateway
+from twilio_gateway.errors import TransientSendError
 
 pytestmark = pytest.mark.django_db
 
@@ -184,7 +185,7 @@ def test_a_purchase_whose_answer_was_lost_is_reconciled(setup_flow, emulator, mo
 
     def lost_answer(**kwargs):
         real_buy(**kwargs)
-        raise gateway.TransientSendError(20504, "Gateway Timeout", outcome_unknown=True)
+        raise TransientSendError(20504, "Gateway Timeout", outcome_unknown=True)
 
     monkeypatch.setattr(gateway, "incoming_number_buy", lost_answer)
     with pytest.raises(services.RegistrationError, match="did not confirm"):
@@ -207,7 +208,7 @@ def test_a_claim_twilio_never_sold_is_dropped(setup_flow, monkeypatch):
     setup_flow.use_case_in_review()
 
     def timeout(**kwargs):
-        raise gateway.TransientSendError(None, "Read timed out", outcome_unknown=True)
+        raise TransientSendError(None, "Read timed out", outcome_unknown=True)
 
     monkeypatch.setattr(gateway, "incoming_number_buy", timeout)
     with pytest.raises(services.RegistrationError):
@@ -243,7 +244,7 @@ def test_a_number_twilio_would_not_add_to_the_service_waits_for_the_poller(
     real_add = gateway.messaging_service_number_add
 
     def timeout(**kwargs):
-        raise gateway.TransientSendError(None, "Read timed out", outcome_unknown=True)
+        raise TransientSendError(None, "Read timed out", outcome_unknown=True)
 
     monkeypatch.setattr(gateway, "messaging_service_number_add", timeout)
     number = setup_flow.number_buy()

@@ -15,9 +15,9 @@ from consent import services as consent_services
 from consent.models import ConsentLedgerEntry, ConsentState, ConsentStatus, SubscriptionType
 from contacts import services as contact_services
 from contacts.models import Contact
-from messaging import webhooks
 from messaging.models import InboundMessage, OutboundStatus, StatusCallback
 from messaging.services import delivery
+from registration import selectors as registration_selectors
 from registration.models import PhoneNumber
 from tests.factories import OutboundMessageFactory, PhoneNumberFactory, TwilioSubaccountFactory
 
@@ -35,7 +35,7 @@ MESSAGE_SID = "SM" + "a" * 32
 @pytest.fixture(autouse=True)
 def fresh_token_cache(monkeypatch):
     # The webhook keeps subaccount tokens for a minute; each test has its own subaccounts.
-    monkeypatch.setattr(webhooks, "_tokens", {})
+    monkeypatch.setattr(registration_selectors, "_tokens_by_sid", {})
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The emulator holds the project to Twilio's published contract.
 
-1. The project's own gateway (messaging/twilio_gateway.py, the one module that imports the twilio
+1. The project's own gateway (the twilio_gateway package, the one that imports the twilio
    SDK) is driven through every call it makes, with the values the project builds: the emulator
    accepts all of them, and every parameter sent is one the operation defines.
 2. For each of those operations, requests built from the project's accepted one break one
@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -25,7 +26,6 @@ import pytest
 import requests
 from django.test import override_settings
 
-from messaging import twilio_gateway as gateway
 from registration.services import brand as brand_services
 from registration.services import use_case as use_case_services
 from registration.validation import message_flow
@@ -33,6 +33,49 @@ from tests.registration.conftest import BUSINESS, USE_CASE
 from twilio_emulator.contract import SPEC_DIR
 from twilio_emulator.contract_rules import FORMAT_OVERRIDES, RULES
 from twilio_emulator.server import EmulatorHandle, start_in_thread
+from twilio_gateway import messages as twilio_messages
+from twilio_gateway import provisioning as twilio_provisioning
+from twilio_gateway.client import Credentials
+from twilio_gateway.messages import (
+    inbound_url,
+    message_fetch,
+    message_send,
+    messages_list,
+    status_callback_url,
+)
+from twilio_gateway.provisioning import (
+    A2P_MESSAGING_PROFILE_POLICY_SID,
+    SECONDARY_CUSTOMER_PROFILE_POLICY_SID,
+    a2p_usecases,
+    address_create,
+    address_update,
+    available_numbers_search,
+    brand_registration_create,
+    brand_registration_fetch,
+    brand_registration_resubmit,
+    brand_registrations_list,
+    campaign_create,
+    campaign_fetch,
+    campaign_update,
+    campaigns_list,
+    end_user_create,
+    end_user_update,
+    incoming_number_buy,
+    incoming_numbers_list,
+    messaging_service_create,
+    messaging_service_fetch,
+    messaging_service_number_add,
+    messaging_service_update,
+    subaccount_create,
+    supporting_document_create,
+    supporting_document_update,
+    trust_bundle_assign,
+    trust_bundle_assigned,
+    trust_bundle_create,
+    trust_bundle_evaluate,
+    trust_bundle_fetch,
+    trust_bundle_submit,
+)
 
 SPEC_FILES = ("twilio_api_v2010.json", "twilio_messaging_v1.json", "twilio_trusthub_v1.json")
 HANDSET = "+12065550100"
@@ -79,32 +122,25 @@ OPERATIONS = (
     "ListMessage",
 )
 # Gateway names that make no Twilio request.
-NOT_TWILIO_CALLS = {
-    "client_for",
-    "inbound_url",
-    "signature_is_valid",
-    "status_callback_url",
-    "A2P_MESSAGING_PROFILE_POLICY_SID",
-    "SECONDARY_CUSTOMER_PROFILE_POLICY_SID",
-}
+NOT_TWILIO_CALLS = {"inbound_url", "signature_is_valid", "status_callback_url"}
 
 
 @dataclass
 class ProjectRun:
     emulator: EmulatorHandle
-    tenant: gateway.SubaccountCredentials
+    tenant: Credentials
     called: set[str]  # gateway functions driven
     operations: dict[str, dict[str, Any]]  # GET /_emulator/operations
 
     def auth(self, operation_id: str) -> tuple[str, str]:
         if operation_id == "CreateAccount":
             return (self.emulator.account_sid, self.emulator.auth_token)
-        return (self.tenant.sid, self.tenant.auth_token)
+        return (self.tenant.account_sid, self.tenant.auth_token)
 
 
-def _project_calls(calls: Callable[..., Any]) -> gateway.SubaccountCredentials:
+def _project_calls(calls: Callable[..., Any]) -> Credentials:
     """Every Twilio call of the gateway, with inputs the project's services build."""
-    tenant = calls(gateway.subaccount_create, friendly_name="Acme Outdoor")
+    tenant = calls(subaccount_create, friendly_name="Acme Outdoor")
     creds = {"credentials": tenant}
     address = {
         "customer_name": BUSINESS["legal_name"],
@@ -114,17 +150,17 @@ def _project_calls(calls: Callable[..., Any]) -> gateway.SubaccountCredentials:
         "region": BUSINESS["region"],
         "postal_code": BUSINESS["postal_code"],
     }
-    address_sid = calls(gateway.address_create, **creds, iso_country="US", **address)
-    calls(gateway.address_update, **creds, sid=address_sid, **address)
+    address_sid = calls(address_create, **creds, iso_country="US", **address)
+    calls(address_update, **creds, sid=address_sid, **address)
     document = calls(
-        gateway.supporting_document_create,
+        supporting_document_create,
         **creds,
         friendly_name="Acme Outdoor address",
         type="customer_profile_address",
         attributes={"address_sids": address_sid},
     )
     calls(
-        gateway.supporting_document_update,
+        supporting_document_update,
         **creds,
         sid=document,
         attributes={"address_sids": address_sid},
@@ -132,21 +168,21 @@ def _project_calls(calls: Callable[..., Any]) -> gateway.SubaccountCredentials:
     # A business name with REJECT fails the brand review, so the brand can be resubmitted.
     rejected = {**BUSINESS, "legal_name": "REJECT Acme Outdoor LLC"}
     business = calls(
-        gateway.end_user_create,
+        end_user_create,
         **creds,
         friendly_name="Acme Outdoor business",
         type="customer_profile_business_information",
         attributes=brand_services._business_attributes(rejected),
     )
     representative = calls(
-        gateway.end_user_create,
+        end_user_create,
         **creds,
         friendly_name="Alice Admin",
         type="authorized_representative_1",
         attributes=brand_services._representative_attributes(BUSINESS),
     )
     profile_info = calls(
-        gateway.end_user_create,
+        end_user_create,
         **creds,
         friendly_name="Acme Outdoor messaging profile",
         type="us_a2p_messaging_profile_information",
@@ -156,13 +192,13 @@ def _project_calls(calls: Callable[..., Any]) -> gateway.SubaccountCredentials:
     for kind, policy, objects in (
         (
             "customer_profile",
-            gateway.SECONDARY_CUSTOMER_PROFILE_POLICY_SID,
+            SECONDARY_CUSTOMER_PROFILE_POLICY_SID,
             [business, representative, document],
         ),
-        ("trust_product", gateway.A2P_MESSAGING_PROFILE_POLICY_SID, [profile_info]),
+        ("trust_product", A2P_MESSAGING_PROFILE_POLICY_SID, [profile_info]),
     ):
         sid = calls(
-            gateway.trust_bundle_create,
+            trust_bundle_create,
             **creds,
             kind=kind,
             friendly_name=f"Acme Outdoor {kind}",
@@ -172,50 +208,46 @@ def _project_calls(calls: Callable[..., Any]) -> gateway.SubaccountCredentials:
         if kind == "trust_product":
             objects = [*objects, bundles["customer_profile"]]
         for object_sid in objects:
-            calls(gateway.trust_bundle_assign, **creds, kind=kind, sid=sid, object_sid=object_sid)
-        calls(gateway.trust_bundle_assigned, **creds, kind=kind, sid=sid)
-        assert calls(gateway.trust_bundle_evaluate, **creds, kind=kind, sid=sid, policy_sid=policy)
-        calls(gateway.trust_bundle_submit, **creds, kind=kind, sid=sid)
-        calls(gateway.trust_bundle_fetch, **creds, kind=kind, sid=sid)
+            calls(trust_bundle_assign, **creds, kind=kind, sid=sid, object_sid=object_sid)
+        calls(trust_bundle_assigned, **creds, kind=kind, sid=sid)
+        assert calls(trust_bundle_evaluate, **creds, kind=kind, sid=sid, policy_sid=policy)
+        calls(trust_bundle_submit, **creds, kind=kind, sid=sid)
+        calls(trust_bundle_fetch, **creds, kind=kind, sid=sid)
         bundles[kind] = sid
     brand = calls(
-        gateway.brand_registration_create,
+        brand_registration_create,
         **creds,
         customer_profile_sid=bundles["customer_profile"],
         a2p_profile_sid=bundles["trust_product"],
     )
-    assert calls(gateway.brand_registration_fetch, **creds, sid=brand.sid).status == "FAILED"
+    assert calls(brand_registration_fetch, **creds, sid=brand.sid).status == "FAILED"
     calls(
-        gateway.end_user_update,
+        end_user_update,
         **creds,
         sid=business,
         attributes=brand_services._business_attributes(BUSINESS),
     )
-    calls(gateway.brand_registration_resubmit, **creds, sid=brand.sid)
-    assert calls(gateway.brand_registrations_list, **creds)[0].status == "APPROVED"
+    calls(brand_registration_resubmit, **creds, sid=brand.sid)
+    assert calls(brand_registrations_list, **creds)[0].status == "APPROVED"
     webhooks = {
-        "inbound_request_url": gateway.inbound_url(),
-        "status_callback": gateway.status_callback_url(),
+        "inbound_request_url": inbound_url(),
+        "status_callback": status_callback_url(),
     }
-    service = calls(
-        gateway.messaging_service_create, **creds, friendly_name="Acme Outdoor SMS", **webhooks
-    )
-    calls(gateway.messaging_service_update, **creds, sid=service, **webhooks)
-    assert calls(gateway.messaging_service_fetch, **creds, sid=service).status_callback
-    [available, *_] = calls(
-        gateway.available_numbers_search, **creds, area_code="415", contains="5550"
-    )
-    number = calls(gateway.incoming_number_buy, **creds, phone_number=available.phone_number)
-    calls(gateway.incoming_numbers_list, **creds, phone_number=number.phone_number)
+    service = calls(messaging_service_create, **creds, friendly_name="Acme Outdoor SMS", **webhooks)
+    calls(messaging_service_update, **creds, sid=service, **webhooks)
+    assert calls(messaging_service_fetch, **creds, sid=service).status_callback
+    [available, *_] = calls(available_numbers_search, **creds, area_code="415", contains="5550")
+    number = calls(incoming_number_buy, **creds, phone_number=available.phone_number)
+    calls(incoming_numbers_list, **creds, phone_number=number.phone_number)
     calls(
-        gateway.messaging_service_number_add,
+        messaging_service_number_add,
         **creds,
         messaging_service_sid=service,
         phone_number_sid=number.sid,
     )
     usecase = "MARKETING"
     assert usecase in calls(
-        gateway.a2p_usecases, **creds, messaging_service_sid=service, brand_sid=brand.sid
+        a2p_usecases, **creds, messaging_service_sid=service, brand_sid=brand.sid
     )
     content = {
         "description": USE_CASE["description"],
@@ -225,7 +257,7 @@ def _project_calls(calls: Callable[..., Any]) -> gateway.SubaccountCredentials:
         "has_embedded_phone": USE_CASE["has_phone_numbers"],
     }
     campaign = calls(
-        gateway.campaign_create,
+        campaign_create,
         **creds,
         messaging_service_sid=service,
         brand_sid=brand.sid,
@@ -236,30 +268,28 @@ def _project_calls(calls: Callable[..., Any]) -> gateway.SubaccountCredentials:
         help_keywords=use_case_services.HELP_KEYWORDS,
         **content,
     )
-    calls(gateway.campaign_fetch, **creds, messaging_service_sid=service, sid=campaign.sid)
-    calls(gateway.campaigns_list, **creds, messaging_service_sid=service)
-    calls(
-        gateway.campaign_update, **creds, messaging_service_sid=service, sid=campaign.sid, **content
-    )
-    messages = {"account_sid": tenant.sid, "auth_token": tenant.auth_token}
+    calls(campaign_fetch, **creds, messaging_service_sid=service, sid=campaign.sid)
+    calls(campaigns_list, **creds, messaging_service_sid=service)
+    calls(campaign_update, **creds, messaging_service_sid=service, sid=campaign.sid, **content)
+    messages = {"credentials": tenant}
     sent = calls(
-        gateway.message_send,
+        message_send,
         **messages,
         to=HANDSET,
         body="Acme Outdoor: spring sale, 20% off tents. Reply STOP to opt out",
         from_=number.phone_number,
-        status_callback=gateway.status_callback_url(),
+        status_callback=status_callback_url(),
     )
     calls(
-        gateway.message_send,
+        message_send,
         **messages,
         to=HANDSET,
         body="Acme Outdoor: see you Saturday",
         messaging_service_sid=service,
     )
-    calls(gateway.message_fetch, **messages, sid=sent.sid)
+    calls(message_fetch, **messages, sid=sent.sid)
     calls(
-        gateway.messages_list,
+        messages_list,
         **messages,
         to=HANDSET,
         date_sent_after=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1),
@@ -296,8 +326,9 @@ def project_run() -> Iterator[ProjectRun]:
 def test_the_flow_drives_every_twilio_call_of_the_gateway(project_run):
     gateway_calls = {
         name
-        for name in gateway.__all__
-        if callable(getattr(gateway, name)) and not isinstance(getattr(gateway, name), type)
+        for module in (twilio_messages, twilio_provisioning)
+        for name, function in inspect.getmembers(module, inspect.isfunction)
+        if function.__module__ == module.__name__ and not name.startswith("_")
     }
     assert project_run.called == gateway_calls - NOT_TWILIO_CALLS
 

@@ -55,6 +55,8 @@ def test_build_a_list_workflow_text_a_contact_and_continue_the_conversation(
     page.locator("#id_list").select_option(label="VIP")  # swapped in by htmx
     page.get_by_role("button", name="Create and add steps").click()
     page.get_by_role("button", name="Add step").click()  # Send SMS is the default kind
+    # The step's composer (and htmx) are ready once the page's scripts ran.
+    page.locator("html[data-composer-ready=yes]").wait_for(state="attached")
     page.locator("#id_from_number").select_option(flows.sending.sender.public_id)
     page.locator(f"#id_sender_user option[value='{flows.user.public_id}']").wait_for(
         state="attached"
@@ -72,7 +74,8 @@ def test_build_a_list_workflow_text_a_contact_and_continue_the_conversation(
     # Add Maya to the list from the contacts page.
     page.goto("/contacts/")
     page.get_by_label(f"Select {maya}").check()
-    page.locator("#bulk-actions summary").click()
+    # The action bar appears once a contact is selected.
+    page.locator("#bulk-actions").wait_for()
     page.locator("select[name=contact_list]").select_option(vip.public_id)
     page.get_by_role("button", name="Add to list").click()
     page.get_by_text("Added 1 contact(s) to VIP.").wait_for()

@@ -16,7 +16,7 @@ from messaging import links, shortlinks, tokens
 from messaging.models import LinkClick, OutboundStatus, SmsMessage
 from messaging.ratelimit import SenderRateLimiter
 from messaging.services import dispatch
-from messaging.tasks import messages_complete
+from messaging.services.lifecycle import messages_progress
 from tests.workflows.conftest import NOON_NEW_YORK
 from workflows import services
 from workflows.models import Workflow
@@ -94,7 +94,7 @@ def test_editing_the_text_starts_a_new_message_and_the_old_one_finishes_as_sent(
         flows.sending.audience_add(kai)
         flows.sending.audience_add(maya)
     first = SmsMessage.objects.get(outbound__contact=maya)
-    messages_complete()
+    messages_progress()
     first.refresh_from_db()
     assert first.status == SmsMessage.Status.SENDING  # it still takes texts
 
@@ -117,17 +117,20 @@ def test_editing_the_text_starts_a_new_message_and_the_old_one_finishes_as_sent(
     assert first.outbound.get(contact=maya).body.startswith("Hello Maya!")
     assert second.outbound.get(contact=ivy).body.startswith("Welcome Ivy!")
     page = bob_client.get(f"/analytics/messages/{first.public_id}/").content.decode()
+    # The results show the text as Maya got it, and the template it was written as.
     as_sent = page.split('id="original-message">', 1)[1].split("</p>", 1)[0]
-    assert as_sent.startswith("Hello {{ contact.first_name }}!")
+    assert as_sent.startswith("Hello Maya!")
+    written = page.split('id="message-template">', 1)[1].split("</details>", 1)[0]
+    assert "Hello {{ contact.first_name }}!" in written
 
     # Kai's text still waits: the old message is sending until it goes, then sent.
-    messages_complete()
+    messages_progress()
     first.refresh_from_db()
     assert first.status == SmsMessage.Status.SENDING
     time_machine.move_to(NOON_NEW_YORK + dt.timedelta(hours=8), tick=False)
     _dispatch(flows)
     assert first.outbound.get(contact=kai).status != OutboundStatus.PENDING
-    messages_complete()
+    messages_progress()
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.status == SmsMessage.Status.SENT and first.completed_at is not None
@@ -141,6 +144,6 @@ def test_a_deleted_workflows_messages_finish_as_sent(flows, django_capture_on_co
         flows.sending.audience_add(maya)
     message = SmsMessage.objects.get(outbound__contact=maya)
     services.workflow_delete(account=flows.account, workflow=workflow)
-    messages_complete()
+    messages_progress()
     message.refresh_from_db()
     assert message.status == SmsMessage.Status.SENT

@@ -3,8 +3,9 @@
 An action's message takes its texts while the action stays as it was. Once the action's text,
 opt-out line, number or user changes, its step is removed or its workflow deleted, the message
 is finished: it takes no new texts (the next one starts a new version, see
-`workflows.services.run`) and messaging's completion sweep (`messages_complete`) marks it sent as
-soon as the texts it already queued went out (until then dispatch still sends them).
+`workflows.services.run`) and messaging's life-cycle sweep (`lifecycle.messages_progress`)
+marks it sent as soon as the texts it already queued went out (until then dispatch still sends
+them).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from accounts.models import Account, Membership, Role, User
 from demo.constants import DEMO_ACCOUNT, DEMO_EMAIL, DEMO_PASSWORD, DEMO_SECOND_ACCOUNT
-from demo.contacts import demo_contacts_seed
+from demo.contacts import demo_contacts_seed, demo_opt_in_page_ensure
 from demo.numbers import demo_number_ensure
 
 
@@ -38,4 +38,5 @@ class Command(BaseCommand):
                 # contacts.
                 demo_number_ensure(account)
                 demo_contacts_seed(account=account, user=user)
+                demo_opt_in_page_ensure(account=account)
         self.stdout.write(f"Demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from messaging import twilio_gateway as gateway
 from registration.services import messaging_services_sync
+from twilio_gateway.messages import inbound_url, status_callback_url
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{verb}: {webhooks}")
         for label, message in report.failed:
             self.stderr.write(f"could not sync {label}: {message}")
-        wanted = f"{gateway.inbound_url()} and {gateway.status_callback_url()}"
+        wanted = f"{inbound_url()} and {status_callback_url()}"
         if check:
             summary = (
                 f"{len(report.differing)} of {report.checked} Messaging Services differ from "

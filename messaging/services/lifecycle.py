@@ -1,0 +1,228 @@
+"""A message's life: every change of an SmsMessage's status, and who made it.
+
+    draft --send now--> sending --(nothing left to send)--> sent
+    draft --schedule--> scheduled --(first text goes out)--> sending
+    scheduled --cancel--> cancelled            scheduled --unschedule--> draft
+    sending --pause--> paused --resume--> sending
+
+Each change is one conditional step on the locked row and writes a MessageEvent with the acting
+user (None when the app itself moved it, as when a scheduled send starts or a send finishes);
+the message's page shows them as its history. Archiving and deleting are recorded the same way.
+What a change means for the outbound rows (withdrawn, cancelled, dispatched again) happens here
+too, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from accounts.models import Account, User
+from messaging.models import MessageEvent, OutboundMessage, OutboundStatus, SmsMessage
+
+Kind = MessageEvent.Kind
+Status = SmsMessage.Status
+
+
+def _event(message: SmsMessage, kind: str, user: User | None, **detail: Any) -> MessageEvent:
+    return MessageEvent.objects.create(
+        account_id=message.account_id,
+        message=message,
+        message_name=message.name,
+        kind=kind,
+        user=user,
+        detail=detail,
+    )
+
+
+def _locked(account: Account, message: SmsMessage) -> SmsMessage:
+    return SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
+
+
+def _move(message: SmsMessage, status: str, *fields: str) -> None:
+    message.status = status
+    message.save(update_fields=["status", *fields, "updated_at"])
+
+
+def message_release(
+    message: SmsMessage, *, user: User, now: dt.datetime, fields: tuple[str, ...] = ()
+) -> None:
+    """A reviewed draft goes out: sending at once, or scheduled. The caller holds the row's
+    lock and has set the fan-out ``fields`` it saves with the status."""
+    if message.schedule_kind == SmsMessage.ScheduleKind.NOW:
+        message.started_at = now
+        _move(message, Status.SENDING, "started_at", *fields)
+        _event(message, Kind.SENT, user)
+    else:
+        _move(message, Status.SCHEDULED, *fields)
+        when = message.local_send_at or message.scheduled_at
+        _event(message, Kind.SCHEDULED, user, at=when.isoformat() if when else None)
+
+
+@transaction.atomic
+def message_pause(*, account: Account, message: SmsMessage, user: User | None) -> SmsMessage:
+    message = _locked(account, message)
+    if message.status != Status.SENDING:
+        raise ValidationError("Only a message that is sending can be paused.")
+    _move(message, Status.PAUSED)
+    _event(message, Kind.PAUSED, user)
+    return message
+
+
+@transaction.atomic
+def message_resume(*, account: Account, message: SmsMessage, user: User | None) -> SmsMessage:
+    from messaging.tasks import dispatch_due_task
+
+    message = _locked(account, message)
+    if message.status != Status.PAUSED:
+        raise ValidationError("Only a paused message can be resumed.")
+    _move(message, Status.SENDING)
+    _event(message, Kind.RESUMED, user)
+    transaction.on_commit(dispatch_due_task.delay)
+    return message
+
+
+@transaction.atomic
+def message_cancel(*, account: Account, message: SmsMessage, user: User | None) -> SmsMessage:
+    """Cancel a scheduled send before it starts: nothing of it goes out."""
+    message = _locked(account, message)
+    if message.status != Status.SCHEDULED:
+        raise ValidationError("Only a scheduled message can be cancelled.")
+    OutboundMessage.objects.filter(message=message, status=OutboundStatus.PENDING).update(
+        status=OutboundStatus.CANCELLED, status_updated_at=timezone.now()
+    )
+    _move(message, Status.CANCELLED)
+    _event(message, Kind.CANCELLED, user)
+    return message
+
+
+@transaction.atomic
+def message_unschedule(*, account: Account, message: SmsMessage, user: User | None) -> SmsMessage:
+    """Back to draft so its schedule or audience can be changed; its rows are withdrawn."""
+    message = _locked(account, message)
+    if message.status != Status.SCHEDULED:
+        raise ValidationError("Only a scheduled message can be changed.")
+    if (
+        OutboundMessage.objects.filter(message=message)
+        .exclude(status__in=(OutboundStatus.PENDING, OutboundStatus.NOT_SENT))
+        .exists()
+    ):
+        raise ValidationError("This message has started sending; pause it instead.")
+    OutboundMessage.objects.filter(message=message).delete()
+    message.fanout_done = 0
+    message.fanout_starts_at = message.fanout_started_at = message.fanout_completed_at = None
+    _move(
+        message,
+        Status.DRAFT,
+        "fanout_done",
+        "fanout_starts_at",
+        "fanout_started_at",
+        "fanout_completed_at",
+    )
+    _event(message, Kind.UNSCHEDULED, user)
+    return message
+
+
+# Rows that still have to go out (or are going out right now).
+_OPEN_ROW_STATUSES = (OutboundStatus.PENDING, OutboundStatus.CLAIMED)
+# Rows that show Twilio has taken a text of the send.
+_WENT_OUT_STATUSES = (
+    OutboundStatus.CLAIMED,
+    OutboundStatus.QUEUED,
+    OutboundStatus.SENT,
+    OutboundStatus.DELIVERED,
+)
+
+
+@transaction.atomic
+def messages_progress(*, now: dt.datetime | None = None) -> int:
+    """The app's own transitions, run by the dispatcher and by beat: a scheduled send whose
+    first text went out is sending; a send with its fan-out written and no row left to send is
+    sent. Returns how many finished. Rows another run holds are left to it (skip locked)."""
+    now = now or timezone.now()
+    rows = OutboundMessage.objects.filter(message=OuterRef("pk"))
+    started = (
+        SmsMessage.objects.filter(status=Status.SCHEDULED)
+        .filter(Exists(rows.filter(status__in=_WENT_OUT_STATUSES)))
+        .select_for_update(skip_locked=True)
+        .only("pk", "account_id", "name")
+    )
+    for message in started:
+        message.started_at = now
+        _move(message, Status.SENDING, "started_at")
+        _event(message, Kind.STARTED, None)
+    finished = (
+        SmsMessage.objects.filter(status=Status.SENDING, fanout_completed_at__isnull=False)
+        .exclude(Exists(rows.filter(status__in=_OPEN_ROW_STATUSES)))
+        .select_for_update(skip_locked=True)
+        .only("pk", "account_id", "name")
+    )
+    count = 0
+    for message in finished:
+        message.completed_at = now
+        _move(message, Status.SENT, "completed_at")
+        _event(message, Kind.COMPLETED, None)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def message_archive(*, account: Account, message: SmsMessage, user: User | None) -> SmsMessage:
+    message = _locked(account, message)
+    if message.status not in SmsMessage.AT_REST:
+        raise ValidationError(
+            f"A {message.get_status_display().lower()} message can't be archived; cancel it or "
+            "let it finish first."
+        )
+    if message.archived_at is None:
+        message.archived_at = timezone.now()
+        message.save(update_fields=["archived_at", "updated_at"])
+        _event(message, Kind.ARCHIVED, user)
+    return message
+
+
+@transaction.atomic
+def message_unarchive(*, account: Account, message: SmsMessage, user: User | None) -> SmsMessage:
+    message = _locked(account, message)
+    if message.archived_at is not None:
+        message.archived_at = None
+        message.save(update_fields=["archived_at", "updated_at"])
+        _event(message, Kind.UNARCHIVED, user)
+    return message
+
+
+@transaction.atomic
+def draft_delete(*, account: Account, message: SmsMessage, user: User | None) -> None:
+    """Delete a draft that never went out; one with results is deleted from its results page,
+    after the user confirms (``message_delete_with_results``)."""
+    message = _locked(account, message)
+    if message.status != Status.DRAFT or message.outbound.exists():
+        raise ValidationError("Only a draft that never went out can be deleted; archive it.")
+    _event(message, Kind.DELETED, user)
+    message.delete()
+
+
+@transaction.atomic
+def message_delete_with_results(
+    *, account: Account, message: SmsMessage, user: User | None
+) -> None:
+    """Delete a message at rest with its texts, clicks and analytics.
+
+    Every table that refers to a message either cascades in one statement per table (Django
+    deletes rows without loading them when nothing further hangs off them) or, like the
+    analytics change feed, drops the rows of messages that no longer exist. Its history stays,
+    under its name.
+    """
+    message = _locked(account, message)
+    if message.status not in SmsMessage.AT_REST:
+        raise ValidationError(
+            f"A {message.get_status_display().lower()} message can't be deleted; cancel it or "
+            "let it finish first."
+        )
+    _event(message, Kind.DELETED, user, with_results=True)
+    message.delete()
