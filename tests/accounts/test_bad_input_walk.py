@@ -60,7 +60,7 @@ def route_values(tenant) -> dict[str, str]:
     upload.headers = ["Phone"]
     upload.file.save("walk.csv", ContentFile(b"Phone\n+12125550100\n"))
     # Kwargs of the routes the tenancy walk leaves out (public, token-guarded).
-    values.update(token="not-a-token", uidb64="MQ", code="AbCdEfGhIj")
+    values.update(token="not-a-token", uidb64="MQ", code="AbCdEfGhIj", public_id="oip_nothing")
     return values
 
 
