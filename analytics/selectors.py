@@ -183,7 +183,7 @@ def recipients_queryset(
     rows = OutboundMessage.objects.filter(
         account=account,
         message=message,
-        kind__in=(OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW),
+        kind__in=OutboundMessage.MARKETING_KINDS,
     )
     if status_filter == "sent":
         rows = rows.filter(status__in=HANDED_TO_TWILIO)
@@ -490,7 +490,7 @@ def _timeline_texts(
     queryset = OutboundMessage.objects.filter(contact=contact, account=account).filter(
         Q(
             message__isnull=False,
-            kind__in=(OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW),
+            kind__in=OutboundMessage.MARKETING_KINDS,
         )
         | Q(kind=OutboundMessage.Kind.REPLY)
     )

@@ -4,12 +4,13 @@ the ledger, keywords and replies waiting for review."""
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Subquery
 
 from accounts.models import Account
 from consent.models import (
@@ -119,81 +120,71 @@ def subscribed_pairs(
     return pairs
 
 
-@dataclass(frozen=True)
-class SendablePhone:
-    phone_e164: str
-    field: str  # "mobile_phone" or "phone"
+def consent_state_of(*, subscription_type_id: int | None, contact, phone) -> Subquery:
+    """For fan-out: the consent status of a contact's phone for the type, as a subquery of a
+    contact query (`contact` and `phone` are its OuterRefs), read in the same statement."""
+    return Subquery(
+        ConsentStatus.objects.filter(
+            contact_id=contact, phone_e164=phone, subscription_type_id=subscription_type_id
+        ).values("status")[:1]
+    )
 
 
-def sendable_phones(
-    *, account: Account, subscription_type: SubscriptionType, contact_ids: Iterable[int]
-) -> dict[int, SendablePhone]:
-    """For fan-out: which phone to text for each contact, set-based (two queries per 5,000).
-
-    Sendable = marketing contact, a phone valid for SMS and not marked unreachable, subscribed
-    to the type on that phone. The mobile phone wins when it qualifies, else the phone.
-    Contacts absent from the answer are not sendable (see `not_sendable_reason`).
-    """
-    ids = list(contact_ids)
-    chosen: dict[int, SendablePhone] = {}
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        subscribed = subscribed_pairs(
-            account=account, subscription_type=subscription_type, contact_ids=chunk
-        )
-        contacts = Contact.objects.filter(
-            account=account, pk__in=chunk, marketing_contact=True
-        ).values_list(
-            "pk",
-            "mobile_phone_e164",
-            "mobile_phone_sms_invalid_reason",
-            "mobile_phone_unreachable",
-            "phone_e164",
-            "phone_sms_invalid_reason",
-            "phone_unreachable",
-        )
-        for pk, mobile, mobile_issue, mobile_dead, phone, phone_issue, phone_dead in contacts:
-            if mobile and not mobile_issue and not mobile_dead and (pk, mobile) in subscribed:
-                chosen[pk] = SendablePhone(mobile, "mobile_phone")
-            elif phone and not phone_issue and not phone_dead and (pk, phone) in subscribed:
-                chosen[pk] = SendablePhone(phone, "phone")
-    return chosen
+def phone_opt_outs(
+    *, account_ids: Iterable[int], phones: Iterable[str]
+) -> dict[tuple[int, str], list[tuple[int, datetime.datetime]]]:
+    """For dispatch: every opt-out of these phones, as (subscription type id, when) per
+    (account id, phone); one query. Opt-outs are account-wide: any contact's, any number's."""
+    opt_outs: dict[tuple[int, str], list[tuple[int, datetime.datetime]]] = defaultdict(list)
+    for account_id, phone, subscription_type_id, updated_at in ConsentStatus.objects.filter(
+        account_id__in=set(account_ids),
+        phone_e164__in=set(phones),
+        status=ConsentState.UNSUBSCRIBED,
+    ).values_list("account_id", "phone_e164", "subscription_type_id", "updated_at"):
+        opt_outs[(account_id, phone)].append((subscription_type_id, updated_at))
+    return dict(opt_outs)
 
 
-def sendable_phone(
-    *, account: Account, contact: Contact, subscription_type: SubscriptionType
-) -> SendablePhone | None:
-    return sendable_phones(
-        account=account, subscription_type=subscription_type, contact_ids=[contact.pk]
-    ).get(contact.pk)
+def phones_opted_out(
+    *,
+    account: Account,
+    phones: Iterable[str],
+    subscription_type: SubscriptionType | None = None,
+) -> set[str]:
+    """The phones that opted out (a STOP, a carrier's opt-out, a manual one) of the type, or of
+    any type when none is given (one-to-one texts and test sends have none)."""
+    phones = set(phones)
+    if not phones:
+        return set()
+    statuses = ConsentStatus.objects.filter(
+        account=account, phone_e164__in=phones, status=ConsentState.UNSUBSCRIBED
+    )
+    if subscription_type is not None:
+        statuses = statuses.filter(subscription_type=subscription_type)
+    return set(statuses.values_list("phone_e164", flat=True))
 
 
-def not_sendable_reason(
-    *, account: Account, contact: Contact, subscription_type: SubscriptionType
-) -> str:
-    """Why a contact would not be sent to, in words ('' when it would)."""
-    if not contact.marketing_contact:
-        return "Not a marketing contact."
-    if not contact.sms_phones:
-        issue = contact.mobile_phone_sms_invalid_reason or contact.phone_sms_invalid_reason
-        from contacts.phones import PhoneIssue
-
-        return f"No phone valid for SMS: {PhoneIssue(issue or 'missing').label}"
-    if sendable_phone(account=account, contact=contact, subscription_type=subscription_type):
-        return ""
-    if all(
-        (contact.phone_unreachable and p == contact.phone_e164)
-        or (contact.mobile_phone_unreachable and p == contact.mobile_phone_e164)
-        for p in contact.sms_phones
-    ):
-        return "The carrier reported the phone unreachable."
-    return f"Not subscribed to {subscription_type.name}."
+def phones_subscribed(
+    *, account: Account, subscription_type: SubscriptionType, phones: Iterable[str]
+) -> set[tuple[int | None, str]]:
+    """(contact id, phone) of each phone subscribed to the type, plus (None, phone) for a
+    phone subscribed on any of its contacts (a record that is not a contact has only the
+    phone)."""
+    pairs: set[tuple[int | None, str]] = set()
+    for contact_id, phone in ConsentStatus.objects.filter(
+        account=account,
+        subscription_type=subscription_type,
+        phone_e164__in=set(phones),
+        status=ConsentState.SUBSCRIBED,
+    ).values_list("contact_id", "phone_e164"):
+        pairs.update({(contact_id, phone), (None, phone)})
+    return pairs
 
 
 def consent_is_subscribed(
     *, account: Account, contact_id: int, phone_e164: str, subscription_type: SubscriptionType
 ) -> bool:
-    """The dispatch-time re-check for one recipient."""
+    """Whether one contact's phone is subscribed to the type."""
     return ConsentStatus.objects.filter(
         account=account,
         contact_id=contact_id,

@@ -268,7 +268,7 @@ class OutboundMessage(models.Model):
 
     Database triggers read this table (analytics/migrations/0002_change_feed_triggers.py), after
     every INSERT and UPDATE statement, in its transaction: rows with a `message_id` and a `kind`
-    of campaign or workflow become `analytics.OutboundEvent` rows, one per (message_id, old
+    in MARKETING_KINDS become `analytics.OutboundEvent` rows, one per (message_id, old
     `status`, new `status`) with their count; a new row is timed by `created_at`, a changed one
     by `status_updated_at` when the statement changed it too, else by the database's clock. So
     every status change is counted whichever code makes it, one that sets `status_updated_at`
@@ -281,6 +281,12 @@ class OutboundMessage(models.Model):
         TEST = "test", "Test send"
         REPLY = "reply", "One-to-one"
         WORKFLOW = "workflow", "Workflow"
+
+    # Marketing texts: the ones quiet hours, the frequency cap and opt-outs of their
+    # subscription type hold back, an inbound STOP withdraws, and analytics counts. The change
+    # feed's trigger SQL (analytics/migrations/0002_change_feed_triggers.py, COUNTED_KINDS)
+    # spells out the same two kinds; changing them means changing the triggers with them.
+    MARKETING_KINDS = (Kind.CAMPAIGN, Kind.WORKFLOW)
 
     # The table a send writes a million rows into: no database foreign key constraints
     # (db_constraint=False), since each would check its parent row once per row written and

@@ -15,6 +15,12 @@ sees rate + 1 or more. So slots are spaced a little wider at high rates: any win
 1 s + JITTER_ALLOWANCE then holds at most rate + burst grants, which keeps every second at the
 carrier within rate + burst as long as arrivals vary by less than the allowance. At 100/s that
 costs 1% of the rate; at 10/s and below, where one slot is wider than the allowance, nothing.
+
+Spacing keeps on-time texts apart; it can't stop texts held up together (a process not
+scheduled for a second, slow answers holding send threads back) from catching up in a burst.
+The wire window (`SenderRateLimiter.on_the_wire`, around every request to Twilio, from every
+process) does: it bounds what any second at Twilio can receive by the rate + 1 whatever the
+delays after a request starts.
 """
 
 from __future__ import annotations
@@ -24,7 +30,10 @@ import logging
 import math
 import threading
 import time
+import uuid
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import redis
 from django.conf import settings
@@ -63,6 +72,40 @@ redis.call('INCRBY', KEYS[1], granted)
 redis.call('EXPIRE', KEYS[1], 172800)
 return granted
 """
+
+# The wire window (see `SenderRateLimiter.on_the_wire`): a sorted set per sender of the
+# requests that may still reach Twilio within a second, each scored with the moment it can be
+# forgotten: while in flight, its start plus the HTTP timeout; once answered, when it was
+# answered. A request starts only when at most ARGV[1] others are in the set; else the reply
+# is how long to wait (microseconds). Times are Redis's, so every process counts alike.
+WIRE_ENTER = """
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local timeout = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - 1000000)
+if redis.call('ZCARD', key) <= limit then
+  redis.call('ZADD', key, string.format('%.0f', now + timeout), ARGV[2])
+  redis.call('PEXPIRE', key, math.ceil(timeout / 1000) + 2000)
+  return 0
+end
+local oldest = tonumber(redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2])
+return math.max(1000, math.min(oldest + 1000000 - now, 20000))
+"""
+
+# ARGV[2], when given, is a bound on Redis's clock at the moment the answer arrived, read in
+# the sending thread: it leaves out the time this call waited for the interpreter.
+WIRE_DONE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local answered = tonumber(ARGV[2])
+if answered == nil or answered > now then answered = now end
+redis.call('ZADD', KEYS[1], 'XX', string.format('%.0f', answered), ARGV[1])
+return 0
+"""
+# A request still unanswered after this long is forgotten (the HTTP timeout is shorter).
+WIRE_FORGET_SECONDS = 15.0
 
 # T-Mobile counts its daily cap per calendar day in US Pacific time.
 CARRIER_DAY_ZONE = zoneinfo.ZoneInfo("America/Los_Angeles")
@@ -122,6 +165,42 @@ class RedisClock:
                 self._low, self._high = max(self._low, low), min(self._high, high)
             return moment - self._high
 
+    def to_redis(self, moment: float) -> float | None:
+        """The latest Redis's clock can have read at our `moment` (None until a call taught
+        us the offset)."""
+        with self._lock:
+            return moment + self._high if math.isfinite(self._high) else None
+
+
+class LocalWireWindow:
+    """The wire window of one process, for when Redis is away (see `on_the_wire`)."""
+
+    def __init__(self, *, clock=time.monotonic, sleep=time.sleep):
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._forget_at: dict[str, dict[object, float]] = {}
+
+    def enter(self, sender_key: str, *, limit: int, ticket: object) -> None:
+        while True:
+            with self._lock:
+                now = self._clock()
+                requests = self._forget_at.setdefault(sender_key, {})
+                for other, moment in list(requests.items()):
+                    if moment <= now - 1:
+                        del requests[other]
+                if len(requests) <= limit:
+                    requests[ticket] = now + WIRE_FORGET_SECONDS
+                    return
+                wait = min(min(requests.values()) + 1 - now, 0.020)
+            self._sleep(max(wait, 0.001))
+
+    def done(self, sender_key: str, ticket: object) -> None:
+        with self._lock:
+            requests = self._forget_at.get(sender_key, {})
+            if ticket in requests:
+                requests[ticket] = self._clock()
+
 
 class SenderRateLimiter:
     def __init__(self, redis_url: str | None = None):
@@ -129,7 +208,12 @@ class SenderRateLimiter:
         self._redis = redis.Redis.from_url(url, socket_timeout=2) if url else None
         self._reserve = self._redis.register_script(GCRA_RESERVE) if self._redis else None
         self._daily = self._redis.register_script(DAILY_TAKE) if self._redis else None
+        self._wire_enter = self._redis.register_script(WIRE_ENTER) if self._redis else None
+        self._wire_done = self._redis.register_script(WIRE_DONE) if self._redis else None
         self._local = LocalGcra()
+        self._local_wire = LocalWireWindow(
+            clock=self.clock, sleep=lambda seconds: self.sleep_until(self.clock() + seconds)
+        )
         self._redis_clock = RedisClock()
         self._local_counts: dict[str, int] = {}
 
@@ -177,6 +261,54 @@ class SenderRateLimiter:
             first = self._local.reserve(sender_key, spacing, tolerance, count)
         self.sleep_until(first - lead)
         return [first + spacing * n for n in range(count)]
+
+    @contextmanager
+    def on_the_wire(self, sender_key: str, *, per_second: float) -> Iterator[None]:
+        """Around one request to Twilio: it starts only when no one-second window at Twilio
+        can then hold more than the rate + 1 of the sender's requests, whatever the network,
+        the interpreter and the other processes sending on it do.
+
+        When a request reaches Twilio is not known, only that it is after it started and
+        before it was answered. So a request is counted from its start until a second after
+        its answer: any second at Twilio then holds the latest request to start in it plus
+        only requests still counted when that one started, at most `rate` of them. Slots
+        spaced right make this wait rarely; it is what stops a burst after a stall (a process
+        not scheduled, a slow answer that held threads back), in this process or another.
+        Costs the rate a request's round trip in every second (a few ms at the emulator): the
+        answer's moment is read in the sending thread and put on Redis's clock (`RedisClock`),
+        so the wait for the interpreter before the bookkeeping call doesn't add to it.
+        """
+        limit = max(math.floor(per_second), 0)
+        key = f"wire:{sender_key}"
+        ticket = uuid.uuid4().hex
+        local = self._wire_enter is None
+        while not local:
+            try:
+                wait = int(
+                    self._wire_enter(keys=[key], args=[limit, ticket, WIRE_FORGET_SECONDS * 1e6])
+                )
+            except redis.RedisError:
+                logger.warning("wire window: Redis unavailable, counting in-process", exc_info=True)
+                local = True
+                break
+            if not wait:
+                break
+            time.sleep(wait / 1e6)
+        if local:
+            # Each of the worker processes keeps its share, as the in-process GCRA does.
+            self._local_wire.enter(sender_key, limit=limit // LOCAL_PROCESSES, ticket=ticket)
+        try:
+            yield
+        finally:
+            answered = self._redis_clock.to_redis(self.clock())
+            if local:
+                self._local_wire.done(sender_key, ticket)
+            else:
+                bound = "" if answered is None else f"{answered * 1e6:.0f}"
+                try:
+                    self._wire_done(keys=[key], args=[ticket, bound])
+                except redis.RedisError:
+                    logger.warning("wire window: Redis unavailable", exc_info=True)
 
     def sleep_until(self, moment: float) -> None:
         """Sleep until `clock()` reaches `moment` (at once when it has)."""

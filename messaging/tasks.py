@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from messaging import dispatch_lock
 from messaging.models import SmsMessage
 from messaging.services import audience, delivery, dispatch, fanout, lifecycle, sending
 
@@ -46,23 +46,36 @@ def scheduled_fanouts_start_task() -> int:
 
 @shared_task(acks_late=True)
 def dispatch_due_task() -> int:
-    """Start a dispatcher for every sender with due messages (beat runs this every few seconds)."""
+    """Start a dispatch chain for every sender with due messages and none running (beat runs
+    this every few seconds)."""
     senders = dispatch.senders_with_due()
     for sender_id in senders:
-        # One dispatcher per sender at a time is enough; the limiter holds the rate regardless.
-        if cache.add(f"dispatching:{sender_id}", 1, timeout=60):
-            sender_dispatch_task.delay(sender_id)
+        token = dispatch_lock.run_queue_token(sender_id)
+        if token is not None:
+            sender_dispatch_task.delay(sender_id, token)
     return len(senders)
 
 
 @shared_task(acks_late=True, soft_time_limit=90, time_limit=120)
-def sender_dispatch_task(sender_id: int) -> int:
+def sender_dispatch_task(sender_id: int, handed_over: str | None = None) -> int:
+    """One run of the sender's dispatch chain: it re-queues itself, still holding the lock,
+    while texts are due. A run queued by a retry or a duplicate finds the lock taken and ends."""
+    token = dispatch_lock.run_start(sender_id, handed_over=handed_over)
+    if token is None:
+        return 0
+    kept = dispatch_lock.Kept(sender_id, token)
     try:
-        sent = dispatch.sender_dispatch(sender_id=sender_id, time_budget=50.0)
+        sent = dispatch.sender_dispatch(
+            sender_id=sender_id, time_budget=50.0, keep_going=kept.still_ours
+        )
     finally:
-        cache.delete(f"dispatching:{sender_id}")
-    if sender_id in dispatch.senders_with_due():
-        sender_dispatch_task.delay(sender_id)
+        kept.stop()
+    if not kept.still_ours():
+        return sent
+    if sender_id in dispatch.senders_with_due() and dispatch_lock.hand_over(sender_id, token):
+        sender_dispatch_task.delay(sender_id, token)
+    else:
+        dispatch_lock.release(sender_id, token)
     lifecycle.messages_progress()
     return sent
 

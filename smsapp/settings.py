@@ -150,7 +150,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # under var/redis.
 REDIS_URL = env.str("REDIS_URL", default=embedded.default_redis_url())
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # A Redis that is unreachable fails a request's cache call quickly instead of hanging
+        # it (Twilio's webhooks answer without Redis).
+        "OPTIONS": {"socket_connect_timeout": 2},
+    }
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -331,13 +337,15 @@ STATUS_CALLBACKS_BATCH_SECONDS = env.float("STATUS_CALLBACKS_BATCH_SECONDS", def
 DISPATCH_STRANDED_AFTER_SECONDS = env.int("DISPATCH_STRANDED_AFTER_SECONDS", default=300)
 
 CELERY_BEAT_SCHEDULE = {
-    "dispatch-due": {"task": "messaging.tasks.dispatch_due_task", "schedule": 5.0},
+    # A number whose dispatch run died is started again this soon after its lock lapses.
+    "dispatch-due": {"task": "messaging.tasks.dispatch_due_task", "schedule": 2.0},
     # Scheduled sends resolve their audience shortly before they are due.
     "scheduled-fanouts": {
         "task": "messaging.tasks.scheduled_fanouts_start_task",
         "schedule": 30.0,
     },
-    "reconcile-claimed": {"task": "messaging.tasks.claimed_reconcile_task", "schedule": 60.0},
+    # Claims a dead dispatch run stranded are settled within a minute of the crash.
+    "reconcile-claimed": {"task": "messaging.tasks.claimed_reconcile_task", "schedule": 10.0},
     "reconcile-statuses": {"task": "messaging.tasks.statuses_reconcile_task", "schedule": 300.0},
     "apply-status-callbacks": {
         "task": "messaging.tasks.status_callbacks_apply_task",

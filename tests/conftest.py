@@ -8,12 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import redis
+from celery import Celery
 from django.conf import settings
 from django.db import connection
 from django.test import Client
@@ -25,6 +31,7 @@ from contacts import services as contact_services
 from contacts.models import Contact, ContactList
 from messaging.models import SmsMessage
 from registration.models import PhoneNumber
+from smsapp import embedded
 from tests.factories import (
     AccountFactory,
     MembershipFactory,
@@ -35,6 +42,7 @@ from tests.factories import (
 from twilio_emulator.server import EmulatorHandle, start_in_thread
 
 PASSWORD = "password-123"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def browser_required() -> bool:
@@ -291,3 +299,97 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def redis_server():
+    """A Redis of the test's own, so it can be restarted without touching anyone else's (in
+    a short folder: a Unix socket's path is at most 107 bytes)."""
+    folder = Path(tempfile.mkdtemp(prefix="redis-"))
+    server = {"process": embedded.redis_start(folder), "url": embedded.redis_url(folder)}
+
+    def restart():
+        server["process"].kill()
+        server["process"].wait()
+        server["process"] = embedded.redis_start(folder)
+
+    server["restart"] = restart
+    yield server
+    server["process"].kill()
+    server["process"].wait()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _environment(emulator, redis_url: str, env: dict) -> dict:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "smsapp.settings",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": redis_url,
+        "TWILIO_API_BASE_URL": emulator.url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        **env,
+    }
+
+
+def worker(emulator, redis_url: str, *, name: str = "worker", **env) -> subprocess.Popen:
+    """A Celery worker in a process of its own on the test database, the given Redis and the
+    emulator, as production runs one (solo pool); `name@<host>` answers `worker_ready`."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "smsapp",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            f"--hostname={name}@%h",
+        ],
+        cwd=ROOT,
+        env=_environment(emulator, redis_url, env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def worker_ready(redis_url: str, name: str) -> bool:
+    """Whether the worker called `name` answers a ping (it consumes tasks)."""
+    app = Celery(broker=embedded.broker_url(redis_url))
+    try:
+        replies = app.control.ping(timeout=0.5)
+    finally:
+        app.close()
+    return any(host.startswith(f"{name}@") for reply in replies for host in reply)
+
+
+def beat(emulator, redis_url: str, folder: Path, **env) -> subprocess.Popen:
+    """Celery beat in a process of its own, queueing the production schedule on the given
+    Redis (its schedule file in `folder`)."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "smsapp",
+            "beat",
+            "--loglevel=WARNING",
+            f"--schedule={folder / 'beat-schedule'}",
+        ],
+        cwd=ROOT,
+        env=_environment(emulator, redis_url, env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def enqueue(redis_url: str, task: str, *args) -> None:
+    """Queue a task by name on the given Redis, as beat or a web process would."""
+    app = Celery(broker=embedded.broker_url(redis_url))
+    app.send_task(task, args=args)
+    app.close()

@@ -22,6 +22,8 @@ OUTBOUND = "messaging_outboundmessage"
 LEDGER = "consent_consentledgerentry"
 EVENTS = "analytics_outboundevent"
 OPT_OUTS = "analytics_optoutevent"
+# messaging.models.OutboundMessage.MARKETING_KINDS, as this migration's SQL has them (a
+# migration keeps the values it was written with; a change of the kinds is a new migration).
 COUNTED_KINDS = "('campaign', 'workflow')"
 PERSONAL_SOURCES = "('keyword', 'carrier')"
 INBOUND = "messaging_inboundmessage"

@@ -39,7 +39,6 @@ from messaging.models import HANDED_TO_TWILIO, NEVER_SENT, LinkClick, OutboundMe
 logger = logging.getLogger(__name__)
 
 SAMPLE_SIZE = 20
-COUNTED_KINDS = (OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW)
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ def _status_totals(message_id: int) -> tuple[Counter, list[OutboundEvent]]:
     statement so both come from the same snapshot."""
     outbound = OutboundMessage._meta.db_table
     events = OutboundEvent._meta.db_table
-    kinds = ", ".join(f"'{kind}'" for kind in COUNTED_KINDS)
+    kinds = ", ".join(f"'{kind}'" for kind in OutboundMessage.MARKETING_KINDS)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT 'raw', status, '', COUNT(*), NULL FROM {outbound} "  # noqa: S608
@@ -129,7 +128,7 @@ def _buckets_rebuild(message: SmsMessage, pending: list[OutboundEvent]) -> None:
         days[at.astimezone(zone).date()].update(delta)
 
     rows = (
-        OutboundMessage.objects.filter(message=message, kind__in=COUNTED_KINDS)
+        OutboundMessage.objects.filter(message=message, kind__in=OutboundMessage.MARKETING_KINDS)
         .values_list("status", "created_at", "sent_at", "status_updated_at")
         .iterator(chunk_size=10_000)
     )

@@ -192,7 +192,7 @@ def _opt_outs_attribute(events: list[OptOutEvent]) -> list[OptOutAttribution]:
                 account_id=event.account_id,
                 to_phone=event.phone_e164,
                 message__isnull=False,
-                kind__in=(OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW),
+                kind__in=OutboundMessage.MARKETING_KINDS,
                 sent_at__lte=event.occurred_at,
                 sent_at__gte=event.occurred_at - ATTRIBUTION_WINDOW,
             )
@@ -235,7 +235,7 @@ def _replies_attribute(events: list[ReplyEvent]) -> list[ReplyAttribution]:
                 to_phone=event.from_phone,
                 sender__e164=event.to_phone,
                 message__isnull=False,
-                kind__in=(OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW),
+                kind__in=OutboundMessage.MARKETING_KINDS,
                 sent_at__lte=event.occurred_at,
                 sent_at__gte=event.occurred_at - ATTRIBUTION_WINDOW,
             )

@@ -8,15 +8,16 @@ phone is used when it qualifies, else the phone. Everyone else is kept with the 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from consent.models import ConsentState, ConsentStatus
+from consent import selectors as consent_selectors
+from consent.models import ConsentState
 from contacts import selectors as contact_selectors
 from contacts.models import Contact
 from messaging import tokens
-from messaging.models import OutboundMessage, SmsMessage
+from messaging.models import SmsMessage
 from messaging.services.fanout import Recipient
 
 BATCH_SIZE = 5000
@@ -118,12 +119,10 @@ def audience_queryset(
 
 
 def _consent_of(message: SmsMessage, phone_field: str) -> Subquery:
-    return Subquery(
-        ConsentStatus.objects.filter(
-            contact_id=OuterRef("pk"),
-            phone_e164=OuterRef(phone_field),
-            subscription_type_id=message.subscription_type_id,
-        ).values("status")[:1]
+    return consent_selectors.consent_state_of(
+        subscription_type_id=message.subscription_type_id,
+        contact=OuterRef("pk"),
+        phone=OuterRef(phone_field),
     )
 
 
@@ -265,38 +264,3 @@ def audience_summary(message: SmsMessage) -> dict:
             for key, count in reasons.most_common()
         ],
     }
-
-
-def phones_opted_out_now(rows: Iterable[OutboundMessage]) -> set[int]:
-    """Ids of rows whose phone is unsubscribed right now for their message's subscription type."""
-    rows = [r for r in rows if r.message_id]
-    if not rows:
-        return set()
-    type_by_message = dict(
-        SmsMessage.objects.filter(pk__in={r.message_id for r in rows}).values_list(
-            "pk", "subscription_type_id"
-        )
-    )
-    opted_out = set(
-        ConsentStatus.objects.filter(
-            account_id__in={r.account_id for r in rows},
-            phone_e164__in={r.to_phone for r in rows},
-            status=ConsentState.UNSUBSCRIBED,
-        ).values_list("account_id", "phone_e164", "subscription_type_id")
-    )
-    return {
-        r.id
-        for r in rows
-        if (r.account_id, r.to_phone, type_by_message.get(r.message_id)) in opted_out
-    }
-
-
-def frequency_caps(account_ids: set[int]) -> dict[int, int]:
-    from messaging.models import SendingSettings
-
-    caps = dict(
-        SendingSettings.objects.filter(account_id__in=account_ids).values_list(
-            "account_id", "frequency_cap"
-        )
-    )
-    return {account_id: caps.get(account_id, 3) for account_id in account_ids}

@@ -17,6 +17,8 @@ import logging
 import time
 from collections import defaultdict
 
+import kombu.exceptions
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -103,7 +105,9 @@ def _apply_soon() -> None:
     A process asks the shared flag (one run for every web process) at most once per that
     window: in a burst, a Redis round trip per callback cost as much as the callback's INSERT.
     A callback that comes just as a run starts, and is not asked about, is applied by the next
-    run or by beat's sweep (`apply-status-callbacks`, every 10 s).
+    run or by beat's sweep (`apply-status-callbacks`, every 10 s). So is one that comes while
+    Redis (the flag's cache and Celery's broker) is away: it is stored, Twilio gets its 2xx
+    and must not retry, and the sweep applies it once Redis is back.
     """
     from messaging.tasks import status_callbacks_apply_task
 
@@ -113,8 +117,12 @@ def _apply_soon() -> None:
     if now - _apply_ensured_at < window:
         return
     _apply_ensured_at = now
-    if cache.add(APPLY_SCHEDULED_KEY, 1, timeout=30):
-        status_callbacks_apply_task.apply_async(countdown=window)
+    try:
+        if cache.add(APPLY_SCHEDULED_KEY, 1, timeout=30):
+            # No publish retries: Twilio is waiting on this request, and the sweep has it.
+            status_callbacks_apply_task.apply_async(countdown=window, retry=False)
+    except (redis.RedisError, kombu.exceptions.OperationalError):
+        logger.warning("status callbacks: Redis unavailable; beat's sweep will apply them")
 
 
 def _statuses_move(

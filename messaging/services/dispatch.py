@@ -9,10 +9,13 @@ A message is never sent twice:
    To/From before anything is resent (Twilio has no idempotency key, our database is the guard).
 3. A transient error whose outcome is unknown (a timeout after the request left, a 5xx) is
    treated like a crash: the row stays claimed for reconciliation, never blindly retried.
+4. One run at a time per sender (messaging.dispatch_lock); rows a dead run left claimed are
+   found by the lock's owner having started after their claim, and settled by step 2.
 
-No text goes to a phone that opted out, or outside quiet hours: both are checked when a row is
-claimed and again once its rate-limiter slot has come, right before the call to Twilio (see
-`_SenderRun`). Every deferral (a cap, a retry, a requeue) lands at the recipient's next opening.
+No text goes to a phone that opted out, outside quiet hours or past the contact's frequency cap:
+each is checked when a row is claimed and again once its rate-limiter slot has come, right before
+the call to Twilio (see `_SenderRun`). Every deferral (a cap, a retry, a requeue) lands at the
+recipient's next opening.
 """
 
 from __future__ import annotations
@@ -20,24 +23,23 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from consent.models import ConsentState, ConsentStatus
+from consent import selectors as consent_selectors
+from messaging import dispatch_lock
 from messaging.models import STATUS_RANK, OutboundMessage, OutboundStatus, SmsMessage
 from messaging.ratelimit import SenderRateLimiter, next_carrier_day, slot_spacing
-from messaging.schedule import next_allowed, recipient_zone
-from messaging.services import audience, delivery, phone_errors
-from messaging.services.settings import sending_settings
+from messaging.services import delivery, phone_errors, rules
 from registration.models import PhoneNumber
 from registration.selectors import twilio_credentials
 from twilio_gateway import messages as twilio_messages
@@ -50,6 +52,11 @@ CLAIM_BATCH = 200
 # A claimed row older than this with no SID is presumed stranded by a dead dispatcher. It must
 # exceed the longest a live dispatcher can hold a row (a batch at the slowest rate plus timeouts).
 STRANDED_AFTER = dt.timedelta(seconds=settings.DISPATCH_STRANDED_AFTER_SECONDS)
+# Sooner than that, a claimed row is stranded once no live dispatch run can hold it (see
+# `_stranded`). Longer than a one-to-one text is held (its slot, then Twilio's timeout).
+ORPHANED_AFTER = dt.timedelta(seconds=30)
+# How far the clocks of the worker that took a lock and the one that claimed a row may differ.
+LOCK_CLOCK_SKEW = dt.timedelta(seconds=5)
 # Transient refusals (429, a 5xx that created nothing) are retried with exponential backoff
 # (30 s, 1, 2, 4 ... 32 min); the 8th attempt that fails ends the row as not sent.
 MAX_ATTEMPTS = 8
@@ -67,8 +74,6 @@ WAVE_MAX = 24
 # The check after a wave's slot has come is started this much early (its own last duration,
 # capped), so the first text of the wave leaves on its slot rather than after the queries.
 CHECK_LEAD_MAX_SECONDS = 0.05
-FREQUENCY_WINDOW = dt.timedelta(hours=24)
-MARKETING_KINDS = (OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW)
 
 # A status Twilio should have moved on from within the hour; a row still there lost its callback.
 STALE_STATUSES = (
@@ -133,29 +138,24 @@ def _rows_load(ids: Iterable[int]) -> list[OutboundMessage]:
 
 
 class SendWindows:
-    """When a marketing text may reach its recipient: the account's quiet hours in the
-    recipient's zone, found exactly as fan-out finds them (`messaging.schedule`). Texts that
-    are not marketing (one-to-one replies, test sends) may go at any hour."""
+    """When each claimed row may reach its recipient: a marketing text inside the account's
+    quiet hours (`rules.QuietHours`, as fan-out set its due time); one-to-one replies and test
+    sends at any hour."""
 
     def __init__(self) -> None:
-        self._rules: dict[int, tuple[str, dt.time, dt.time]] = {}
+        self._quiet_hours: dict[int, rules.QuietHours] = {}
 
     def opening(self, row: OutboundMessage, when: dt.datetime) -> dt.datetime:
         """The earliest moment at or after `when` that the row may be sent."""
-        if row.kind not in MARKETING_KINDS:
+        if row.kind not in OutboundMessage.MARKETING_KINDS:
             return when
-        rules = self._rules.get(row.account_id)
-        if rules is None:
-            sending = sending_settings(row.account)
-            rules = (row.account.time_zone, sending.quiet_hours_start, sending.quiet_hours_end)
-            self._rules[row.account_id] = rules
-        account_zone, start, end = rules
-        zone, _ = recipient_zone(
-            contact_zone=getattr(row, "contact_zone", None),
-            phone_e164=row.to_phone,
-            account_zone=account_zone,
+        quiet_hours = self._quiet_hours.get(row.account_id)
+        if quiet_hours is None:
+            quiet_hours = self._quiet_hours[row.account_id] = rules.QuietHours.of(row.account)
+        zone = quiet_hours.zone_of(
+            contact_zone=getattr(row, "contact_zone", None), phone_e164=row.to_phone
         )
-        return next_allowed(when, zone, start=start, end=end)
+        return quiet_hours.opening(when, zone)
 
     def closed(
         self, rows: list[OutboundMessage], *, now: dt.datetime
@@ -176,6 +176,7 @@ def _defer(
     reason: str,
     windows: SendWindows,
     attempted: bool = False,
+    same_claim: dt.datetime | None = None,
 ) -> None:
     """Back to pending, due at `until` or, for a marketing text, the recipient's next opening
     after it: a cap or a retry that ends at 23:10 local time waits for the morning.
@@ -187,13 +188,15 @@ def _defer(
     for row in rows:
         by_due[windows.opening(row, until)].append(row.id)
     attempts = F("attempts") if attempted else F("attempts") - 1
+    claims = {"claimed_at": same_claim} if same_claim else {}
     for due, ids in by_due.items():
-        OutboundMessage.objects.filter(id__in=ids, status=OutboundStatus.CLAIMED).update(
+        OutboundMessage.objects.filter(id__in=ids, status=OutboundStatus.CLAIMED, **claims).update(
             status=OutboundStatus.PENDING,
             due_at=due,
             deferred_reason=reason,
             claimed_at=None,
             attempts=attempts,
+            sent_at=None,  # no longer counted against the frequency cap
         )
 
 
@@ -206,14 +209,24 @@ def _release(rows: Iterable[OutboundMessage]) -> None:
         ).update(status=OutboundStatus.PENDING, claimed_at=None, attempts=F("attempts") - 1)
 
 
-def _not_sent(ids: Iterable[int], *, reason: str, error_code: int | None = None) -> None:
+def _not_sent(
+    ids: Iterable[int],
+    *,
+    reason: str,
+    error_code: int | None = None,
+    same_claim: dt.datetime | None = None,
+) -> None:
     changes: dict = {}
     if error_code:
         changes["error_code"] = error_code
-    OutboundMessage.objects.filter(id__in=list(ids), status=OutboundStatus.CLAIMED).update(
+    claims = {"claimed_at": same_claim} if same_claim else {}
+    OutboundMessage.objects.filter(
+        id__in=list(ids), status=OutboundStatus.CLAIMED, **claims
+    ).update(
         status=OutboundStatus.NOT_SENT,
         not_sent_reason=reason,
         status_updated_at=timezone.now(),
+        sent_at=None,
         **changes,
     )
 
@@ -236,10 +249,11 @@ def _messages_read(rows: Iterable[OutboundMessage]) -> dict[int, tuple[str, int 
     }
 
 
-def phones_opted_out(
+def rows_opted_out(
     rows: Iterable[OutboundMessage], *, messages: dict[int, tuple[str, int | None]]
 ) -> set[int]:
-    """Ids of rows whose phone must not be texted now; one query.
+    """Ids of rows whose phone must not be texted now, by the phones' opt-outs (consent's
+    `phone_opt_outs`, one query).
 
     A campaign or workflow text is stopped by an opt-out of its message's subscription type. A
     one-to-one reply has no subscription type, so any opt-out of the phone recorded after the
@@ -251,13 +265,9 @@ def phones_opted_out(
     rows = [row for row in rows if row.kind != OutboundMessage.Kind.TEST]
     if not rows:
         return set()
-    opt_outs: dict[tuple[int, str], list[tuple[int, dt.datetime]]] = defaultdict(list)
-    for account_id, phone, subscription_type_id, updated_at in ConsentStatus.objects.filter(
-        account_id__in={row.account_id for row in rows},
-        phone_e164__in={row.to_phone for row in rows},
-        status=ConsentState.UNSUBSCRIBED,
-    ).values_list("account_id", "phone_e164", "subscription_type_id", "updated_at"):
-        opt_outs[(account_id, phone)].append((subscription_type_id, updated_at))
+    opt_outs = consent_selectors.phone_opt_outs(
+        account_ids={row.account_id for row in rows}, phones={row.to_phone for row in rows}
+    )
     stopped = set()
     for row in rows:
         found = opt_outs.get((row.account_id, row.to_phone))
@@ -279,52 +289,22 @@ def _checks_before_send(
     """Consent and the frequency cap, checked at claim time: a STOP a second ago wins."""
     if not rows:
         return rows
-    opted_out = phones_opted_out(rows, messages=_messages_read(rows))
+    opted_out = rows_opted_out(rows, messages=_messages_read(rows))
     if opted_out:
         _not_sent(opted_out, reason="opted_out")
     rows = [r for r in rows if r.id not in opted_out]
 
-    campaign_rows = [r for r in rows if r.kind in MARKETING_KINDS and r.contact_id]
-    if campaign_rows:
-        cap_by_account = audience.frequency_caps({r.account_id for r in campaign_rows})
-        recent = dict(
-            OutboundMessage.objects.filter(
-                contact_id__in={r.contact_id for r in campaign_rows},
-                kind__in=MARKETING_KINDS,
-                sent_at__gte=now - FREQUENCY_WINDOW,
-            )
-            .values("contact_id")
-            .annotate(n=Count("id"))
-            .values_list("contact_id", "n")
-        )
-        over_cap: list[OutboundMessage] = []
-        for row in campaign_rows:
-            cap = cap_by_account[row.account_id]
-            if recent.get(row.contact_id, 0) >= cap:
-                over_cap.append(row)
-            else:
-                # Count the ones this batch will send, so a batch can't overshoot the cap itself.
-                recent[row.contact_id] = recent.get(row.contact_id, 0) + 1
-        for row in over_cap:
-            oldest = (
-                OutboundMessage.objects.filter(
-                    contact_id=row.contact_id,
-                    kind__in=MARKETING_KINDS,
-                    sent_at__gte=now - FREQUENCY_WINDOW,
-                )
-                .order_by("sent_at")
-                .values_list("sent_at", flat=True)
-                .first()
-            )
-            _defer(
-                [row],
-                until=(oldest or now) + FREQUENCY_WINDOW,
-                reason="frequency_cap",
-                windows=windows,
-            )
-        skipped = {r.id for r in over_cap}
-        rows = [r for r in rows if r.id not in skipped]
-    return rows
+    capped = rules.frequency_capped(rows, now=now)
+    _frequency_cap_defer(rows, capped, windows=windows)
+    return [r for r in rows if r.id not in capped]
+
+
+def _frequency_cap_defer(
+    rows: list[OutboundMessage], capped: dict[int, dt.datetime], *, windows: SendWindows
+) -> None:
+    for row in rows:
+        if row.id in capped:
+            _defer([row], until=capped[row.id], reason="frequency_cap", windows=windows)
 
 
 def _call_twilio(
@@ -356,7 +336,10 @@ def _record(results: list[tuple[OutboundMessage, object]], *, windows: SendWindo
     for row, result in results:
         if isinstance(result, PermanentSendError):
             OutboundMessage.objects.filter(id=row.id).update(
-                status=OutboundStatus.FAILED, error_code=result.code, status_updated_at=now
+                status=OutboundStatus.FAILED,
+                error_code=result.code,
+                status_updated_at=now,
+                sent_at=None,  # refused at creation: never sent, not counted against the cap
             )
             phone_errors.permanent_error_apply(row=row, code=result.code)
         elif isinstance(result, GatewayError):
@@ -398,37 +381,6 @@ def _sids_write(created: list[tuple[int, str, str]], *, now: dt.datetime) -> Non
         )
 
 
-class SendWindow:
-    """At most `limit` sends started in any one second, whatever their slots said.
-
-    Slots are spaced right, but when this process is not scheduled for a while (a busy
-    machine, a long pause of the interpreter) every thread whose slot passed meanwhile wakes
-    at once, and a carrier second sees the texts of the stall and its own. A send waits here
-    until fewer than `limit` started in the second before it: a stall's texts then catch up
-    only as far as the second's count allows. `limit` is one more than the slots a second
-    holds, so on-time sends never wait and a slightly late one doesn't delay the rest.
-    """
-
-    def __init__(self, *, limit: int, clock, sleep):
-        self._limit = limit
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._started: deque[float] = deque()
-
-    def enter(self) -> None:
-        while True:
-            with self._lock:
-                now = self._clock()
-                while self._started and self._started[0] <= now - 1:
-                    self._started.popleft()
-                if len(self._started) < self._limit:
-                    self._started.append(now)
-                    return
-                opens = self._started[0] + 1
-            self._sleep(opens)
-
-
 class _SenderRun:
     """One dispatcher run for one sender, within a time budget.
 
@@ -437,17 +389,27 @@ class _SenderRun:
     2. Take a wave (the rows of about WAVE_SECONDS of slots), leave out any now in quiet hours,
        count it against the carrier's daily cap and reserve its rate-limiter slots.
     3. Once the first slot has come, read the message's status and the phones' consent once
-       more (two queries for the wave) and the quiet hours again: a pause, a STOP or 20:00
-       arriving while the rows waited is honoured before the call to Twilio, not after.
-    4. Hand each row to a send thread, which waits for the row's own slot and calls Twilio,
+       more (two queries for the wave), the quiet hours and the frequency cap again (counting
+       the wave's texts at once): a pause, a STOP, 20:00 or another number's text to the
+       contact arriving while the rows waited is honoured before the call to Twilio, not after.
+    4. Hand each row to a send thread, which waits for the row's own slot and calls Twilio
+       inside the sender's wire window (no second at Twilio above the rate + 1),
        and record the answers of the waves that are done while the next waits for its slots.
 
-    Rows claimed but not sent when the message is paused or the budget runs out go back to
-    pending at once, rather than going out regardless or lying claimed until the reconciler.
+    Rows claimed but not sent when the message is paused, the budget runs out or the run lost
+    its sender's lock (a stall longer than the lock's hold) go back to pending at once, rather
+    than going out regardless or lying claimed until the reconciler.
     """
 
-    def __init__(self, sender: PhoneNumber, limiter: SenderRateLimiter, time_budget: float):
+    def __init__(
+        self,
+        sender: PhoneNumber,
+        limiter: SenderRateLimiter,
+        time_budget: float,
+        keep_going: Callable[[], bool],
+    ):
         self.sender = sender
+        self.keep_going = keep_going
         self.creds = twilio_credentials(sender.account)
         self.limiter = limiter
         self.deadline = limiter.clock() + time_budget
@@ -457,9 +419,6 @@ class _SenderRun:
         self.wave_size = max(1, min(WAVE_MAX, math.ceil(WAVE_SECONDS / self.spacing)))
         self.check_lead = 0.0
         self.daily_cap_reached = False
-        self.send_window = SendWindow(
-            limit=math.floor(1 / self.spacing) + 1, clock=limiter.clock, sleep=limiter.sleep_until
-        )
 
     def run(self) -> int:
         sent = 0
@@ -485,8 +444,8 @@ class _SenderRun:
 
     def _send(self, row: OutboundMessage, slot: float):
         self.limiter.sleep_until(slot)
-        self.send_window.enter()
-        return row, _call_twilio(row, self.sender, self.creds)
+        with self.limiter.on_the_wire(self.sender.e164, per_second=self.sender.messages_per_second):
+            return row, _call_twilio(row, self.sender, self.creds)
 
     def _claim(self) -> bool:
         """Claim what the rate can send in the budget left; False when nothing more is due."""
@@ -508,7 +467,7 @@ class _SenderRun:
     def _next_wave(self) -> list[tuple[OutboundMessage, float]]:
         """The next rows to send with their slots, checked after the wait; [] when done."""
         while True:
-            if self.limiter.clock() >= self.deadline:
+            if self.limiter.clock() >= self.deadline or not self.keep_going():
                 _release(self.queue)
                 self.queue.clear()
                 return []
@@ -574,19 +533,55 @@ class _SenderRun:
             ).update(status=OutboundStatus.CANCELLED, status_updated_at=timezone.now())
             _release(r for r in waiting if r not in cancelled)
             wave = [r for r in wave if r.message_id not in stopped_messages]
-        opted_out = phones_opted_out(wave, messages=messages)
+        opted_out = rows_opted_out(wave, messages=messages)
         if opted_out:
             _not_sent(opted_out, reason="opted_out")
             wave = [r for r in wave if r.id not in opted_out]
-        return self._quiet_hours_defer(wave, now=timezone.now())
+        now = timezone.now()
+        wave = self._quiet_hours_defer(wave, now=now)
+        # Another number may have reached a contact while this row waited for its slot.
+        capped = rules.frequency_cap_reserve(wave, now=now)
+        _frequency_cap_defer(wave, capped, windows=self.windows)
+        return [r for r in wave if r.id not in capped]
 
 
 def sender_dispatch(
-    *, sender_id: int, time_budget: float = 50.0, limiter: SenderRateLimiter | None = None
+    *,
+    sender_id: int,
+    time_budget: float = 50.0,
+    limiter: SenderRateLimiter | None = None,
+    keep_going: Callable[[], bool] = lambda: True,
 ) -> int:
-    """Send everything due for one sender, within a time budget; returns how many were sent."""
+    """Send everything due for one sender, within a time budget and while `keep_going()` (the
+    run still owns the sender's dispatch lock); returns how many were sent."""
     sender = PhoneNumber.objects.select_related("account").get(pk=sender_id)
-    return _SenderRun(sender, limiter or SenderRateLimiter(), time_budget).run()
+    return _SenderRun(sender, limiter or SenderRateLimiter(), time_budget, keep_going).run()
+
+
+def _stranded(*, now: dt.datetime, stranded_after: dt.timedelta) -> Q:
+    """Claimed rows whose run is gone. A dispatch run claims only after it took its sender's
+    lock (messaging.dispatch_lock), so a row claimed before the lock's current owner started,
+    or claimed while no run holds the lock, belongs to a run that ended or died. Rows younger
+    than ORPHANED_AFTER are left alone (a one-to-one text is claimed by the web or a reply task,
+    not under the lock); where Redis can't tell, `stranded_after` is the only test."""
+    stranded = Q(claimed_at__lt=now - stranded_after)
+    cutoff = now - ORPHANED_AFTER
+    senders = (
+        OutboundMessage.objects.filter(status=OutboundStatus.CLAIMED, claimed_at__lt=cutoff)
+        .values_list("sender_id", flat=True)
+        .distinct()
+    )
+    for sender_id in senders:
+        try:
+            started = dispatch_lock.owner_started_at(sender_id)
+        except redis.RedisError:
+            continue
+        if started is not None:
+            owner_since = dt.datetime.fromtimestamp(started, dt.UTC) - LOCK_CLOCK_SKEW
+            stranded |= Q(sender_id=sender_id, claimed_at__lt=min(cutoff, owner_since))
+        else:
+            stranded |= Q(sender_id=sender_id, claimed_at__lt=cutoff)
+    return stranded
 
 
 def claimed_reconcile(
@@ -601,9 +596,8 @@ def claimed_reconcile(
     windows = SendWindows()
     outcome = {"adopted": 0, "requeued": 0, "given_up": 0}
     stranded = (
-        OutboundMessage.objects.filter(
-            status=OutboundStatus.CLAIMED, claimed_at__lt=now - stranded_after
-        )
+        OutboundMessage.objects.filter(_stranded(now=now, stranded_after=stranded_after))
+        .filter(status=OutboundStatus.CLAIMED)
         .select_related("sender", "sender__account", "account")
         .annotate(contact_zone=F("contact__time_zone"))
     )
@@ -635,8 +629,13 @@ def claimed_reconcile(
             ),
             None,
         )
+        # Each change is made only to the claim that was looked up: a reconciler running
+        # alongside may have requeued the row already, and a dispatcher claimed it again.
+        same_claim = {"claimed_at": row.claimed_at}
         if match is not None:
-            OutboundMessage.objects.filter(id=row.id, status=OutboundStatus.CLAIMED).update(
+            OutboundMessage.objects.filter(
+                id=row.id, status=OutboundStatus.CLAIMED, **same_claim
+            ).update(
                 twilio_sid=match.sid,
                 status=match.status or OutboundStatus.QUEUED,
                 sent_at=match.date_created or now,
@@ -644,12 +643,19 @@ def claimed_reconcile(
             )
             outcome["adopted"] += 1
         elif row.attempts >= MAX_ATTEMPTS:
-            _not_sent([row.id], reason="retries_exhausted")
+            _not_sent([row.id], reason="retries_exhausted", same_claim=row.claimed_at)
             outcome["given_up"] += 1
         else:
             # Not at Twilio: send again, backing off if this keeps happening (a 5xx each time).
             backoff = dt.timedelta(0) if row.attempts <= 1 else _retry_backoff(row.attempts - 1)
-            _defer([row], until=now + backoff, reason="retry", windows=windows, attempted=True)
+            _defer(
+                [row],
+                until=now + backoff,
+                reason="retry",
+                windows=windows,
+                attempted=True,
+                same_claim=row.claimed_at,
+            )
             outcome["requeued"] += 1
     return outcome
 

@@ -28,7 +28,7 @@ from django.utils import timezone
 from accounts import bulk
 from messaging import links, segments, shortlinks, tokens
 from messaging.models import MessageLink, OutboundMessage, OutboundStatus, SmsMessage
-from messaging.schedule import next_allowed, recipient_zone
+from messaging.services.rules import QuietHours
 
 logger = logging.getLogger(__name__)
 
@@ -75,10 +75,13 @@ class FanoutPlan:
 
     message: SmsMessage
     now: dt.datetime
-    account_zone: str
-    quiet_start: dt.time
-    quiet_end: dt.time
+    quiet_hours: QuietHours
     sender_id: int | None
+    # Campaign texts, or an automated message's (workflows queue theirs through fan-out too).
+    kind: str = OutboundMessage.Kind.CAMPAIGN
+    # A campaign texts a phone once however many of its contacts share it; an automation texts
+    # each record it runs for.
+    one_per_phone: bool = True
     # Phones already given a text by this fan-out: two contacts sharing a phone get it once.
     seen_phones: set[str] = field(default_factory=set)
     # The body with each link replaced by a numbered marker, and the short links' domain;
@@ -95,10 +98,8 @@ class FanoutPlan:
         key = (recipient.time_zone, recipient.phone_e164[:8])
         zone = self._zone_by_contact_and_phone.get(key)
         if zone is None:
-            zone, _ = recipient_zone(
-                contact_zone=recipient.time_zone,
-                phone_e164=recipient.phone_e164,
-                account_zone=self.account_zone,
+            zone = self.quiet_hours.zone_of(
+                contact_zone=recipient.time_zone, phone_e164=recipient.phone_e164
             )
             self._zone_by_contact_and_phone[key] = zone
         due = self._due_by_zone.get(zone)
@@ -117,7 +118,7 @@ class FanoutPlan:
             base = max(self.message.scheduled_at, self.now)
         else:
             base = self.now
-        due = next_allowed(base, zone, start=self.quiet_start, end=self.quiet_end)
+        due = self.quiet_hours.opening(base, zone)
         return due, ("quiet_hours" if due != base else "")
 
 
@@ -167,7 +168,7 @@ def _row(
 ) -> tuple:
     message = plan.message
     reason = recipient.not_sent_reason
-    if not reason and recipient.phone_e164 in seen_phones:
+    if not reason and plan.one_per_phone and recipient.phone_e164 in seen_phones:
         reason = "duplicate_phone"
     if reason:
         return (
@@ -175,7 +176,7 @@ def _row(
             message.pk,
             recipient.contact_id,
             plan.sender_id,
-            OutboundMessage.Kind.CAMPAIGN,
+            plan.kind,
             recipient.phone_e164,
             body,
             0,
@@ -195,7 +196,7 @@ def _row(
         message.pk,
         recipient.contact_id,
         plan.sender_id,
-        OutboundMessage.Kind.CAMPAIGN,
+        plan.kind,
         recipient.phone_e164,
         body,
         estimate.segments,
@@ -346,16 +347,14 @@ def plan_for(
 ) -> FanoutPlan:
     """How the message's rows are made. `links_store=False` for a plan that writes nothing
     (the review): the links are stored only by what really sends."""
-    from messaging.services.settings import sending_settings
-
-    rules = sending_settings(message.account)
+    automated = message.schedule_kind == SmsMessage.ScheduleKind.AUTOMATED
     plan = FanoutPlan(
         message=message,
         now=now or timezone.now(),
-        account_zone=message.account.time_zone,
-        quiet_start=rules.quiet_hours_start,
-        quiet_end=rules.quiet_hours_end,
+        quiet_hours=QuietHours.of(message.account),
         sender_id=message.sender_id,
+        kind=OutboundMessage.Kind.WORKFLOW if automated else OutboundMessage.Kind.CAMPAIGN,
+        one_per_phone=not automated,
     )
     template, urls = links.links_number(message_body(message), limit=shortlinks.MAX_LINKS)
     if urls:

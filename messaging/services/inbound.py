@@ -89,7 +89,7 @@ def inbound_receive(
                     account=account,
                     to_phone=from_phone,
                     status=OutboundStatus.PENDING,
-                    kind__in=(OutboundMessage.Kind.CAMPAIGN, OutboundMessage.Kind.WORKFLOW),
+                    kind__in=OutboundMessage.MARKETING_KINDS,
                 ).update(
                     status=OutboundStatus.NOT_SENT,
                     not_sent_reason="opted_out",

@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Account
-from consent.models import ConsentState, ConsentStatus
+from consent import selectors as consent_selectors
 from messaging import segments
 from messaging.models import OutboundMessage, OutboundStatus
 from messaging.ratelimit import SenderRateLimiter, next_carrier_day
@@ -83,14 +83,15 @@ def _claimed_send(row: OutboundMessage) -> PermanentSendError | None:
         return None
     _limiter().wait_for_slot(sender.e164, per_second=sender.messages_per_second)
     try:
-        sent = twilio_messages.message_send(
-            credentials=twilio_credentials(sender.account),
-            to=row.to_phone,
-            body=row.body,
-            from_=None if sender.messaging_service_sid else sender.e164,
-            messaging_service_sid=sender.messaging_service_sid or None,
-            status_callback=twilio_messages.status_callback_url(),
-        )
+        with _limiter().on_the_wire(sender.e164, per_second=sender.messages_per_second):
+            sent = twilio_messages.message_send(
+                credentials=twilio_credentials(sender.account),
+                to=row.to_phone,
+                body=row.body,
+                from_=None if sender.messaging_service_sid else sender.e164,
+                messaging_service_sid=sender.messaging_service_sid or None,
+                status_callback=twilio_messages.status_callback_url(),
+            )
     except PermanentSendError as error:
         OutboundMessage.objects.filter(pk=row.pk).update(
             status=OutboundStatus.FAILED, error_code=error.code, status_updated_at=timezone.now()
@@ -133,12 +134,7 @@ def reply_send(
     (the dispatcher retries it) or claimed (Twilio may have it; the reconciler settles it)."""
     if not body.strip():
         raise ValidationError("Write a message first.")
-    if (
-        respect_consent
-        and ConsentStatus.objects.filter(
-            account=account, phone_e164=to_phone, status=ConsentState.UNSUBSCRIBED
-        ).exists()
-    ):
+    if respect_consent and consent_selectors.phones_opted_out(account=account, phones=[to_phone]):
         raise ValidationError(f"{to_phone} has opted out; it can't be texted.")
     row = _row_create(
         account=account,

@@ -13,14 +13,14 @@ from dataclasses import asdict, dataclass, field
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import Account, User
 from messaging import links, segments, shortlinks
-from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
+from messaging.models import OutboundStatus, SmsMessage
 from messaging.schedule import TimeZoneSource, recipient_zone
 from messaging.services import allotment, audience, compose, lifecycle
+from messaging.services.rules import contacts_at_frequency_cap
 from messaging.services.settings import sending_settings
 
 # Up to this many recipients the review is counted while the page loads; above it, the worker
@@ -167,7 +167,7 @@ def _review_count(
     )
     review = Review(counted_at=now.isoformat())
     plan = plan_for(message, now=now, links_store=False)
-    capped_contacts = _contacts_at_frequency_cap(account=account, now=now)
+    capped_contacts = contacts_at_frequency_cap(account=account, now=now)
     zones: Counter[tuple[str, str]] = Counter()
     zone_of: dict[tuple[str, str], tuple[str, str]] = {}
     reasons: Counter[str] = Counter()
@@ -250,26 +250,6 @@ def _review_count(
             + " ".join(estimate.unicode_characters[:10])
         )
     return review
-
-
-def _contacts_at_frequency_cap(*, account: Account, now: dt.datetime) -> set[int]:
-    """Contacts who already had as many marketing texts in the last 24 hours as the cap allows
-    (dispatch defers theirs; see `dispatch._checks_before_send`)."""
-    from messaging.services.dispatch import FREQUENCY_WINDOW, MARKETING_KINDS
-
-    cap = sending_settings(account).frequency_cap
-    return set(
-        OutboundMessage.objects.filter(
-            account=account,
-            kind__in=MARKETING_KINDS,
-            contact__isnull=False,
-            sent_at__gte=now - FREQUENCY_WINDOW,
-        )
-        .values("contact_id")
-        .annotate(n=Count("id"))
-        .filter(n__gte=cap)
-        .values_list("contact_id", flat=True)
-    )
 
 
 # A phone number written in a message body (digits with the usual separators).

@@ -32,7 +32,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Account, User
-from consent.models import ConsentState, ConsentStatus
+from consent import selectors as consent_selectors
 from contacts.models import Contact
 from messaging import links, segments, selectors, shortlinks, tokens
 from messaging.models import (
@@ -90,18 +90,6 @@ def _allotment_check(*, account: Account, needed: int) -> None:
             code="allotment_exceeded",
             params={"needed": needed, "left": left},
         )
-
-
-def _phones_opted_out(account: Account, phones: list[str]) -> set[str]:
-    """The phones that opted out (STOP, a carrier opt-out or a manual one), as `reply_send`
-    refuses them: of any subscription type."""
-    if not phones:
-        return set()
-    return set(
-        ConsentStatus.objects.filter(
-            account=account, phone_e164__in=phones, status=ConsentState.UNSUBSCRIBED
-        ).values_list("phone_e164", flat=True)
-    )
 
 
 def _sender(account: Account, message: SmsMessage | None = None):
@@ -363,7 +351,10 @@ def message_test_send(
     # A typed number that opted out is left out (and reported) before counting what it costs;
     # the team's verified phones are exempt, their owners proved them with a code.
     exempt = set(team_phones.values())
-    opted_out = _phones_opted_out(account, [phone for phone in recipients if phone not in exempt])
+    # Of any subscription type, as `reply_send` refuses them.
+    opted_out = consent_selectors.phones_opted_out(
+        account=account, phones=[phone for phone in recipients if phone not in exempt]
+    )
     # Charged on the text as it goes out, short links included: as long as the composer counts.
     per_text = segments.estimate(test_body.counted).segments
     _allotment_check(account=account, needed=per_text * (len(recipients) - len(opted_out)))

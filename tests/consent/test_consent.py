@@ -140,47 +140,6 @@ def test_opt_out_of_one_phone(tenant, ada, marketing):
         )
 
 
-def test_sendable_phones_prefer_the_mobile_and_need_everything(tenant, marketing):
-    account = tenant.account
-    both = contact_services.contact_create(
-        account=account, phone="2125550101", mobile_phone="6465550101"
-    )
-    phone_only = contact_services.contact_create(account=account, phone="2125550102")
-    not_marketing = contact_services.contact_create(
-        account=account, phone="2125550103", marketing_contact=False
-    )
-    unreachable = contact_services.contact_create(account=account, phone="2125550104")
-    never = contact_services.contact_create(account=account, phone="2125550105")
-    for contact in (both, phone_only, not_marketing, unreachable):
-        services.contact_opt_in(
-            account=account,
-            contact=contact,
-            subscription_type=marketing,
-            actor=tenant.bob,
-            consent_confirmed=True,
-        )
-    contact_services.contact_phone_mark_unreachable(account=account, phone_e164="+12125550104")
-    unreachable.refresh_from_db()
-    chosen = selectors.sendable_phones(
-        account=account,
-        subscription_type=marketing,
-        contact_ids=[c.pk for c in (both, phone_only, not_marketing, unreachable, never)],
-    )
-    assert {pk: (s.phone_e164, s.field) for pk, s in chosen.items()} == {
-        both.pk: ("+16465550101", "mobile_phone"),
-        phone_only.pk: ("+12125550102", "phone"),
-    }
-    assert "Not a marketing" in selectors.not_sendable_reason(
-        account=account, contact=not_marketing, subscription_type=marketing
-    )
-    assert "unreachable" in selectors.not_sendable_reason(
-        account=account, contact=unreachable, subscription_type=marketing
-    )
-    assert "Not subscribed" in selectors.not_sendable_reason(
-        account=account, contact=never, subscription_type=marketing
-    )
-
-
 def test_bulk_opt_in_keeps_personal_opt_outs(tenant, marketing):
     account = tenant.account
     stopped = contact_services.contact_create(account=account, phone="2125550111")

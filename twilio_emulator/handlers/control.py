@@ -233,6 +233,8 @@ def message_dump(emulator: Emulator, request: Request) -> Response:
                 "status_callback": message["_status_callback"],
                 # Sub-second creation time (Twilio's date_created has whole seconds): rate checks.
                 "created_at_epoch": message["_created"],
+                # When it last changed status (delivered, for a delivered one): callback lags.
+                "updated_at_epoch": message["_updated"],
             }
             for message in emulator.state.messages.values()
             if (not to or message["to"] == to)

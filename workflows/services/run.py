@@ -6,12 +6,13 @@
    effects committed has moved the enrollment on, so it never runs twice. The log's unique
    (enrollment, step) is the database's guard on the same promise.
 2. Delays set the enrollment's next step and `due_at`; beat's sweep picks it up then.
-3. Send SMS queues an OutboundMessage (kind workflow) under the action's automated SmsMessage,
-   and dispatch sends it like any campaign text: consent re-checked at claim time, the
-   frequency cap, the sender's rate. Here, before queueing: the recipient phone must be valid
-   and subscribed, quiet hours set its due time (deferred, not dropped), and the
-   per-user-and-number limits are taken; a text over a limit fails, is logged, and is never
-   retried.
+3. Send SMS queues a text (kind workflow) under the action's automated message through
+   messaging's `automated_texts_queue` (rendered, opt-out line, short links, segments, quiet
+   hours, as a campaign's fan-out), and dispatch sends it like any campaign text: consent
+   re-checked at claim time, the frequency cap, the sender's rate. Here, before queueing: the
+   recipient phone must be valid and subscribed, quiet hours set its due time (deferred, not
+   dropped), and the per-user-and-number limits are taken; a text over a limit fails, is
+   logged, and is never retried.
 """
 
 from __future__ import annotations
@@ -28,12 +29,10 @@ from django.utils import timezone
 
 from accounts.models import Account, User
 from consent import selectors as consent_selectors
-from consent.models import ConsentState, ConsentStatus
-from messaging import segments, tokens
-from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
-from messaging.schedule import local_time_in_zone, next_allowed, recipient_zone
-from messaging.services import fanout
-from messaging.services.settings import sending_settings
+from messaging.models import SmsMessage
+from messaging.schedule import local_time_in_zone, recipient_zone
+from messaging.services import automated
+from messaging.services.rules import QuietHours
 from registration.models import PhoneNumber
 from workflows import definition, selectors
 from workflows.models import (
@@ -120,6 +119,8 @@ class _Batch:
         self.sends: list[_Send] = []
         self.workflows: dict[int, Workflow] = {}
         self.records: dict[tuple[str, int], object] = {}
+        # The action message of each (workflow, step, round) this batch queues texts under.
+        self._messages: dict[tuple[int, str, int], SmsMessage] = {}
         self.queued = 0
 
     def log(self, enrollment: Enrollment, workflow: Workflow, record, **fields) -> WorkflowLog:
@@ -262,7 +263,6 @@ class _Batch:
         numbers = {n.public_id: n for n in selectors.sending_numbers(account=account)}
         users: dict[str, dict[str, User]] = {}
         subscription_type = consent_selectors.subscription_type_default(account=account)
-        rules = sending_settings(account)
         ready: list[_Send] = []
         for send in sends:
             step = send.step
@@ -292,16 +292,13 @@ class _Batch:
             send.number, send.user = number, user
             ready.append(send)
         ready = self._consented(account, subscription_type, ready)
+        quiet_hours = QuietHours.of(account)
         for send in ready:
-            zone, _ = recipient_zone(
+            send.due_at, send.deferred_reason = quiet_hours.due(
+                self.now,
                 contact_zone=REGISTRY[send.enrollment.record_type].time_zone(send.record),
                 phone_e164=send.phone,
-                account_zone=account.time_zone,
             )
-            due = next_allowed(
-                self.now, zone, start=rules.quiet_hours_start, end=rules.quiet_hours_end
-            )
-            send.due_at, send.deferred_reason = due, ("quiet_hours" if due != self.now else "")
         # The limits are taken last, only for texts that will really be queued.
         requests = [
             limits.quota_request(
@@ -333,19 +330,13 @@ class _Batch:
         """Subscribed on that phone for the type, and the phone not opted out account-wide."""
         if not sends:
             return sends
-        rows = ConsentStatus.objects.filter(
-            account=account,
-            subscription_type=subscription_type,
-            phone_e164__in={s.phone for s in sends},
-        ).values_list("contact_id", "phone_e164", "status")
-        subscribed: set[tuple[int | None, str]] = set()
-        opted_out = set()
-        for contact_id, phone, status in rows:
-            if status == ConsentState.UNSUBSCRIBED:
-                opted_out.add(phone)
-            elif status == ConsentState.SUBSCRIBED:
-                subscribed.add((contact_id, phone))
-                subscribed.add((None, phone))
+        phones = {s.phone for s in sends}
+        opted_out = consent_selectors.phones_opted_out(
+            account=account, phones=phones, subscription_type=subscription_type
+        )
+        subscribed = consent_selectors.phones_subscribed(
+            account=account, subscription_type=subscription_type, phones=phones
+        )
         ready = []
         for send in sends:
             owner = None if send.consent_of_phone else send.contact_id
@@ -362,8 +353,8 @@ class _Batch:
         that still matches the action, else a new version (the old one finished, so it turns
         sent once its queued texts went out and keeps the body those recipients got).
 
-        Created here rather than through messaging's composer services: it is never a draft a
-        marketer edits, only what the rows are filed (and counted in analytics) under.
+        Made by messaging's automated-message service, not the composer's: it is never a
+        draft a marketer edits, only what the rows are filed (and counted in analytics) under.
         """
         workflow, step, enrollment = send.workflow, send.step, send.enrollment
         versions = ActionMessage.objects.select_related("message__sender", "message__owner").filter(
@@ -377,9 +368,7 @@ class _Batch:
         ):
             return latest.message
         if latest is not None:
-            SmsMessage.objects.filter(
-                pk=latest.message_id, fanout_completed_at__isnull=True
-            ).update(fanout_completed_at=self.now)
+            automated.automated_message_close(message_id=latest.message_id, now=self.now)
         version = latest.version + 1 if latest is not None else 1
         actions = [s["id"] for s in definition.walk(workflow.steps) if s["type"] == "send_sms"]
         position = actions.index(step["id"]) + 1 if step["id"] in actions else len(actions)
@@ -387,17 +376,15 @@ class _Batch:
         suffix += f" (version {version})" if version > 1 else ""
         try:
             with transaction.atomic():
-                message = SmsMessage.objects.create(
+                message = automated.automated_message_create(
                     account=account,
-                    name=f"{workflow.name}: text {position}{suffix}"[:200],
+                    name=f"{workflow.name}: text {position}{suffix}",
                     subscription_type=subscription_type,
-                    status=SmsMessage.Status.SENDING,
-                    schedule_kind=SmsMessage.ScheduleKind.AUTOMATED,
-                    started_at=self.now,
                     body=step["body"],
                     append_opt_out=step["append_opt_out"],
                     sender=send.number,
                     owner=send.user,
+                    now=self.now,
                 )
                 ActionMessage.objects.create(
                     workflow=workflow,
@@ -412,72 +399,44 @@ class _Batch:
         return message
 
     def _queue(self, account: Account, subscription_type, sends: list[_Send]) -> None:
+        """Queue the texts through messaging, grouped by the action message they go under."""
         if not sends:
             return
-        messages: dict[tuple[int, str, int], SmsMessage] = {}
+        by_message: dict[int, tuple[SmsMessage, list[_Send]]] = {}
         for send in sends:
-            key = (send.workflow.pk, send.step["id"], send.enrollment.round)
-            if key not in messages:
-                messages[key] = self._action_message(account, subscription_type, send)
-        existing = set(
-            OutboundMessage.objects.filter(
-                message__in=[m.pk for m in messages.values()],
-                contact_id__in={s.contact_id for s in sends},
-            ).values_list("message_id", "contact_id")
-        )
-        # Links become short links as in a campaign's fan-out: the message's links stored once,
-        # each text's codes naming its own row, whose id is therefore reserved first.
-        plans = {m.pk: fanout.plan_for(m, now=self.now) for m in messages.values()}
-        rows: list[tuple[_Send, OutboundMessage]] = []
-        for send in sends:
-            message = messages[(send.workflow.pk, send.step["id"], send.enrollment.round)]
-            if (message.pk, send.contact_id) in existing:
-                self._skip(send, "already_sent")
-                continue
-            existing.add((message.pk, send.contact_id))
-            rows.append((send, OutboundMessage(message=message)))
-        with_links = [row for _, row in rows if plans[row.message_id].link_template is not None]
-        for row, outbound_id in zip(
-            with_links, fanout.ids_reserve(len(with_links)) if with_links else [], strict=True
-        ):
-            row.pk = outbound_id
-        for send, row in rows:
-            plan = plans[row.message_id]
-            values = REGISTRY[send.enrollment.record_type].values(send.record)
-            if plan.link_template is not None:
-                body = tokens.render(plan.link_template, values)
-                body = fanout._short_links_render(plan, body, row.pk)  # the same as campaigns'
-            else:
-                body = tokens.render(
-                    tokens.body_with_opt_out(
-                        send.step["body"], append_opt_out=send.step["append_opt_out"]
-                    ),
-                    values,
+            message = self._message_for(account, subscription_type, send)
+            by_message.setdefault(message.pk, (message, []))[1].append(send)
+        for message, message_sends in by_message.values():
+            texts = [
+                automated.Recipient(
+                    contact_id=send.contact_id,
+                    phone_e164=send.phone,
+                    not_sent_reason="",
+                    time_zone=REGISTRY[send.enrollment.record_type].time_zone(send.record) or "",
+                    values=REGISTRY[send.enrollment.record_type].values(send.record),
                 )
-            estimate = segments.estimate(body)
-            row.account = account
-            row.contact_id = send.contact_id
-            row.sender = send.number
-            row.kind = OutboundMessage.Kind.WORKFLOW
-            row.to_phone = send.phone
-            row.body = body
-            row.segments = estimate.segments
-            row.encoding = estimate.encoding
-            row.status = OutboundStatus.PENDING
-            row.deferred_reason = send.deferred_reason
-            row.due_at = send.due_at
-            row.created_at = self.now
-        OutboundMessage.objects.bulk_create([row for _, row in rows], batch_size=1000)
-        for send, row in rows:
-            send.log.outbound = row
-            if send.deferred_reason:
-                send.log.message = (
-                    f"Deferred until {send.due_at:%Y-%m-%d %H:%M} UTC (quiet hours) to "
-                    f"{send.phone}."
-                )
-            else:
-                send.log.message = f"Queued to {send.phone} from {send.number.e164}."
-        self.queued += len(rows)
+                for send in message_sends
+            ]
+            ids = automated.automated_texts_queue(message=message, texts=texts, now=self.now)
+            for send, outbound_id in zip(message_sends, ids, strict=True):
+                if outbound_id is None:
+                    self._skip(send, "already_sent")
+                    continue
+                send.log.outbound_id = outbound_id
+                if send.deferred_reason:
+                    send.log.message = (
+                        f"Deferred until {send.due_at:%Y-%m-%d %H:%M} UTC (quiet hours) to "
+                        f"{send.phone}."
+                    )
+                else:
+                    send.log.message = f"Queued to {send.phone} from {send.number.e164}."
+                self.queued += 1
+
+    def _message_for(self, account: Account, subscription_type, send: _Send) -> SmsMessage:
+        key = (send.workflow.pk, send.step["id"], send.enrollment.round)
+        if key not in self._messages:
+            self._messages[key] = self._action_message(account, subscription_type, send)
+        return self._messages[key]
 
 
 def _claim(*, now: dt.datetime, limit: int, enrollment_ids: list[int] | None) -> list[Enrollment]:
