@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -156,3 +158,10 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def expires_at(self) -> dt.datetime | None:
+        """When the token stops working: API_TOKEN_MAX_AGE_DAYS after it was made (a policy
+        for every token, old ones included), or never (0, the default)."""
+        days = settings.API_TOKEN_MAX_AGE_DAYS
+        return self.created_at + dt.timedelta(days=days) if days > 0 else None

@@ -1,10 +1,13 @@
-"""The page shell's navigation: a section appears only once its app's URL exists."""
+"""The page shell's navigation: a section appears only once its app's URL exists; and where a
+"go back to" parameter may lead."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 @dataclass(frozen=True)
@@ -66,3 +69,19 @@ def navigation(request) -> dict:
             "account__name"
         ),
     }
+
+
+def next_url(request: HttpRequest, default: str = "") -> str:
+    """The request's `next` (form first, then query) when it is a path on this site, else
+    `default`: the one check of every "go back to" parameter. A `javascript:` or
+    another site's URL would otherwise run, or send the user away, from our own link."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if (
+        target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return target
+    return default

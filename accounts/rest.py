@@ -39,6 +39,12 @@ class ApiTokenAuthentication(BaseAuthentication):
         )
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid API token.")
+        expires_at = token.expires_at
+        if expires_at is not None and expires_at <= timezone.now():
+            raise exceptions.AuthenticationFailed(
+                f"This API token expired on {expires_at:%Y-%m-%d %H:%M} UTC; create a new one "
+                "under Settings > API tokens."
+            )
         membership = (
             Membership.objects.select_related("account")
             .filter(account=token.account, user=token.user)
@@ -115,6 +121,39 @@ class CreatedCursorPagination(CursorPagination):
     ordering = ("-created_at", "-pk")
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_size(self, request):
+        # DRF quietly falls back to the default on a page_size it can't read; the schema says
+        # an integer from 1 to max_page_size, so anything else is refused.
+        raw = request.query_params.getlist(self.page_size_query_param)
+        if not raw:
+            return self.page_size
+        if len(raw) > 1 or not raw[0].isdigit() or not 1 <= int(raw[0]) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {"page_size": [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(raw[0])
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": self.max_page_size,
+                }
+        return parameters
+
+    def decode_cursor(self, request):
+        # DRF answers a cursor it can't read with a 404; it is a bad parameter, not a missing
+        # object: a 400 on the parameter, like every other.
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError(
+                {"cursor": ["This cursor can't be read: use a `next` or `previous` link."]}
+            ) from None
 
 
 def paginated(view, request, queryset, serializer_class, ordering=None):

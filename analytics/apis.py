@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -128,7 +128,15 @@ class MessageRecipientsApi(APIView):
             OpenApiParameter("after", int, description="The `next` cursor of the last page"),
             OpenApiParameter("page_size", int),
         ],
-        responses=OutputSerializer(many=True),
+        responses=inline_serializer(
+            name="MessageRecipientPage",
+            fields={
+                "next": serializers.IntegerField(
+                    allow_null=True, help_text="`after` for the next page; null on the last."
+                ),
+                "results": OutputSerializer(many=True),
+            },
+        ),
     )
     def get(self, request, message_id: str):
         message = _message(request, message_id)

@@ -31,6 +31,8 @@ from pathlib import Path
 import requests
 
 from bench._server import ROOT, gunicorn
+from bench.dispatch import outbound_write
+from twilio_emulator.testing import wait_until
 
 RATE = 50
 RECIPIENTS = int(os.environ.get("BENCH_DISPATCH_RECIPIENTS", "3000"))
@@ -41,17 +43,6 @@ LAG_P99_GOAL = 2.0
 RESUME_GOAL = 10.0
 SETTLE_GOAL = 60.0
 QUEUE_MAX = 10
-
-
-def _wait(predicate, *, timeout: float, interval: float = 0.2, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not met within {timeout:.0f}s")
-        time.sleep(interval)
 
 
 def _busiest_sliding_second(times: list[float]) -> int:
@@ -140,30 +131,6 @@ def _paced_baseline(url: str, count: int) -> tuple[float, int]:
     return (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]), _busiest_sliding_second(arrivals)
 
 
-def _rows_write(account, message, sender, count: int, first: int) -> None:
-    from django.utils import timezone
-
-    from messaging.models import OutboundMessage
-
-    now = timezone.now()
-    OutboundMessage.objects.bulk_create(
-        [
-            OutboundMessage(
-                account=account,
-                message=message,
-                sender=sender,
-                to_phone=f"+1{646 + (first + n) // 8000:03d}555{(first + n) % 8000 + 2000:04d}",
-                body=f"Weekend sale, 20% off #{first + n}. Reply STOP to opt out",
-                segments=1,
-                encoding="GSM-7",
-                due_at=now,
-            )
-            for n in range(count)
-        ],
-        batch_size=2000,
-    )
-
-
 def _open(message) -> bool:
     from messaging.models import OutboundMessage, OutboundStatus
 
@@ -220,14 +187,16 @@ def run(emulator_url: str) -> bool:
             }
             first = _worker("first", env)
             processes.append(first)
-            _wait(lambda: _ready("first"), timeout=60, what="worker ready")
+            wait_until(lambda: _ready("first"), timeout=60, interval=0.2, what="worker ready")
             idle_rss = _rss_mb(first.pid)
             processes.append(_celery("beat", f"--schedule={folder / 'beat'}", env=env))
 
             # Start latency: rows fall due, beat's sweep starts the chain.
             due_at = time.time()
-            _rows_write(account, message, sender, RECIPIENTS, first=0)
-            _wait(lambda: _emulator(emulator_url, SENDER), timeout=60, what="first send")
+            outbound_write(account, message, sender, RECIPIENTS, first=0)
+            wait_until(
+                lambda: _emulator(emulator_url, SENDER), timeout=60, interval=0.2, what="first send"
+            )
             started = min(m["created_at_epoch"] for m in _emulator(emulator_url, SENDER))
             start_latency = started - due_at
             queue: list[int] = []
@@ -242,7 +211,12 @@ def run(emulator_url: str) -> bool:
             delivered = OutboundMessage.objects.filter(
                 message=message, status=OutboundStatus.DELIVERED
             )
-            _wait(lambda: delivered.count() >= RECIPIENTS, timeout=60, what="statuses applied")
+            wait_until(
+                lambda: delivered.count() >= RECIPIENTS,
+                timeout=60,
+                interval=0.2,
+                what="statuses applied",
+            )
             texts = _emulator(emulator_url, SENDER)
             arrivals = sorted(m["created_at_epoch"] for m in texts)
             rate = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
@@ -299,15 +273,18 @@ def run(emulator_url: str) -> bool:
                 account=account, name="bench crash", sender=sender, status="sending"
             )
             before = len(_emulator(emulator_url, SENDER))
-            _rows_write(account, crash, sender, CRASH_RECIPIENTS, first=RECIPIENTS)
-            _wait(
+            outbound_write(account, crash, sender, CRASH_RECIPIENTS, first=RECIPIENTS)
+            wait_until(
                 lambda: len(_emulator(emulator_url, SENDER)) >= before + 200,
                 timeout=60,
+                interval=0.2,
                 what="crash run sending",
             )
             second = _worker("second", env)
             processes.append(second)
-            _wait(lambda: _ready("second"), timeout=60, what="second worker ready")
+            wait_until(
+                lambda: _ready("second"), timeout=60, interval=0.2, what="second worker ready"
+            )
             os.killpg(first.pid, signal.SIGKILL)
             killed = time.time()
             first.wait()
@@ -324,10 +301,12 @@ def run(emulator_url: str) -> bool:
                 ]
                 return min(later) if later else None
 
-            resume = _wait(resumed, timeout=60, what="sending again") - killed
-            _wait(lambda: not stranded.exists(), timeout=120, interval=0.5, what="settled")
+            resume = wait_until(resumed, timeout=60, interval=0.2, what="sending again") - killed
+            wait_until(lambda: not stranded.exists(), timeout=120, interval=0.5, what="settled")
             settle = time.time() - killed
-            _wait(lambda: not _open(crash), timeout=120, what="crash send finished")
+            wait_until(
+                lambda: not _open(crash), timeout=120, interval=0.2, what="crash send finished"
+            )
             creates = requests.get(f"{emulator_url}/_emulator/stats", timeout=30).json()
             twice = creates["duplicates"]
             good = resume < RESUME_GOAL and settle < SETTLE_GOAL and not twice

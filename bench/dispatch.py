@@ -69,7 +69,7 @@ def _created_times(url: str, account_sid: str) -> list[float]:
     return sorted(m["created_at_epoch"] for m in messages if m["from"] == SENDER)
 
 
-def _outbound_write(account, message, sender, count: int, first: int) -> None:
+def outbound_write(account, message, sender, count: int, first: int) -> None:
     from django.utils import timezone
 
     from messaging.models import OutboundMessage
@@ -174,7 +174,7 @@ def _measure(url: str) -> bool:
         baseline = _bare_sdk_rate(url)
         print(f"  baseline: bare SDK creates against the emulator: {baseline:,.0f}/s")
 
-        _outbound_write(account, message, sender, THROUGHPUT_MESSAGES, first=0)
+        outbound_write(account, message, sender, THROUGHPUT_MESSAGES, first=0)
         sender.save()
         started = time.perf_counter()
         sent = dispatch.sender_dispatch(sender_id=sender.pk, time_budget=300)
@@ -194,7 +194,7 @@ def _measure(url: str) -> bool:
             sender.save(update_fields=["messages_per_second"])
             # More than a minute's worth, so the limiter, not the queue, decides the pace.
             count = configured * (RATE_WINDOW_SECONDS + 5)
-            _outbound_write(account, message, sender, count, first=first)
+            outbound_write(account, message, sender, count, first=first)
             first += count
             before = len(_created_times(url, settings.TWILIO_ACCOUNT_SID))
             dispatch.sender_dispatch(

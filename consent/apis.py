@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.client_ip import request_ip
-from accounts.rest import name_nested_serializers, paginated
+from accounts.rest import CreatedCursorPagination, name_nested_serializers, paginated
 from accounts.tenancy import get_for_account
 from consent import selectors, services
 from consent.models import ConsentSource, ConsentState, SubscriptionType
@@ -23,6 +23,9 @@ class SubscriptionTypeListApi(APIView):
         description = serializers.CharField()
         is_default = serializers.BooleanField()
         created_at = serializers.DateTimeField()
+
+    # Documents the cursor page (next, previous, results) and its parameters.
+    pagination_class = CreatedCursorPagination
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request):
@@ -121,6 +124,9 @@ class LedgerListApi(APIView):
         message_sid = serializers.CharField()
         evidence = serializers.CharField()
         ip_address = serializers.CharField(allow_null=True)
+
+    # Documents the cursor page (next, previous, results) and its parameters.
+    pagination_class = CreatedCursorPagination
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request):

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from accounts.rest import name_nested_serializers, paginated
+from accounts.rest import CreatedCursorPagination, name_nested_serializers, paginated
 from accounts.tenancy import get_for_account
 from contacts import csvfiles, selectors, services
 from contacts.models import (
@@ -111,6 +111,9 @@ class ContactListApi(APIView):
     subscription_state, and repeated field/op/value."""
 
     OutputSerializer = ContactOutputSerializer
+
+    # Documents the cursor page (next, previous, results) and its parameters.
+    pagination_class = CreatedCursorPagination
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request):
@@ -239,6 +242,9 @@ class PropertyOutputSerializer(serializers.Serializer):
 class PropertyListApi(APIView):
     OutputSerializer = PropertyOutputSerializer
 
+    # Documents the cursor page (next, previous, results) and its parameters.
+    pagination_class = CreatedCursorPagination
+
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request):
         queryset = ContactProperty.objects.filter(account=request.account)
@@ -313,6 +319,9 @@ class ContactListOutputSerializer(serializers.Serializer):
 class ListListApi(APIView):
     OutputSerializer = ContactListOutputSerializer
 
+    # Documents the cursor page (next, previous, results) and its parameters.
+    pagination_class = CreatedCursorPagination
+
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request):
         queryset = ContactList.objects.filter(account=request.account)
@@ -378,6 +387,9 @@ class ListDeleteApi(APIView):
 
 class ListMembersApi(APIView):
     OutputSerializer = ContactOutputSerializer
+
+    # Documents the cursor page (next, previous, results) and its parameters.
+    pagination_class = CreatedCursorPagination
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request, list_id: str):
@@ -475,6 +487,9 @@ class ImportOutputSerializer(serializers.Serializer):
 
 class ImportListApi(APIView):
     OutputSerializer = ImportOutputSerializer
+
+    # Documents the cursor page (next, previous, results) and its parameters.
+    pagination_class = CreatedCursorPagination
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request):

@@ -119,6 +119,14 @@ def _check_utf8(fileobj) -> None:
     decoder = codecs.getincrementaldecoder("utf-8")()
     line = 1
     while chunk := fileobj.read(1 << 20):
+        # Past the first 64 kB a NUL is no sign of a binary file, but no cell can store one
+        # (PostgreSQL's text can't): the file is refused, as every other input is (accounts.inputs).
+        if (nul := chunk.find(b"\x00")) >= 0:
+            line += chunk[:nul].count(b"\n")
+            raise _file_error(
+                f"Line {line} contains a NUL character (U+0000), which can't be stored. Remove "
+                "it and upload the file again."
+            )
         try:
             decoder.decode(chunk)
         except UnicodeDecodeError as exc:

@@ -20,12 +20,18 @@ logger = logging.getLogger(__name__)
 
 # SM... for SMS, MM... for MMS: two letters and 32 hex digits.
 MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
+ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 def signed(request: HttpRequest) -> bool:
     """Whether the request carries a valid signature for the subaccount it names."""
-    credentials = twilio_credentials_by_sid(request.POST.get("AccountSid", ""))
+    account_sid = request.POST.get("AccountSid", "")
+    # Only a SID's shape is looked up (the status callback comes before the input check, so a
+    # NUL here would otherwise reach the query: accounts/inputs.py).
+    credentials = (
+        twilio_credentials_by_sid(account_sid) if ACCOUNT_SID.fullmatch(account_sid) else None
+    )
     url = settings.PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
     return twilio_messages.signature_is_valid(
         auth_token=credentials.auth_token if credentials else "",

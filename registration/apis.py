@@ -508,6 +508,9 @@ class RegistrationEventsApi(APIView):
         detail = serializers.DictField()
         created_at = serializers.DateTimeField()
 
+    # Documents the cursor page (next, previous, results) and its parameters.
+    pagination_class = CreatedCursorPagination
+
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request):
         events = RegistrationEvent.objects.filter(account=request.account).select_related("user")

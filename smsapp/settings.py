@@ -10,10 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from smsapp import embedded
 from smsapp.public_urls import public_settings_problems
+from smsapp.secret_key import DEVELOPMENT_KEY, secret_key_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -31,8 +33,12 @@ def env_secret(name: str, default: str | None = None) -> str | None:
 
 
 DEBUG = env.bool("DEBUG", default=False)
-# The fallback key is for `make run` and the tests only; `check --deploy` flags it in production.
-SECRET_KEY = env_secret("SECRET_KEY") or "django-insecure-dev-key-for-make-run-only"
+# With DEBUG off a real key is required: every process refuses to start without one
+# (smsapp/secret_key.py says why).
+SECRET_KEY = env_secret("SECRET_KEY") or (DEVELOPMENT_KEY if DEBUG else "")
+_secret_key_problem = secret_key_problem(SECRET_KEY, debug=DEBUG)
+if _secret_key_problem:
+    raise ImproperlyConfigured(_secret_key_problem)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -72,6 +78,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "csp",
     "accounts",
     "contacts",
     "consent",
@@ -88,6 +95,8 @@ MIDDLEWARE = [
     "messaging.middleware.LinkDomainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the request: text that can't be stored gets a 400 here.
+    "accounts.inputs.InputCheckMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -95,6 +104,7 @@ MIDDLEWARE = [
     "accounts.tenancy.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -212,15 +222,49 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
+# Twilio's webhooks are signed over the URL they are posted to (PUBLIC_BASE_URL), so a redirect
+# could only lose them; docker compose's emulator posts to http://web:8000 inside its network.
 # Probes and Prometheus reach the app on its private address, not through the HTTPS proxy.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$", r"^webhooks/twilio/"]
 X_FRAME_OPTIONS = "DENY"
+# A strict Content-Security-Policy (django-csp): scripts, styles, fonts and fetches from our
+# own origin only, no inline script or style, no eval; images may also be data: URLs (Pico
+# CSS draws its checkboxes and select arrows with them). Templates keep behaviour in
+# static/js and looks in static/css; tests/smsapp/test_browser_csp.py fails on any violation.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Login attempts: five failures for one username from one address locks it for 15 minutes.
+# API tokens stop working this many days after they were made; 0: they never expire.
+API_TOKEN_MAX_AGE_DAYS = env.int("API_TOKEN_MAX_AGE_DAYS", default=0)
+
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+# One address trying many emails (accounts/login_throttle.py): this many failures from it, in
+# any emails, lock the address out for the same 15 minutes.
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = 0.25
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The handler reads the counts in this order.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_HANDLER = "accounts.login_throttle.LoginThrottleHandler"
 AXES_RESET_ON_SUCCESS = True
+# A sign-in tried during a lockout (the right password included) is refused and doesn't start
+# the 15 minutes again: otherwise a user who keeps trying is never let back in.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The address as the consent ledger reads it: REMOTE_ADDR, or X-Forwarded-For behind
+# TRUSTED_PROXY_COUNT proxies (else every user behind the proxy would share one lockout).
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.request_ip"
 # The login form posts the email as "username" (Django's AuthenticationForm).
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -235,8 +279,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "accounts.rest.CreatedCursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "accounts.rest.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "accounts.schema.ApiAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # The API reads JSON (the CSV import's upload sets its own multipart parser): one body
+    # format to document, check and refuse clearly.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {

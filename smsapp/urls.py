@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import apis, views
 from accounts.metrics import metrics_view
@@ -84,7 +84,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[]),
+        # The split view serves Swagger UI's start-up script as a file of its own: the
+        # Content-Security-Policy refuses the inline one SpectacularSwaggerView writes.
+        SpectacularSwaggerSplitView.as_view(url_name="schema", permission_classes=[]),
         name="api_docs",
     ),
     path("admin/", admin.site.urls),

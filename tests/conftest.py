@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -255,6 +256,18 @@ def sending(tenant) -> Sending:
 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def wait_until(page, expression: str, timeout: float = 10.0) -> None:
+    """Wait until a JavaScript expression is true in the page. Playwright's own
+    `wait_for_function` polls its predicate with eval inside the page, which the app's
+    Content-Security-Policy refuses; `page.evaluate` goes through the DevTools protocol, which
+    the policy doesn't govern."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting until {expression}")
+        page.wait_for_timeout(50)
 
 
 @pytest.fixture(scope="session")

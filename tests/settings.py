@@ -11,6 +11,7 @@ one themselves (see tests/conftest.py).
 
 import atexit
 import os
+import secrets
 
 from smsapp import embedded
 
@@ -29,6 +30,10 @@ def _worker_redis_url(url: str) -> str:
 os.environ["REDIS_URL"] = _worker_redis_url(
     os.environ.get("REDIS_URL") or embedded.default_redis_url()
 )
+
+# DEBUG is off in the tests, as in production, so they need a real key: one per run (the xdist
+# workers inherit it). Subprocesses the tests start (a worker, gunicorn) inherit it too.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 
 from smsapp.settings import *  # noqa: E402, F403
 

@@ -14,7 +14,13 @@ from urllib.parse import parse_qsl
 T = TypeVar("T")
 
 
-def wait_until(predicate: Callable[[], T], *, timeout: float = 5.0, interval: float = 0.01) -> T:
+def wait_until(
+    predicate: Callable[[], T],
+    *,
+    timeout: float = 5.0,
+    interval: float = 0.01,
+    what: str = "condition",
+) -> T:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -22,7 +28,7 @@ def wait_until(predicate: Callable[[], T], *, timeout: float = 5.0, interval: fl
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
+            raise AssertionError(f"{what} not met within {timeout}s")
         time.sleep(interval)
 
 

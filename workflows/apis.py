@@ -67,6 +67,9 @@ class WorkflowsApi(APIView):
         )
         allow_reenrollment = serializers.BooleanField(required=False, default=False)
 
+    # Documents the cursor page (next, previous, results) and its parameters.
+    pagination_class = CreatedCursorPagination
+
     @extend_schema(
         parameters=[OpenApiParameter("q", str, description="Name contains")],
         responses=WorkflowOutputSerializer(many=True),
@@ -181,6 +184,9 @@ class WorkflowLogsApi(APIView):
         outcome = serializers.ChoiceField(choices=list(selectors.LOG_OUTCOMES), required=False)
         event = serializers.ChoiceField(choices=LogEvent.choices, required=False)
         record = serializers.CharField(required=False, help_text="A record's id (con_…).")
+
+    # Documents the cursor page (next, previous, results) and its parameters.
+    pagination_class = CreatedCursorPagination
 
     @extend_schema(
         parameters=[

@@ -22,7 +22,9 @@ from workflows.models import TriggerType
 
 
 @dataclass(frozen=True)
-class Recipient:
+class RecordPhone:
+    """The phone a record's text goes to, or why it has none that can be texted."""
+
     phone_e164: str  # "" when there is none
     reason: str  # why it can't be texted ("" when it can): a messaging not-sent reason
     contact_id: int | None
@@ -50,7 +52,7 @@ class RecordType:
     def values(self, record) -> dict[str, object]:
         raise NotImplementedError
 
-    def recipient(self, account: Account, record, phone_property: str) -> Recipient:
+    def recipient(self, account: Account, record, phone_property: str) -> RecordPhone:
         raise NotImplementedError
 
     def time_zone(self, record) -> str:
@@ -95,9 +97,9 @@ class ContactRecords(RecordType):
     def values(self, record: Contact) -> dict[str, object]:
         return contact_selectors.contact_token_values(record)
 
-    def recipient(self, account: Account, record: Contact, phone_property: str) -> Recipient:
+    def recipient(self, account: Account, record: Contact, phone_property: str) -> RecordPhone:
         if not record.marketing_contact:
-            return Recipient("", "not_marketing_contact", record.pk)
+            return RecordPhone("", "not_marketing_contact", record.pk)
         if phone_property in ("mobile_phone", "phone"):
             e164 = getattr(record, f"{phone_property}_e164")
             invalid = getattr(record, f"{phone_property}_sms_invalid_reason")
@@ -108,12 +110,12 @@ class ContactRecords(RecordType):
             check = phone_check(raw, account.default_region or "US")
             e164, invalid, unreachable = check.e164, check.reason, False
         if not raw.strip():
-            return Recipient("", "no_phone", record.pk)
+            return RecordPhone("", "no_phone", record.pk)
         if invalid:
-            return Recipient(e164, "invalid_phone", record.pk)
+            return RecordPhone(e164, "invalid_phone", record.pk)
         if unreachable:
-            return Recipient(e164, "unreachable", record.pk)
-        return Recipient(
+            return RecordPhone(e164, "unreachable", record.pk)
+        return RecordPhone(
             e164, "", record.pk, consent_of_phone=phone_property not in ("mobile_phone", "phone")
         )
 

@@ -36,8 +36,9 @@ class AllotmentExceededSerializer(serializers.Serializer):
         code = serializers.CharField(default="allotment_exceeded")
         message = serializers.CharField()
         fields = serializers.DictField()
-        needed = serializers.IntegerField(help_text="Segments the request needs.")
-        left = serializers.IntegerField(help_text="Segments left this period.")
+        # Only in an allotment refusal: other 400s of this operation are plain validation errors.
+        needed = serializers.IntegerField(required=False, help_text="Segments the request needs.")
+        left = serializers.IntegerField(required=False, help_text="Segments left this period.")
 
     error = ErrorSerializer()
 
@@ -217,6 +218,9 @@ class MessagesApi(APIView):
         )
         sender = serializers.CharField(required=False, allow_blank=True)
         properties = serializers.DictField(required=False)
+
+    # Documents the cursor page (next, previous, results) and its parameters.
+    pagination_class = CreatedCursorPagination
 
     @extend_schema(
         parameters=[

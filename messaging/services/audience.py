@@ -7,7 +7,6 @@ phone is used when it qualifies, else the phone. Everyone else is kept with the 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -97,9 +96,20 @@ def audience_queryset(
     def members(contact_list) -> Q:
         return Q(pk__in=contact_selectors.contact_list_member_ids(contact_list, id_range=id_range))
 
-    include = Q(pk__in=message.include_contacts.values("pk"))
-    for contact_list in message.include_lists.all():
-        include |= members(contact_list)
+    if id_range is None:
+        # One `IN (a UNION ALL b ...)`: PostgreSQL reads the included ids first and looks each
+        # contact up by key, so a small audience costs as little in a huge account. ORed `IN`s
+        # would check every contact of the account against each list.
+        included = [message.include_contacts.values("pk").order_by()]
+        included += [
+            contact_selectors.contact_list_member_ids(contact_list).order_by()
+            for contact_list in message.include_lists.all()
+        ]
+        include = Q(pk__in=included[0].union(*included[1:], all=True))
+    else:
+        include = Q(pk__in=message.include_contacts.values("pk"))
+        for contact_list in message.include_lists.all():
+            include |= members(contact_list)
     queryset = bounded(Contact.objects.filter(account=message.account)).filter(include)
     queryset = queryset.exclude(pk__in=message.exclude_contacts.values("pk"))
     for contact_list in message.exclude_lists.all():
@@ -115,27 +125,42 @@ def _consent_of(message: SmsMessage, phone_field: str) -> Subquery:
     )
 
 
-def _batches(message: SmsMessage, size: int, fields: tuple[str, ...]) -> Iterator[list[tuple]]:
-    """The audience in primary-key order, one slice of the account's contacts at a time, each
-    contact with its phones' consent (two index probes per row in the same statement).
+def _rows(
+    message: SmsMessage, fields: tuple[str, ...], id_range: tuple[int, int | None] | None = None
+) -> QuerySet:
+    """The audience's rows in primary-key order, each contact with its phones' consent (two
+    index probes per row in the same statement)."""
+    return (
+        audience_queryset(message, id_range=id_range)
+        .annotate(
+            phone_consent=_consent_of(message, "phone_e164"),
+            mobile_phone_consent=_consent_of(message, "mobile_phone_e164"),
+        )
+        .order_by("pk")
+        .values_list(*fields)
+    )
 
-    Each slice ends at the id `size` contacts further on in the account (an index walk), so a
-    batch holds at most `size` recipients and costs the same at any depth.
+
+def _batches(message: SmsMessage, size: int, fields: tuple[str, ...]) -> Iterator[list[tuple]]:
+    """The audience in primary-key order, at most `size` contacts a batch.
+
+    An audience of up to `size` contacts (a draft for a few people, a test list) is read in
+    one statement. A larger one is read one slice of the account's contacts at a time: each
+    slice ends at the id `size` contacts further on in the account (an index walk), so a batch
+    holds at most `size` recipients and costs the same at any depth. Slicing a small audience
+    that way would cost two statements per `size` contacts of the whole account, for nothing.
     """
+    first = list(_rows(message, fields)[: size + 1])
+    if len(first) <= size:
+        if first:
+            yield first
+        return
     account_ids = Contact.objects.filter(account=message.account).order_by("pk")
     lo = 0
     while True:
         ends = list(account_ids.filter(pk__gt=lo).values_list("pk", flat=True)[size - 1 : size])
         hi = ends[0] if ends else None
-        batch = list(
-            audience_queryset(message, id_range=(lo, hi))
-            .annotate(
-                phone_consent=_consent_of(message, "phone_e164"),
-                mobile_phone_consent=_consent_of(message, "mobile_phone_e164"),
-            )
-            .order_by("pk")
-            .values_list(*fields)
-        )
+        batch = list(_rows(message, fields, id_range=(lo, hi)))
         if batch:
             yield batch
         if hi is None:
@@ -187,45 +212,30 @@ def _token_values(contact: tuple, with_properties: bool) -> dict:
     return values
 
 
+def _fields(message: SmsMessage) -> tuple[tuple[str, ...], bool]:
+    custom = {name for name, _ in tokens.tokens_in(message.body)} - BUILT_IN_TOKENS
+    return (CONTACT_FIELDS + ("properties",) if custom else CONTACT_FIELDS), bool(custom)
+
+
+def _recipient(contact: tuple, with_properties: bool) -> Recipient:
+    phone, reason = _choose_phone(contact)
+    return Recipient(
+        contact_id=contact[_ID],
+        phone_e164=phone,
+        not_sent_reason=reason,
+        time_zone=contact[_TIME_ZONE],
+        values=_token_values(contact, with_properties),
+    )
+
+
 def recipients(message: SmsMessage, *, batch_size: int = BATCH_SIZE) -> Iterator[list[Recipient]]:
     """The audience as Recipient batches, consent read in the same statement as the contacts."""
-    custom = {name for name, _ in tokens.tokens_in(message.body)} - BUILT_IN_TOKENS
-    fields = CONTACT_FIELDS + ("properties",) if custom else CONTACT_FIELDS
+    fields, custom = _fields(message)
     for batch in _batches(message, batch_size, fields):
-        result = []
-        for contact in batch:
-            phone, reason = _choose_phone(contact)
-            result.append(
-                Recipient(
-                    contact_id=contact[_ID],
-                    phone_e164=phone,
-                    not_sent_reason=reason,
-                    time_zone=contact[_TIME_ZONE],
-                    values=_token_values(contact, bool(custom)),
-                )
-            )
-        yield result
+        yield [_recipient(contact, custom) for contact in batch]
 
 
-def audience_summary(message: SmsMessage) -> dict:
-    """Sendable count and not-sendable counts by reason, before anything is written."""
-    reasons: Counter[str] = Counter()
-    phones: set[str] = set()
-    sendable = 0
-    for batch in recipients(message):
-        for recipient in batch:
-            if recipient.not_sent_reason:
-                reasons[recipient.not_sent_reason] += 1
-            elif recipient.phone_e164 in phones:
-                reasons["duplicate_phone"] += 1
-            else:
-                phones.add(recipient.phone_e164)
-                sendable += 1
-    return {
-        "sendable": sendable,
-        "not_sendable": sum(reasons.values()),
-        "reasons": [
-            {"reason": key, "label": NOT_SENT_REASONS[key], "count": count}
-            for key, count in reasons.most_common()
-        ],
-    }
+def recipients_first(message: SmsMessage, *, limit: int) -> list[Recipient]:
+    """The audience's first `limit` recipients (primary-key order), in one statement."""
+    fields, custom = _fields(message)
+    return [_recipient(contact, custom) for contact in _rows(message, fields)[:limit]]

@@ -283,6 +283,8 @@ class DraftSave:
     message: SmsMessage
     # What still keeps the draft from being sent, and what could not be kept, by field.
     problems: dict[str, list[str]]
+    # Of those, what could not be kept: the value before it stays saved.
+    unsaved: dict[str, list[str]]
 
 
 @transaction.atomic
@@ -338,7 +340,7 @@ def message_draft_save(*, account: Account, message: SmsMessage, **changes) -> D
     for field_name, messages in unsaved.items():
         known = problems.setdefault(field_name, [])
         known.extend(m for m in messages if m not in known)
-    return DraftSave(message, problems)
+    return DraftSave(message, problems, unsaved)
 
 
 @transaction.atomic

@@ -27,6 +27,7 @@ from django.utils import timezone
 from accounts.db import prepared_execute
 from messaging.models import STATUS_RANK, OutboundMessage, OutboundStatus, StatusCallback
 from messaging.services import phone_errors
+from registration.models import TwilioSubaccount
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,16 @@ def _lower_ranked(status: str) -> list[str]:
     return [str(s) for s, r in STATUS_RANK.items() if r < rank]
 
 
+# The text with this SID sent through a Twilio account other than the one named: the sending
+# account is the text's account's subaccount, else the platform's (parameters: SID, the
+# platform's SID, the callback's AccountSid).
+_FOREIGN_TEXT = (
+    f"SELECT 1 FROM {OutboundMessage._meta.db_table} o "  # noqa: S608
+    f"LEFT JOIN {TwilioSubaccount._meta.db_table} t ON t.account_id = o.account_id "
+    "WHERE o.twilio_sid = %s::text AND COALESCE(t.sid, %s::text) <> %s::text"
+)
+
+
 def status_callback_record(
     *, message_sid: str, status: str, error_code: int | None, account_sid: str
 ) -> bool:
@@ -55,12 +66,26 @@ def status_callback_record(
     affected.
     """
     table = StatusCallback._meta.db_table
-    params = [message_sid, status, error_code, account_sid, timezone.now(), False]
+    params = [
+        message_sid,
+        status,
+        error_code,
+        account_sid,
+        timezone.now(),
+        False,
+        message_sid,
+        settings.TWILIO_ACCOUNT_SID,
+        account_sid,
+    ]
+    # A callback naming another account's text is not stored: it must not move that text, nor
+    # take the (sid, status) slot its genuine callback needs. A text not known yet (the
+    # callback beat the dispatcher's write) is stored and checked again when applied.
     rowcount, _ = prepared_execute(
         "WITH durability AS (SELECT set_config('synchronous_commit', 'off', true)) "  # noqa: S608
         f"INSERT INTO {table} (message_sid, status, error_code, account_sid, "
         "received_at, applied) SELECT %s::text, %s::text, %s::integer, %s::text, "
         "%s::timestamptz, %s::boolean FROM durability "
+        f"WHERE NOT EXISTS ({_FOREIGN_TEXT}) "
         "ON CONFLICT (message_sid, status) DO NOTHING",
         params,
     )
@@ -145,6 +170,14 @@ def status_callbacks_apply(*, limit: int = APPLY_BATCH) -> int:
         )
         if not batch:
             return 0
+        # Each known text with the Twilio account it was sent through (its account's
+        # subaccount, else the platform's): only a callback from that account may move it.
+        sent_through = {
+            sid: subaccount_sid or settings.TWILIO_ACCOUNT_SID
+            for sid, subaccount_sid in OutboundMessage.objects.filter(
+                twilio_sid__in={c.message_sid for c in batch}
+            ).values_list("twilio_sid", "account__twilio__sid")
+        }
         # Per message only the highest-ranked status counts, with the error code it came with.
         best: dict[str, StatusCallback] = {}
         codes: dict[str, list[int]] = defaultdict(list)
@@ -152,6 +185,8 @@ def status_callbacks_apply(*, limit: int = APPLY_BATCH) -> int:
             status = "cancelled" if callback.status == "canceled" else callback.status
             if status not in STATUS_RANK:
                 continue  # receiving/received/read describe inbound or WhatsApp messages
+            if sent_through.get(callback.message_sid, callback.account_sid) != callback.account_sid:
+                continue  # another account's text: consumed, and changes nothing
             callback.status = status
             current = best.get(callback.message_sid)
             if current is None or STATUS_RANK[status] > STATUS_RANK[current.status]:
@@ -159,11 +194,7 @@ def status_callbacks_apply(*, limit: int = APPLY_BATCH) -> int:
             if callback.error_code:
                 codes[callback.message_sid].append(callback.error_code)
         now = timezone.now()
-        known = set(
-            OutboundMessage.objects.filter(twilio_sid__in=list(best)).values_list(
-                "twilio_sid", flat=True
-            )
-        )
+        known = set(sent_through)
         # A callback can beat the dispatcher's write of the SID it answers; keep those for a
         # later run. Ones still unmatched after UNMATCHED_KEEP are not ours (or long gone).
         waiting = {

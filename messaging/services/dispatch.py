@@ -138,7 +138,7 @@ def _rows_load(ids: Iterable[int]) -> list[OutboundMessage]:
     )
 
 
-class SendWindows:
+class RowOpenings:
     """When each claimed row may reach its recipient: a marketing text inside the account's
     quiet hours (`rules.QuietHours`, as fan-out set its due time); one-to-one replies and test
     sends at any hour."""
@@ -175,7 +175,7 @@ def _defer(
     *,
     until: dt.datetime,
     reason: str,
-    windows: SendWindows,
+    openings: RowOpenings,
     attempted: bool = False,
     same_claim: dt.datetime | None = None,
 ) -> None:
@@ -187,7 +187,7 @@ def _defer(
     """
     by_due: dict[dt.datetime, list[int]] = defaultdict(list)
     for row in rows:
-        by_due[windows.opening(row, until)].append(row.id)
+        by_due[openings.opening(row, until)].append(row.id)
     attempts = F("attempts") if attempted else F("attempts") - 1
     claims = {"claimed_at": same_claim} if same_claim else {}
     for due, ids in by_due.items():
@@ -285,7 +285,7 @@ def rows_opted_out(
 
 
 def _checks_before_send(
-    rows: list[OutboundMessage], *, now: dt.datetime, windows: SendWindows
+    rows: list[OutboundMessage], *, now: dt.datetime, openings: RowOpenings
 ) -> list[OutboundMessage]:
     """Consent and the frequency cap, checked at claim time: a STOP a second ago wins."""
     if not rows:
@@ -296,16 +296,16 @@ def _checks_before_send(
     rows = [r for r in rows if r.id not in opted_out]
 
     capped = rules.frequency_capped(rows, now=now)
-    _frequency_cap_defer(rows, capped, windows=windows)
+    _frequency_cap_defer(rows, capped, openings=openings)
     return [r for r in rows if r.id not in capped]
 
 
 def _frequency_cap_defer(
-    rows: list[OutboundMessage], capped: dict[int, dt.datetime], *, windows: SendWindows
+    rows: list[OutboundMessage], capped: dict[int, dt.datetime], *, openings: RowOpenings
 ) -> None:
     for row in rows:
         if row.id in capped:
-            _defer([row], until=capped[row.id], reason="frequency_cap", windows=windows)
+            _defer([row], until=capped[row.id], reason="frequency_cap", openings=openings)
 
 
 def _call_twilio(
@@ -331,7 +331,7 @@ def _ids(row: OutboundMessage) -> dict:
     return {"account_id": row.account_id, "message_id": row.message_id, "outbound_id": row.id}
 
 
-def _record(results: list[tuple[OutboundMessage, object]], *, windows: SendWindows) -> int:
+def _record(results: list[tuple[OutboundMessage, object]], *, openings: RowOpenings) -> int:
     """Store what Twilio answered for a wave of rows; returns how many messages were created.
 
     The SIDs of a wave are written in one statement: a per-row UPDATE would cap the pipeline
@@ -372,7 +372,7 @@ def _record(results: list[tuple[OutboundMessage, object]], *, windows: SendWindo
                 [row],
                 until=now + _retry_backoff(row.attempts),
                 reason="retry",
-                windows=windows,
+                openings=openings,
                 attempted=True,
             )
         else:
@@ -430,7 +430,7 @@ class _SenderRun:
         self.creds = twilio_credentials(sender.account)
         self.limiter = limiter
         self.deadline = limiter.clock() + time_budget
-        self.windows = SendWindows()
+        self.openings = RowOpenings()
         self.queue: deque[OutboundMessage] = deque()
         self.spacing = slot_spacing(sender.messages_per_second)
         self.wave_size = max(1, min(WAVE_MAX, math.ceil(WAVE_SECONDS / self.spacing)))
@@ -455,7 +455,7 @@ class _SenderRun:
                     or all(future.done() for future in in_flight[0])
                 ):
                     results = [future.result() for future in in_flight.popleft()]
-                    sent += _record(results, windows=self.windows)
+                    sent += _record(results, openings=self.openings)
                 if not wave and not in_flight:
                     return sent
 
@@ -475,7 +475,7 @@ class _SenderRun:
             ids = claim_due(sender_id=self.sender.pk, limit=limit, now=now)
             if not ids:
                 return False
-            rows = _checks_before_send(_rows_load(ids), now=now, windows=self.windows)
+            rows = _checks_before_send(_rows_load(ids), now=now, openings=self.openings)
             if rows:
                 self.queue.extend(rows)
                 return True
@@ -501,7 +501,7 @@ class _SenderRun:
                     [*wave[fits:], *self.queue],
                     until=next_carrier_day(now),
                     reason="daily_cap",
-                    windows=self.windows,
+                    openings=self.openings,
                 )
                 self.queue.clear()
                 self.daily_cap_reached = True
@@ -523,9 +523,9 @@ class _SenderRun:
     def _quiet_hours_defer(
         self, wave: list[OutboundMessage], *, now: dt.datetime
     ) -> list[OutboundMessage]:
-        closed = self.windows.closed(wave, now=now)
+        closed = self.openings.closed(wave, now=now)
         for opening, rows in closed.items():
-            _defer(rows, until=opening, reason="quiet_hours", windows=self.windows)
+            _defer(rows, until=opening, reason="quiet_hours", openings=self.openings)
         held = {row.id for rows in closed.values() for row in rows}
         return [row for row in wave if row.id not in held]
 
@@ -558,7 +558,7 @@ class _SenderRun:
         wave = self._quiet_hours_defer(wave, now=now)
         # Another number may have reached a contact while this row waited for its slot.
         capped = rules.frequency_cap_reserve(wave, now=now)
-        _frequency_cap_defer(wave, capped, windows=self.windows)
+        _frequency_cap_defer(wave, capped, openings=self.openings)
         return [r for r in wave if r.id not in capped]
 
 
@@ -610,7 +610,7 @@ def claimed_reconcile(
     claim is ours, so it is adopted instead of resent.
     """
     now = now or timezone.now()
-    windows = SendWindows()
+    openings = RowOpenings()
     outcome = {"adopted": 0, "requeued": 0, "given_up": 0}
     stranded = (
         OutboundMessage.objects.filter(_stranded(now=now, stranded_after=stranded_after))
@@ -669,7 +669,7 @@ def claimed_reconcile(
                 [row],
                 until=now + backoff,
                 reason="retry",
-                windows=windows,
+                openings=openings,
                 attempted=True,
                 same_claim=row.claimed_at,
             )

@@ -12,7 +12,6 @@ from messaging.models import InboundMessage, OutboundMessage, OutboundStatus
 from messaging.services.replies import keyword_answer_queue
 from registration.models import PhoneNumber
 from registration.selectors import twilio_credentials
-from twilio_gateway.client import platform_credentials
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +42,10 @@ def _number_for(account_sid: str, to_phone: str) -> PhoneNumber | None:
     number = PhoneNumber.objects.select_related("account").filter(e164=to_phone).first()
     if number is None:
         return None
-    # A number answers only for the subaccount that owns it (and the platform, its parent).
-    owners = {twilio_credentials(number.account).account_sid, platform_credentials().account_sid}
-    return number if account_sid in owners else None
+    # A number answers only for the Twilio account it lives in: its account's subaccount, else
+    # (the demo's numbers) the platform's. The platform's SID is no master key: Twilio names
+    # the subaccount in callbacks for its numbers, so anything else is not this number's text.
+    return number if account_sid == twilio_credentials(number.account).account_sid else None
 
 
 def inbound_receive(

@@ -64,25 +64,50 @@ def message_release(
         _event(message, Kind.SCHEDULED, user, at=when.isoformat() if when else None)
 
 
+# The user's simple steps: from which status, to which, how it is recorded, and why it is refused
+# from any other status.
+_STEPS = {
+    "pause": (
+        Status.SENDING,
+        Status.PAUSED,
+        Kind.PAUSED,
+        "Only a message that is sending can be paused.",
+    ),
+    "resume": (
+        Status.PAUSED,
+        Status.SENDING,
+        Kind.RESUMED,
+        "Only a paused message can be resumed.",
+    ),
+    "cancel": (
+        Status.SCHEDULED,
+        Status.CANCELLED,
+        Kind.CANCELLED,
+        "Only a scheduled message can be cancelled.",
+    ),
+}
+
+
+def _step(account: Account, message: SmsMessage, user: User | None, step: str) -> SmsMessage:
+    allowed_from, to, kind, refusal = _STEPS[step]
+    message = _locked(account, message)
+    if message.status != allowed_from:
+        raise ValidationError(refusal)
+    _move(message, to)
+    _event(message, kind, user)
+    return message
+
+
 @transaction.atomic
 def message_pause(*, account: Account, message: SmsMessage, user: User | None) -> SmsMessage:
-    message = _locked(account, message)
-    if message.status != Status.SENDING:
-        raise ValidationError("Only a message that is sending can be paused.")
-    _move(message, Status.PAUSED)
-    _event(message, Kind.PAUSED, user)
-    return message
+    return _step(account, message, user, "pause")
 
 
 @transaction.atomic
 def message_resume(*, account: Account, message: SmsMessage, user: User | None) -> SmsMessage:
     from messaging.tasks import dispatch_due_task
 
-    message = _locked(account, message)
-    if message.status != Status.PAUSED:
-        raise ValidationError("Only a paused message can be resumed.")
-    _move(message, Status.SENDING)
-    _event(message, Kind.RESUMED, user)
+    message = _step(account, message, user, "resume")
     transaction.on_commit(dispatch_due_task.delay)
     return message
 
@@ -90,14 +115,10 @@ def message_resume(*, account: Account, message: SmsMessage, user: User | None) 
 @transaction.atomic
 def message_cancel(*, account: Account, message: SmsMessage, user: User | None) -> SmsMessage:
     """Cancel a scheduled send before it starts: nothing of it goes out."""
-    message = _locked(account, message)
-    if message.status != Status.SCHEDULED:
-        raise ValidationError("Only a scheduled message can be cancelled.")
+    message = _step(account, message, user, "cancel")
     OutboundMessage.objects.filter(message=message, status=OutboundStatus.PENDING).update(
         status=OutboundStatus.CANCELLED, status_updated_at=timezone.now()
     )
-    _move(message, Status.CANCELLED)
-    _event(message, Kind.CANCELLED, user)
     return message
 
 

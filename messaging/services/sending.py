@@ -172,7 +172,8 @@ def _review_count(
     zone_of: dict[tuple[str, str], tuple[str, str]] = {}
     reasons: Counter[str] = Counter()
     counted = 0
-    for batch in audience.recipients(message):
+    # Batches as large as an audience counted inline: such an audience is one statement.
+    for batch in audience.recipients(message, batch_size=REVIEW_INLINE_LIMIT):
         for recipient, row in zip(batch, outbound_rows(plan, batch), strict=True):
             if row[column_status] == OutboundStatus.NOT_SENT:
                 reasons[row[column_reason]] += 1

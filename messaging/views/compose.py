@@ -179,15 +179,17 @@ def compose_page(request: HttpRequest, message_id: str) -> HttpResponse:
     return render(request, "messaging/compose.html", context)
 
 
-def _save(request: HttpRequest, message: SmsMessage) -> tuple[MessageForm, SmsMessage]:
+def _save(request: HttpRequest, message: SmsMessage) -> tuple[MessageForm, SmsMessage, list[str]]:
     """Save the composer's form as a draft, keeping whatever was typed (compose.
-    message_draft_save); (form carrying every problem left, message).
+    message_draft_save); (form carrying every problem left, message, what was not saved).
 
     A field the form can't read (a number property holding letters) is left out and reported;
     every other field is still saved.
     """
     form = MessageForm(request.POST, account=request.account)
     form.is_valid()
+    # The form's own refusals were never handed to the service: those fields were not saved.
+    unsaved = dict(form.errors)
     data = form.cleaned_data
     changes = {
         name: data[name]
@@ -198,18 +200,24 @@ def _save(request: HttpRequest, message: SmsMessage) -> tuple[MessageForm, SmsMe
         changes["sender"] = data["sender"]
     changes["properties"] = form.property_values(only_valid=True)
     saved = compose.message_draft_save(account=request.account, message=message, **changes)
+    unsaved |= saved.unsaved
+    not_saved = _labelled(form, unsaved)
     form_errors_from(form, ValidationError(saved.problems))
-    return form, saved.message
+    return form, saved.message, not_saved
 
 
-def _form_errors(form) -> list[str]:
-    errors = []
-    for name, field_errors in form.errors.items():
+def _labelled(form, errors: dict) -> list[str]:
+    labelled = []
+    for name, field_errors in errors.items():
         field = form.fields.get(name)
         label = (field.label or name.replace("_", " ").capitalize()) if field else ""
         for error in field_errors:
-            errors.append(f"{label}: {error}" if label else error)
-    return errors
+            labelled.append(f"{label}: {error}" if label else error)
+    return labelled
+
+
+def _form_errors(form) -> list[str]:
+    return _labelled(form, form.errors)
 
 
 @require_POST
@@ -223,10 +231,13 @@ def autosave(request: HttpRequest, message_id: str) -> HttpResponse:
             "messaging/_autosave_status.html",
             {"errors": ["Only drafts can be changed."], "saved": False},
         )
-    form, message = _save(request, message)
+    form, message, not_saved = _save(request, message)
     context = {
         "saved": True,
-        "problems": _form_errors(form),
+        # Never "Saved" for a value that wasn't: what was typed stays in the form, and the
+        # status says why it could not be kept.
+        "not_saved": not_saved,
+        "problems": [p for p in _form_errors(form) if p not in not_saved],
         "message": message,
         "preview": selectors.message_preview(
             account=request.account,
@@ -316,7 +327,7 @@ def test_send(request: HttpRequest, message_id: str) -> HttpResponse:
     results: list[test_sends.TestSendResult] = []
     if "body" in request.POST and _editable(request, message):
         # Saved as typed; the test send itself refuses a body it can't send.
-        _, message = _save(request, message)
+        _, message, _ = _save(request, message)
     form = TestSendForm(request.POST, account=account)
     if not errors and form.is_valid():
         data = form.cleaned_data

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from csp.decorators import csp_replace
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -87,8 +88,10 @@ def opt_in_page(request: HttpRequest, public_id: str) -> HttpResponse:
     return _opt_in(request, public_id, embedded=False)
 
 
-# The one page other sites may frame: the business embeds its sign-up form.
+# The one page other sites may frame: the business embeds its sign-up form (the
+# Content-Security-Policy's frame-ancestors 'none' is lifted here too).
 @xframe_options_exempt
+@csp_replace({"frame-ancestors": ["*"]})
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def opt_in_page_embed(request: HttpRequest, public_id: str) -> HttpResponse:

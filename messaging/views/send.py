@@ -287,7 +287,7 @@ def time_zones(request: HttpRequest, message_id: str) -> HttpResponse:
     )
     review = sending.message_review(account=request.account, message=message)
     sample = []
-    for recipient in next(audience.recipients(message, batch_size=ZONE_SAMPLE_SIZE * 2), []):
+    for recipient in audience.recipients_first(message, limit=ZONE_SAMPLE_SIZE * 2):
         if recipient.not_sent_reason or len(sample) >= ZONE_SAMPLE_SIZE:
             continue
         zone, source = recipient_zone(

@@ -6,9 +6,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.navigation import next_url
 from accounts.tenancy import account_required, get_for_account
 from messaging import selectors
 from messaging.forms import TestPhoneForm, TestPhoneVerifyForm
@@ -17,12 +17,7 @@ from messaging.services import test_sends
 
 
 def _back(request: HttpRequest) -> HttpResponse:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect("messaging:test_phones")
+    return redirect(next_url(request) or "messaging:test_phones")
 
 
 def _own_phone(request: HttpRequest, test_phone_id: str) -> TestPhone:
@@ -51,7 +46,7 @@ def test_phones(request: HttpRequest) -> HttpResponse:
         "verify_form": TestPhoneVerifyForm(),
         "phones": selectors.test_phones(account=request.account, user=request.user),
         "team_phones": selectors.test_phones_verified(account=request.account),
-        "next": request.GET.get("next", ""),
+        "next": next_url(request),
     }
     return render(request, "messaging/test_phones.html", context)
 

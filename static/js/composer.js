@@ -388,6 +388,15 @@
     });
   });
 
+  // Typing in the toolbar (a link address, a token's default) changes nothing to save: its
+  // keyup and change events stop here, before the form's autosave trigger hears them. (An
+  // hx-trigger filter would need eval, which the Content-Security-Policy refuses.)
+  document.querySelectorAll(".composer-toolbar").forEach(function (toolbar) {
+    ["keyup", "change"].forEach(function (name) {
+      toolbar.addEventListener(name, function (event) { event.stopPropagation(); });
+    });
+  });
+
   var replaceButton = $("replace-lookalikes");
   if (replaceButton) replaceButton.addEventListener("click", replaceLookAlikes);
 
@@ -497,6 +506,35 @@
   document.addEventListener("input", function (event) {
     if (event.target.id === "id_phone_numbers") updateTestCost();
   });
+
+  // An autosave that fails must not leave an earlier "Saved" showing. Text that can't be
+  // stored is refused with a 400 that says why (accounts/inputs.py): shown as it comes. Any
+  // other failure says so; what was typed stays in the form either way.
+  function isAutosave(event) {
+    var target = event.detail.target;
+    return target && target.id === "autosave-status";
+  }
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    if (isAutosave(event) && event.detail.xhr.status === 400) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+  function autosaveFailed(event) {
+    if (!isAutosave(event)) return;
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status === 400) return;
+    var note = document.createElement("span");
+    note.className = "not-saved";
+    note.setAttribute("role", "alert");
+    note.textContent =
+      "Not saved: " +
+      (status ? "the server answered " + status + "." : "the server could not be reached.") +
+      " What you typed is still here; it will be saved with your next change.";
+    event.detail.target.replaceChildren(note);
+  }
+  document.body.addEventListener("htmx:responseError", autosaveFailed);
+  document.body.addEventListener("htmx:sendError", autosaveFailed);
 
   // After a test send the usage changed: the fragment carries the new figure.
   document.body.addEventListener("htmx:afterSwap", function (event) {

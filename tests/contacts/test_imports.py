@@ -91,6 +91,8 @@ def tier(tenant):
         ("Email,email\na@x.com,b@x.com\n", "both named “email”"),
         (",,\na,b,c\n", "The first row is empty"),
         ("Email,Phone\n", "no contacts below it"),
+        # A NUL far down the file (a binary file shows one in its first bytes).
+        ("Email,Name\n" + "a@x.com,Ann\n" * 7000 + "b@x.com,B\x00b\n", "Line 7002 contains a NUL"),
         ("=cmd|' /C calc'!A0,Email\nx,a@x.com\n", "would run as a formula"),
     ],
 )

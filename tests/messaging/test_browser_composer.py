@@ -12,7 +12,7 @@ from contacts.models import Contact
 from messaging import links, segments, selectors, tokens
 from messaging.models import SmsMessage
 from messaging.services import compose
-from tests.conftest import emulated_texts
+from tests.conftest import emulated_texts, wait_until
 from tests.factories import ContactFactory, KeywordRuleFactory, PhoneNumberFactory
 from tests.messaging.segments_corpus import build_corpus
 
@@ -95,7 +95,7 @@ def test_compose_count_personalize_preview_and_send_a_test(
     assert page.locator("#count-segments").inner_text() == "2"
     assert page.locator("#preview-bubble mark.ucs2").all_inner_texts() == ["🎉"]
     assert page.locator("#ucs2-list").inner_text() == "🎉"
-    page.wait_for_function("document.querySelector('#server-count')?.dataset.encoding === 'UCS-2'")
+    wait_until(page, "document.querySelector('#server-count')?.dataset.encoding === 'UCS-2'")
     assert server.get_attribute("data-segments") == "2"
     assert server.get_attribute("data-characters") == "93"
 
@@ -123,9 +123,7 @@ def test_compose_count_personalize_preview_and_send_a_test(
 
     # Preview as a contact: the values come from the server, the count follows.
     page.locator("#preview-contact").select_option(label="Maya Lin")
-    page.wait_for_function(
-        "document.querySelector('#preview-bubble').textContent.startsWith('Maya')"
-    )
+    wait_until(page, "document.querySelector('#preview-bubble').textContent.startsWith('Maya')")
     maya = Contact.objects.get(first_name="Maya")
     assert shown_count(page) == expected_count(account, text, maya)
     assert page.locator("#preview-as").inner_text() == "Maya Lin"
@@ -311,7 +309,7 @@ def test_autosave_keeps_a_name_edit_while_a_token_is_half_typed(page, live_serve
     page.locator("#id_name").fill("")
     page.locator("#id_name").press_sequentially("Boots week", delay=0)
     # The title changes once a save carrying the new name came back.
-    page.wait_for_function("document.querySelector('#message-title').textContent === 'Boots week'")
+    wait_until(page, "document.querySelector('#message-title').textContent === 'Boots week'")
     assert "can't be read" in page.locator("#autosave-status").inner_text()
     saved = SmsMessage.objects.get(pk=draft.pk)
     assert (saved.name, saved.body) == ("Boots week", "Hi {{ contact.first_na")
@@ -320,6 +318,22 @@ def test_autosave_keeps_a_name_edit_while_a_token_is_half_typed(page, live_serve
     page.reload()
     assert page.locator("#message-body").input_value() == "Hi {{ contact.first_na"
     assert "Before it can be sent" in page.locator("#autosave-status").inner_text()
+
+
+def test_autosave_never_says_saved_for_a_body_it_could_not_keep(page, live_server, tenant, draft):
+    open_composer(page, live_server, tenant, draft)
+    page.locator("#message-body").press_sequentially("Boots on sale", delay=0)
+    page.locator("#autosave-status .saved").wait_for()
+    # A NUL (pasted from a broken export, say) can't be stored: the input check refuses it.
+    page.locator("#message-body").fill("Boots\x00 on sale")
+    page.locator("#message-body").dispatch_event("keyup")
+    page.locator("#autosave-status .not-saved").wait_for()
+
+    status = page.locator("#autosave-status").inner_text()
+    assert "Not saved" in status and "NUL character" in status
+    assert page.locator("#autosave-status .saved").count() == 0
+    assert page.locator("#message-body").input_value() == "Boots\x00 on sale"
+    assert SmsMessage.objects.get(pk=draft.pk).body == "Boots on sale"
 
 
 def test_a_test_send_can_be_personalized_as_another_contact_than_the_preview(
@@ -334,9 +348,7 @@ def test_a_test_send_can_be_personalized_as_another_contact_than_the_preview(
     open_composer(page, live_server, tenant, draft)
     page.locator("#message-body").fill('Hi {{ contact.first_name | default: "there" }}!')
     page.locator("#preview-contact").select_option(label="Maya Lin")
-    page.wait_for_function(
-        "document.querySelector('#preview-bubble').textContent.startsWith('Hi Maya')"
-    )
+    wait_until(page, "document.querySelector('#preview-bubble').textContent.startsWith('Hi Maya')")
     # The test follows the preview (Maya) until another contact is chosen for it.
     picker = page.locator("#id_as_contact-ts-control")
     assert "Maya Lin" in picker.locator("..").inner_text()

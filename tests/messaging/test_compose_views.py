@@ -195,9 +195,35 @@ def test_an_emptied_name_or_a_bad_property_value_keeps_the_rest_of_the_edit(
     data = form_data(message, name="  ", body="New body", prop_budget="lots")
     html = bob_client.post(url, data).content.decode()
     assert "Give the message a name." in html and "Budget: Enter a number." in html
+    # Not "Saved": those two values were not kept (the rest was, and says so).
+    assert "Not saved:" in html and 'class="saved"' not in html
+    assert "The rest was saved at" in html
     message.refresh_from_db()
     assert (message.name, message.body) == ("Spring sale", "New body")
     assert message.properties == {}
+
+
+def test_autosave_of_a_body_with_a_nul_says_not_saved_and_keeps_the_old_body(bob_client, message):
+    url = reverse("messaging:save", args=[message.public_id])
+    response = bob_client.post(url, form_data(message, body="Boots\x00 on sale"))
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Not saved: The field “body” contains a NUL character" in html
+    assert "Saved" not in html
+    body = message.body
+    message.refresh_from_db()
+    assert message.body == body
+
+
+def test_a_name_too_long_to_keep_is_reported_not_saved(bob_client, message):
+    url = reverse("messaging:save", args=[message.public_id])
+    html = bob_client.post(url, form_data(message, name="N" * 201, body="New")).content.decode()
+
+    assert "Not saved: Name: Ensure this value has at most 200 characters" in html
+    assert 'class="saved"' not in html
+    message.refresh_from_db()
+    assert (message.name, message.body) == ("Spring sale", "New")
 
 
 def test_autosave_turns_windows_line_breaks_into_newlines(bob_client, message):

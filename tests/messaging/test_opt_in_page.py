@@ -176,6 +176,9 @@ def test_only_the_embed_variant_may_be_framed(client, sending, opt_in_page):
     embedded = client.get(page_url(opt_in_page, embed=True))
     assert embedded.status_code == 200
     assert "X-Frame-Options" not in embedded
+    # The Content-Security-Policy agrees: frame-ancestors 'none' everywhere but the embed.
+    assert "frame-ancestors 'none'" in client.get(page_url(opt_in_page))["Content-Security-Policy"]
+    assert "frame-ancestors *" in embedded["Content-Security-Policy"]
     assert sign_up(client, opt_in_page).status_code == 200
 
 

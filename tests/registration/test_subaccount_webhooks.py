@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator
 from consent import services as consent_services
 from consent.models import ConsentLedgerEntry, ConsentState, ConsentStatus, SubscriptionType
 from contacts import services as contact_services
+from contacts.models import Contact
 from messaging.models import InboundMessage, OutboundStatus, StatusCallback
 from messaging.services import delivery
 from registration import selectors as registration_selectors
@@ -180,3 +181,140 @@ def test_the_same_start_from_our_own_subaccount_opts_the_phone_back_in(opted_out
     assert consent_of(opted_out.account) == {ConsentState.SUBSCRIBED}
     # Consent is per account: the other tenant's contact with the same phone is untouched.
     assert consent_of(opted_out.other_account) == {ConsentState.UNSUBSCRIBED}
+
+
+# Cross-account callbacks: correctly signed, so answered as Twilio expects (204 / empty TwiML),
+# but only the account a text or number lives in may change it.
+
+PLATFORM_SID, PLATFORM_TOKEN = settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN
+
+
+def unreachable_phones(account) -> list[str]:
+    return list(
+        Contact.objects.filter(account=account, phone_unreachable=True).values_list(
+            "phone_e164", flat=True
+        )
+    )
+
+
+def undelivered_form(account_sid: str) -> dict:
+    return status_form(account_sid, "undelivered") | {"ErrorCode": "30005"}
+
+
+def apply_all() -> None:
+    while delivery.status_callbacks_apply():
+        pass
+
+
+@pytest.mark.parametrize(
+    ("account_sid", "token"),
+    [
+        (THEIR_SID, THEIR_TOKEN),  # another tenant's subaccount (the probe's request)
+        (PLATFORM_SID, PLATFORM_TOKEN),  # the platform's account: our text went through ours
+    ],
+)
+def test_a_status_callback_from_another_account_changes_nothing(sent, account_sid, token):
+    reasons_before = unreachable_phones(sent.account)
+
+    response = signed_post(STATUS_URL, undelivered_form(account_sid), token=token)
+    apply_all()
+
+    assert response.status_code == 204
+    assert StatusCallback.objects.count() == 0
+    sent.refresh_from_db()
+    assert (sent.status, sent.error_code) == (OutboundStatus.QUEUED, None)
+    assert unreachable_phones(sent.account) == reasons_before
+    # The genuine callback still finds its (sid, status) slot free and applies.
+    assert signed_post(STATUS_URL, undelivered_form(OUR_SID), token=OUR_TOKEN).status_code == 204
+    apply_all()
+    sent.refresh_from_db()
+    assert (sent.status, sent.error_code) == (OutboundStatus.UNDELIVERED, 30005)
+
+
+def test_a_status_callback_from_a_subaccount_for_a_platform_text_changes_nothing(tenant):
+    # The demo's texts go through the platform's account (their account has no subaccount).
+    TwilioSubaccountFactory(account=tenant.other_account, sid=THEIR_SID, auth_token=THEIR_TOKEN)
+    number = PhoneNumberFactory(account=tenant.account, e164=OUR_NUMBER)
+    contact = contact_services.contact_create(account=tenant.account, first_name="Dot", phone=PHONE)
+    row = OutboundMessageFactory(
+        account=tenant.account,
+        contact=contact,
+        sender=number,
+        to_phone=PHONE,
+        body="hello",
+        status=OutboundStatus.QUEUED,
+        twilio_sid=MESSAGE_SID,
+    )
+
+    forged = signed_post(STATUS_URL, undelivered_form(THEIR_SID), token=THEIR_TOKEN)
+    apply_all()
+
+    assert forged.status_code == 204
+    row.refresh_from_db()
+    assert row.status == OutboundStatus.QUEUED
+    assert (
+        signed_post(STATUS_URL, status_form(PLATFORM_SID), token=PLATFORM_TOKEN).status_code == 204
+    )
+    apply_all()
+    row.refresh_from_db()
+    assert row.status == OutboundStatus.DELIVERED
+
+
+def test_a_foreign_callback_stored_before_the_text_was_known_is_not_applied_to_it(number):
+    # The callback arrives before the dispatcher wrote the SID (so it can't be refused yet);
+    # the worker checks again once the text is known.
+    assert (
+        signed_post(STATUS_URL, undelivered_form(THEIR_SID), token=THEIR_TOKEN).status_code == 204
+    )
+    contact = contact_services.contact_create(account=number.account, first_name="Dot", phone=PHONE)
+    row = OutboundMessageFactory(
+        account=number.account,
+        contact=contact,
+        sender=number,
+        to_phone=PHONE,
+        body="hello",
+        status=OutboundStatus.QUEUED,
+        twilio_sid=MESSAGE_SID,
+    )
+
+    apply_all()
+
+    row.refresh_from_db()
+    assert (row.status, row.error_code) == (OutboundStatus.QUEUED, None)
+    assert StatusCallback.objects.filter(applied=False).count() == 0
+    assert unreachable_phones(number.account) == []
+
+
+@pytest.mark.parametrize(
+    ("account_sid", "token"),
+    [
+        (THEIR_SID, THEIR_TOKEN),  # another tenant's subaccount
+        (PLATFORM_SID, PLATFORM_TOKEN),  # the platform's account: our number lives in ours
+    ],
+)
+def test_an_inbound_stop_from_another_account_to_our_number_writes_nothing(
+    number, account_sid, token
+):
+    consent_services.account_defaults_ensure(account=number.account)
+    contact_services.contact_create(account=number.account, first_name="Sam", phone=PHONE)
+    ledger_before = ConsentLedgerEntry.objects.count()
+
+    response = signed_post(INBOUND_URL, inbound_form(account_sid, "STOP"), token=token)
+
+    assert response.status_code == 200
+    assert response.content.startswith(b"<?xml")
+    assert InboundMessage.objects.count() == 0
+    assert ConsentLedgerEntry.objects.count() == ledger_before
+
+
+def test_an_inbound_text_from_a_subaccount_to_a_platform_number_writes_nothing(tenant):
+    TwilioSubaccountFactory(account=tenant.other_account, sid=THEIR_SID, auth_token=THEIR_TOKEN)
+    PhoneNumberFactory(account=tenant.account, e164=OUR_NUMBER, status=PhoneNumber.Status.ACTIVE)
+
+    forged = signed_post(INBOUND_URL, inbound_form(THEIR_SID, "hello"), token=THEIR_TOKEN)
+
+    assert forged.status_code == 200
+    assert InboundMessage.objects.count() == 0
+    genuine = signed_post(INBOUND_URL, inbound_form(PLATFORM_SID, "hello"), token=PLATFORM_TOKEN)
+    assert genuine.status_code == 200
+    assert InboundMessage.objects.get().account == tenant.account

@@ -91,19 +91,61 @@ def test_deploy_check_is_silent_with_production_settings():
     assert "System check identified no issues" in result.stdout
 
 
-def test_deploy_check_flags_the_development_secret_key():
-    env = production_env()
-    env.pop("SECRET_KEY")
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+def manage(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [
+        (None, "SECRET_KEY is not set and DEBUG is off"),
+        ("", "SECRET_KEY is not set and DEBUG is off"),
+        ("short-but-random-Zq81", "too weak (21 characters"),
+        ("a" * 60, "too weak (60 characters, 1 different)"),
+        ("django-insecure-dev-key-for-make-run-only", "published placeholder"),
+        # docker-compose.yml's old fallback, public in this repository's history.
+        ("change-me-in-production-to-a-long-random-value-0123456789", "published placeholder"),
+        ("django-insecure-" + "x7Yq2" * 10, "published placeholder"),
+    ],
+)
+def test_production_refuses_to_start_without_a_real_secret_key(key, says):
+    env = production_env()
+    if key is None:
+        env.pop("SECRET_KEY")
+    else:
+        env["SECRET_KEY"] = key
+
+    result = manage(env, "check")
+
     assert result.returncode != 0
-    assert "security.W009" in result.stdout + result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+    assert says in result.stderr
+    assert "secrets.token_urlsafe(50)" in result.stderr  # and what to do about it
+
+
+def test_a_key_from_secret_key_file_is_accepted(tmp_path):
+    env = production_env()
+    env.pop("SECRET_KEY")
+    (tmp_path / "key").write_text("f1le-" + "Kq9z-" * 12 + "\n")
+
+    assert manage(env | {"SECRET_KEY_FILE": str(tmp_path / "key")}, "check").returncode == 0
+
+
+def test_development_runs_without_a_key_only_with_debug_on():
+    env = production_env()
+    env.pop("SECRET_KEY")
+    env["DEBUG"] = "1"
+
+    result = manage(env, "check")
+
+    assert result.returncode == 0, result.stderr
 
 
 def compose_value(value: str) -> str:
@@ -111,9 +153,40 @@ def compose_value(value: str) -> str:
     return re.sub(r"\$\{\w+:?-([^}]*)\}", r"\1", value)
 
 
+# docker compose runs a worker per queue (tests/smsapp/test_queues.py).
+WORKERS = ("worker-realtime", "worker-dispatch", "worker-periodic", "worker-bulk")
+
+
 def compose_services() -> dict:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     return compose["services"]
+
+
+def test_deploy_check_is_silent_in_composes_environment():
+    """docker compose's own settings, with only the key .env must give it, pass check --deploy;
+    without a key compose refuses to start (`${SECRET_KEY:?...}`)."""
+    for name in ("web", *WORKERS, "beat"):
+        environment = compose_services()[name]["environment"]
+        assert re.fullmatch(r"\$\{SECRET_KEY:\?.+\}", environment["SECRET_KEY"]), name
+        assert compose_value(environment["SECURE_SSL_REDIRECT"]) == "true"
+        assert compose_value(environment["SESSION_COOKIE_SECURE"]) == "true"
+        assert compose_value(environment["CSRF_COOKIE_SECURE"]) == "true"
+    environment = {
+        k: compose_value(str(v))
+        for k, v in compose_services()["web"]["environment"].items()
+        if k != "SECRET_KEY"
+    }
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DEBUG", "SECURE_", "SESSION_", "CSRF_", "SECRET_"))
+    }
+    env.update(environment, SECRET_KEY="c0mp0se-" + "dotenv-K3y-" * 5)
+
+    result = manage(env, "check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
 
 
 def test_compose_runs_the_emulator_and_points_the_app_at_it(monkeypatch):

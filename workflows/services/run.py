@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -86,13 +85,6 @@ class _Send:
     deferred_reason: str = ""
     number: PhoneNumber | None = None
     user: User | None = None
-
-
-def _account_zone(account: Account) -> dt.tzinfo:
-    try:
-        return zoneinfo.ZoneInfo(account.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
 
 
 def branch_matches(step: dict, values: dict) -> bool:
