@@ -100,7 +100,7 @@ class AccountSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Account
-        fields = ["name", "time_zone", "default_region"]
+        fields = ["name", "time_zone", "default_region", "message_retention_months"]
 
 
 class InvitationSignupForm(SetPasswordForm):

@@ -7,6 +7,7 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -60,6 +61,15 @@ class Account(models.Model):
         max_length=2, default="US", help_text="Region used to read phone numbers typed without +."
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Texts, clicks and the messages they belong to are deleted this many whole months after
+    # the month they went out (beat's `messages-retention`); empty keeps them.
+    message_retention_months = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Delete sent messages, their texts, clicks and results this many whole months "
+        "after the month they went out. Leave empty to keep them.",
+    )
 
     def __str__(self) -> str:
         return self.name

@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.logs import log_context_reset, log_context_set
 from accounts.models import Account, Membership
 
 SESSION_ACCOUNT_KEY = "account_public_id"
@@ -47,12 +48,17 @@ class AccountMiddleware:
         membership = membership_for_session(request)
         request.membership = membership
         request.account = membership.account if membership else None
-        if request.account is not None and not request.path.startswith("/api/"):
-            # Pages show times in the account's zone (templates render datetimes in the active
-            # zone); the API keeps answering in UTC.
-            with timezone.override(request.account.time_zone):
-                return self.get_response(request)
-        return self.get_response(request)
+        # Every line logged for this request says whose it was (accounts/logs.py).
+        token = log_context_set(account_id=request.account.pk if request.account else None)
+        try:
+            if request.account is not None and not request.path.startswith("/api/"):
+                # Pages show times in the account's zone (templates render datetimes in the
+                # active zone); the API keeps answering in UTC.
+                with timezone.override(request.account.time_zone):
+                    return self.get_response(request)
+            return self.get_response(request)
+        finally:
+            log_context_reset(token)
 
 
 def get_for_account(

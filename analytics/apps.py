@@ -8,7 +8,8 @@ class AnalyticsConfig(AppConfig):
     def ready(self):
         """The contact timeline's texts and clicks are read from messaging's tables here, and
         its replies linked to the message they answered (contacts can't import analytics)."""
-        from analytics import selectors
+        from accounts.metrics import metrics_source_register
+        from analytics import metrics, selectors
         from contacts.models import EngagementKind
         from contacts.timeline import timeline_lines_register, timeline_source_register
 
@@ -16,6 +17,7 @@ class AnalyticsConfig(AppConfig):
         timeline_lines_register(
             kind=EngagementKind.SMS_REPLY, complete=selectors.timeline_replies_linked
         )
+        metrics_source_register("rollups", metrics.rollup_lag)
         from accounts.home import dashboard_panel_register
         from analytics.home import recent_sends_panel
 

@@ -181,8 +181,8 @@ def recipients_queryset(
 ) -> QuerySet[OutboundMessage]:
     """The message's recipients under one filter, searched by contact name, email or phone."""
     rows = OutboundMessage.objects.filter(
+        message.texts_q(),
         account=account,
-        message=message,
         kind__in=OutboundMessage.MARKETING_KINDS,
     )
     if status_filter == "sent":

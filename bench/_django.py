@@ -41,6 +41,15 @@ def django_setup(database: str = BENCH_DATABASE) -> None:
     call_command("migrate", verbosity=0)
 
 
+def database_drop(name: str) -> None:
+    """Drop a benchmark's own database, so that it starts from nothing (a run leaves its rows)."""
+    import psycopg
+
+    admin = urlunsplit(urlsplit(bench_database_url(name))._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _database_ensure(url: str) -> None:
     import psycopg
 

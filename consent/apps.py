@@ -22,6 +22,14 @@ class ConsentConfig(AppConfig):
         panel_register(Place.CONTACT_BESIDE, panels.contact_consent_panel)
         panel_register(Place.CONTACT_BELOW, panels.contact_ledger_panel)
         panel_register(Place.INDEX_BULK_ACTIONS, panels.index_bulk_change_panel)
+
+        from accounts.metrics import job_progress_register, jobs_running
+        from consent.models import ConsentBulkChange
+
+        job_progress_register(
+            "consent_bulk_change", lambda: jobs_running(ConsentBulkChange.objects.all())
+        )
+
         from accounts.home import checklist_step_register
         from consent.home import COLLECT_CONSENT
 

@@ -149,6 +149,9 @@ class SmsMessage(models.Model):
     fanout_starts_at = models.DateTimeField(null=True, blank=True)
     fanout_started_at = models.DateTimeField(null=True, blank=True)
     fanout_completed_at = models.DateTimeField(null=True, blank=True)
+    # The creation time of every campaign text of this message, fixed by its first fan-out:
+    # the texts live in that month's partition and are unique per contact with it.
+    texts_created_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
@@ -162,6 +165,14 @@ class SmsMessage(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def texts_q(self) -> Q:
+        """This message's texts, narrowed to the one month partition a campaign's texts live in
+        (they all carry `texts_created_at`): a query that names it reads one partition instead
+        of probing every month's indexes. An automation's texts keep their own times."""
+        if self.texts_created_at is None or self.schedule_kind == self.ScheduleKind.AUTOMATED:
+            return Q(message=self)
+        return Q(message=self, created_at=self.texts_created_at)
 
 
 class MessageEvent(models.Model):
@@ -266,6 +277,9 @@ NEVER_SENT = frozenset({OutboundStatus.NOT_SENT, OutboundStatus.CANCELLED})
 class OutboundMessage(models.Model):
     """One text to one phone. Fan-out writes these in bulk; dispatch claims and sends them.
 
+    Partitioned by month of `created_at` (messaging/partitions.py, migration 0004): the
+    database's primary key is (id, created_at), `id` still unique from one sequence.
+
     Database triggers read this table (analytics/migrations/0002_change_feed_triggers.py), after
     every INSERT and UPDATE statement, in its transaction: rows with a `message_id` and a `kind`
     in MARKETING_KINDS become `analytics.OutboundEvent` rows, one per (message_id, old
@@ -346,14 +360,19 @@ class OutboundMessage(models.Model):
 
     class Meta:
         constraints = [
+            # A unique index of a partitioned table must hold its partition key (created_at).
+            # Every campaign text of a message carries one creation time
+            # (SmsMessage.texts_created_at), so this still means once per message and contact,
+            # which a re-run fan-out relies on.
             models.UniqueConstraint(
-                fields=["message", "contact"],
+                fields=["message", "contact", "created_at"],
                 condition=Q(message__isnull=False, contact__isnull=False),
                 name="outbound_once_per_message_contact",
             ),
-            models.UniqueConstraint(fields=["twilio_sid"], name="outbound_twilio_sid_once"),
         ]
         indexes = [
+            # Not unique (see above): Twilio's SIDs are unique by themselves.
+            models.Index(fields=["twilio_sid"], name="outbound_twilio_sid"),
             models.Index(
                 fields=["sender", "due_at"],
                 condition=Q(status="pending"),
@@ -500,7 +519,8 @@ class MessageLink(models.Model):
 
 
 class LinkClick(models.Model):
-    """One fetch of a short link, as the redirect recorded it.
+    """One fetch of a short link, as the redirect recorded it. Partitioned by month of
+    `clicked_at` (messaging/partitions.py).
 
     The redirect only appends this row; analytics rolls it up later (`rolled_up`), so a worker
     that dies mid-rollup leaves the click here to be counted by the next run. `outbound_id` is

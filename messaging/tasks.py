@@ -91,6 +91,27 @@ def statuses_reconcile_task() -> dict:
     return dispatch.stale_statuses_reconcile(time_budget=45.0)
 
 
+@shared_task(soft_time_limit=240, time_limit=300)
+def partitions_ensure_task() -> list[str]:
+    """Make this month's and the next months' partitions of texts and clicks (beat: hourly)."""
+    from messaging import partitions
+
+    return partitions.partitions_ensure(now=timezone.now())
+
+
+@shared_task(acks_late=True, soft_time_limit=3300, time_limit=3600)
+def messages_retention_task() -> dict:
+    """Delete what accounts' message retention says is due (beat: hourly)."""
+    from messaging.services import retention
+
+    report = retention.messages_retention_enforce()
+    return {
+        "months_dropped": [f"{month:%Y-%m}" for month in report.months_dropped],
+        "messages_deleted": report.messages_deleted,
+        "texts_deleted": report.texts_deleted,
+    }
+
+
 @shared_task
 def messages_progress_task() -> int:
     return lifecycle.messages_progress()

@@ -224,7 +224,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 # Twilio's webhooks are signed over the URL they are posted to (PUBLIC_BASE_URL), so a redirect
 # could only lose them; docker compose's emulator posts to http://web:8000 inside its network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^webhooks/twilio/"]
+# Probes and Prometheus reach the app on its private address, not through the HTTPS proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$", r"^webhooks/twilio/"]
 X_FRAME_OPTIONS = "DENY"
 # A strict Content-Security-Policy (django-csp): scripts, styles, fonts and fetches from our
 # own origin only, no inline script or style, no eval; images may also be data: URLs (Pico
@@ -298,7 +299,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 CELERY_BROKER_URL = embedded.broker_url(REDIS_URL)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A worker given several queues (`-Q realtime,dispatch,periodic,bulk`) takes from the first
+# non-empty one in that order, not round-robin (kombu's default), so a waiting STOP or status batch
+# goes before the next chunk of an import.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "queue_order_strategy": "priority"}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -314,6 +318,64 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
+# Workers log through LOGGING below (LOG_FORMAT, the log context), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Queues by latency class. Each task is named in CELERY_TASK_ROUTES (a test fails on a task that
+# isn't), so a million-row import never waits in front of a STOP or a status batch: run a worker
+# per queue, or one consuming them all in this order (README, "Workers and queues").
+#   realtime  seconds matter to a person or to Twilio: status callback batches, keyword answers
+#             and one-to-one replies (STOP itself is applied in the inbound webhook's request)
+#   dispatch  per-number sending chains and the sweep that starts them
+#   periodic  beat's rollups, sweeps and reconciliation: short, and fine a little late
+#   bulk      imports, fan-out, reformats, bulk consent, review counts, workflow enrollment:
+#             minutes of work per task
+CELERY_QUEUE_NAMES = ("realtime", "dispatch", "periodic", "bulk")
+CELERY_TASK_QUEUES = {name: {"routing_key": name} for name in CELERY_QUEUE_NAMES}
+# A task missing from the routes would land here (the test on the routes fails first); it is a
+# queue every worker of the default command line consumes, never a queue nobody reads.
+CELERY_TASK_DEFAULT_QUEUE = "bulk"
+CELERY_TASK_DEFAULT_EXCHANGE = "smsapp"
+CELERY_TASK_ROUTES = {
+    name: {"queue": queue}
+    for queue, names in {
+        "realtime": (
+            "messaging.tasks.status_callbacks_apply_task",
+            "messaging.tasks.reply_send_task",
+        ),
+        "dispatch": (
+            "messaging.tasks.sender_dispatch_task",
+            # Beat's 5-second sweep that starts idle numbers: behind a rollup it would stall them.
+            "messaging.tasks.dispatch_due_task",
+        ),
+        "periodic": (
+            "analytics.tasks.rollups_apply_task",
+            "analytics.tasks.rollups_check_task",
+            "consent.tasks.consent_jobs_sweep_task",
+            "contacts.tasks.contacts_jobs_sweep_task",
+            "messaging.tasks.scheduled_fanouts_start_task",
+            "messaging.tasks.claimed_reconcile_task",
+            "messaging.tasks.statuses_reconcile_task",
+            "messaging.tasks.messages_progress_task",
+            "registration.tasks.registration_status_poll_task",
+            "workflows.tasks.workflow_steps_due_task",
+            "messaging.tasks.partitions_ensure_task",
+            "messaging.tasks.messages_retention_task",
+        ),
+        "bulk": (
+            "contacts.tasks.contact_import_run_task",
+            "contacts.tasks.phone_reformat_run_task",
+            "contacts.tasks.phone_reformat_revert_task",
+            "consent.tasks.consent_bulk_change_run_task",
+            "messaging.tasks.message_fanout_task",
+            "messaging.tasks.message_review_task",
+            "workflows.tasks.workflow_event_task",
+            # A recount of every contact of an account, asked for by the consent report.
+            "analytics.tasks.consent_snapshot_task",
+        ),
+    }.items()
+    for name in names
+}
 
 # Twilio. With no TWILIO_ACCOUNT_SID the platform talks to the local emulator under these
 # development credentials; production sets real ones and leaves TWILIO_API_BASE_URL empty.
@@ -361,6 +423,10 @@ CELERY_BEAT_SCHEDULE = {
     "consent-jobs-sweep": {"task": "consent.tasks.consent_jobs_sweep_task", "schedule": 300.0},
     # Analytics rollups: statuses, clicks and opt-outs folded in within seconds (well under a
     # minute); a sample recomputed from raw rows every 5 minutes to correct any drift.
+    # Texts and clicks are partitioned by month: the next months' partitions are made ahead,
+    # and what accounts' retention says is due is dropped or deleted (messaging/partitions.py).
+    "messages-partitions": {"task": "messaging.tasks.partitions_ensure_task", "schedule": 3600.0},
+    "messages-retention": {"task": "messaging.tasks.messages_retention_task", "schedule": 3600.0},
     "analytics-rollups": {"task": "analytics.tasks.rollups_apply_task", "schedule": 10.0},
     "analytics-drift-check": {"task": "analytics.tasks.rollups_check_task", "schedule": 300.0},
     # Workflow delays that are over, and enrollments a crashed worker left due.
@@ -371,11 +437,29 @@ CELERY_BEAT_SCHEDULE = {
 # instead of skipping when what they drive is missing (CI sets it).
 SMSAPP_REQUIRE_BROWSER = env.bool("SMSAPP_REQUIRE_BROWSER", default=False)
 
+# Prometheus scrapes /metrics with `Authorization: Bearer <METRICS_TOKEN>`; unset, /metrics is 404.
+METRICS_TOKEN = env_secret("METRICS_TOKEN", default="")
+
+# `plain` lines for people, `json` (one object per line, with the account, message and task
+# ids in their own fields: accounts/logs.py) for a log pipeline.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "accounts.logs.JsonFormatter"},
+    },
+    "filters": {"context": {"()": "accounts.logs.LogContextFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # The SDK logs every request it makes at INFO, a line per text sent.
     "loggers": {"twilio.http_client": {"level": "WARNING"}},

@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import apis, views
+from accounts.metrics import metrics_view
 from accounts.rest import api_not_found
 from messaging.shortlinks import CODE_LENGTH
 from messaging.views.shortlinks import short_link_redirect
@@ -32,6 +33,7 @@ urlpatterns = [
     path("webhooks/", include("messaging.webhook_urls")),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
     # Browsers ask for it on pages that name no icon (the API's JSON, the admin).
     path("favicon.ico", views.favicon, name="favicon"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

@@ -391,5 +391,12 @@ def beat(emulator, redis_url: str, folder: Path, **env) -> subprocess.Popen:
 def enqueue(redis_url: str, task: str, *args) -> None:
     """Queue a task by name on the given Redis, as beat or a web process would."""
     app = Celery(broker=embedded.broker_url(redis_url))
+    # Published on the task's queue, as the project's app routes it (the workers consume those).
+    app.conf.update(
+        task_queues=settings.CELERY_TASK_QUEUES,
+        task_routes=settings.CELERY_TASK_ROUTES,
+        task_default_queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+        task_default_exchange=settings.CELERY_TASK_DEFAULT_EXCHANGE,
+    )
     app.send_task(task, args=args)
     app.close()

@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from consent import selectors as consent_selectors
 from messaging import dispatch_lock
+from messaging.metrics import sends_count
 from messaging.models import STATUS_RANK, OutboundMessage, OutboundStatus, SmsMessage
 from messaging.ratelimit import SenderRateLimiter, next_carrier_day, slot_spacing
 from messaging.services import delivery, phone_errors, rules
@@ -325,6 +326,11 @@ def _call_twilio(
         return error
 
 
+def _ids(row: OutboundMessage) -> dict:
+    """What a log line about a text names in its own fields (accounts/logs.py)."""
+    return {"account_id": row.account_id, "message_id": row.message_id, "outbound_id": row.id}
+
+
 def _record(results: list[tuple[OutboundMessage, object]], *, openings: RowOpenings) -> int:
     """Store what Twilio answered for a wave of rows; returns how many messages were created.
 
@@ -345,11 +351,20 @@ def _record(results: list[tuple[OutboundMessage, object]], *, openings: RowOpeni
         elif isinstance(result, GatewayError):
             if result.outcome_unknown:
                 # Twilio may have accepted it: leave it claimed for claimed_reconcile.
-                logger.warning("send %s: outcome unknown (%s); will reconcile", row.id, result)
+                logger.warning(
+                    "send %s: outcome unknown (%s); will reconcile",
+                    row.id,
+                    result,
+                    extra=_ids(row),
+                )
                 continue
             if row.attempts >= MAX_ATTEMPTS:
                 logger.warning(
-                    "send %s: giving up after %s attempts (%s)", row.id, row.attempts, result
+                    "send %s: giving up after %s attempts (%s)",
+                    row.id,
+                    row.attempts,
+                    result,
+                    extra=_ids(row),
                 )
                 _not_sent([row.id], reason="retries_exhausted", error_code=result.code)
                 continue
@@ -364,6 +379,8 @@ def _record(results: list[tuple[OutboundMessage, object]], *, openings: RowOpeni
             created.append((row.id, result.sid, result.status or OutboundStatus.QUEUED))
     if created:
         _sids_write(created, now=now)
+        accepted = {row_id for row_id, _, _ in created}
+        sends_count(row for row, _ in results if row.id in accepted)
     return len(created)
 
 

@@ -75,6 +75,10 @@ class FanoutPlan:
 
     message: SmsMessage
     now: dt.datetime
+    # Every text's created_at. A campaign's: the message's, whichever run of its fan-out writes
+    # the text (SmsMessage.texts_created_at), so its texts share a month partition and a re-run
+    # finds them there. An automation's: when each is queued, as its texts go out over months.
+    created_at: dt.datetime
     quiet_hours: QuietHours
     sender_id: int | None
     # Campaign texts, or an automated message's (workflows queue theirs through fan-out too).
@@ -141,7 +145,7 @@ def outbound_rows(
         render = tokens.renderer(plan.link_template)
     else:
         render = tokens.renderer(message_body(message))
-    now = plan.now
+    created_at = plan.created_at
     seen_phones = plan.seen_phones
     id_iter = iter(ids) if ids is not None else None
     # Rows made without ids (the review) get a stand-in as long as each short link will be:
@@ -156,15 +160,19 @@ def outbound_rows(
         if id_iter is not None:
             outbound_id = next(id_iter)
             body = _short_links_render(plan, body, outbound_id)
-            yield (outbound_id, *_row(plan, recipient, body, now, seen_phones))
+            yield (outbound_id, *_row(plan, recipient, body, created_at, seen_phones))
         else:
             if stand_ins:
                 body = links.markers_fill(body, stand_ins)
-            yield _row(plan, recipient, body, now, seen_phones)
+            yield _row(plan, recipient, body, created_at, seen_phones)
 
 
 def _row(
-    plan: FanoutPlan, recipient: Recipient, body: str, now: dt.datetime, seen_phones: set[str]
+    plan: FanoutPlan,
+    recipient: Recipient,
+    body: str,
+    created_at: dt.datetime,
+    seen_phones: set[str],
 ) -> tuple:
     message = plan.message
     reason = recipient.not_sent_reason
@@ -184,9 +192,9 @@ def _row(
             OutboundStatus.NOT_SENT,
             reason,
             "",
-            now,
+            created_at,
             0,
-            now,
+            created_at,
         )
     seen_phones.add(recipient.phone_e164)
     estimate = segments.estimate(body)
@@ -206,7 +214,7 @@ def _row(
         deferred,
         due,
         0,
-        now,
+        created_at,
     )
 
 
@@ -255,7 +263,7 @@ def _rows_copy(rows: list[tuple], columns_written: tuple[str, ...]) -> int:
                 copy.write_row(row)
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} "  # noqa: S608
-            "ON CONFLICT (message_id, contact_id) WHERE message_id IS NOT NULL "
+            "ON CONFLICT (message_id, contact_id, created_at) WHERE message_id IS NOT NULL "
             "AND contact_id IS NOT NULL DO NOTHING"
         )
         return cursor.rowcount
@@ -348,9 +356,21 @@ def plan_for(
     """How the message's rows are made. `links_store=False` for a plan that writes nothing
     (the review): the links are stored only by what really sends."""
     automated = message.schedule_kind == SmsMessage.ScheduleKind.AUTOMATED
+    now = now or timezone.now()
+    if links_store and not automated and message.texts_created_at is None:
+        # The first run of a campaign's real fan-out fixes the time its texts are created at.
+        SmsMessage.objects.filter(pk=message.pk, texts_created_at__isnull=True).update(
+            texts_created_at=now
+        )
+        message.texts_created_at = (
+            SmsMessage.objects.filter(pk=message.pk)
+            .values_list("texts_created_at", flat=True)
+            .get()
+        )
     plan = FanoutPlan(
         message=message,
-        now=now or timezone.now(),
+        now=now,
+        created_at=now if automated else message.texts_created_at or now,
         quiet_hours=QuietHours.of(message.account),
         sender_id=message.sender_id,
         kind=OutboundMessage.Kind.WORKFLOW if automated else OutboundMessage.Kind.CAMPAIGN,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Account
 from consent import selectors as consent_selectors
 from messaging import segments
+from messaging.metrics import sends_count
 from messaging.models import OutboundMessage, OutboundStatus
 from messaging.ratelimit import SenderRateLimiter, next_carrier_day
 from registration.models import PhoneNumber
@@ -115,6 +116,7 @@ def _claimed_send(row: OutboundMessage) -> PermanentSendError | None:
         sent_at=now,
         status_updated_at=now,
     )
+    sends_count([row])
     return None
 
 
@@ -190,7 +192,11 @@ def queued_reply_send(*, outbound_id: int) -> OutboundMessage | None:
     refusal = _claimed_send(row)
     if refusal is not None:
         logger.warning(
-            "one-to-one text %s to %s refused by Twilio: %s", row.pk, row.to_phone, refusal
+            "one-to-one text %s to %s refused by Twilio: %s",
+            row.pk,
+            row.to_phone,
+            refusal,
+            extra={"account_id": row.account_id, "outbound_id": row.pk},
         )
     row.refresh_from_db()
     return row

@@ -51,6 +51,10 @@ def test_celery_loads_the_intended_configuration():
     assert conf.task_acks_late is True
     assert conf.task_reject_on_worker_lost is True
     assert conf.worker_prefetch_multiplier == 1
+    # Queues by latency class (tests/smsapp/test_queues.py), taken in the order a worker names.
+    assert sorted(conf.task_queues) == ["bulk", "dispatch", "periodic", "realtime"]
+    assert conf.broker_transport_options["queue_order_strategy"] == "priority"
+    assert conf.task_routes["messaging.tasks.status_callbacks_apply_task"] == {"queue": "realtime"}
     # A misspelt CELERY_* setting would silently leave the default in place.
     from django.conf import settings
 
@@ -149,6 +153,10 @@ def compose_value(value: str) -> str:
     return re.sub(r"\$\{\w+:?-([^}]*)\}", r"\1", value)
 
 
+# docker compose runs a worker per queue (tests/smsapp/test_queues.py).
+WORKERS = ("worker-realtime", "worker-dispatch", "worker-periodic", "worker-bulk")
+
+
 def compose_services() -> dict:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     return compose["services"]
@@ -157,7 +165,7 @@ def compose_services() -> dict:
 def test_deploy_check_is_silent_in_composes_environment():
     """docker compose's own settings, with only the key .env must give it, pass check --deploy;
     without a key compose refuses to start (`${SECRET_KEY:?...}`)."""
-    for name in ("web", "worker", "beat"):
+    for name in ("web", *WORKERS, "beat"):
         environment = compose_services()[name]["environment"]
         assert re.fullmatch(r"\$\{SECRET_KEY:\?.+\}", environment["SECRET_KEY"]), name
         assert compose_value(environment["SECURE_SSL_REDIRECT"]) == "true"
@@ -185,7 +193,14 @@ def test_compose_runs_the_emulator_and_points_the_app_at_it(monkeypatch):
     services = compose_services()
     emulator = services["emulator"]
     web = services["web"]
-    for name in ("web", "worker", "beat"):
+    for name in (
+        "web",
+        "worker-realtime",
+        "worker-dispatch",
+        "worker-periodic",
+        "worker-bulk",
+        "beat",
+    ):
         environment = {k: compose_value(str(v)) for k, v in services[name]["environment"].items()}
         assert environment["TWILIO_API_BASE_URL"] == "http://emulator:8010", name
         assert urlsplit(environment["PUBLIC_BASE_URL"]).netloc == "web:8000", name
