@@ -107,7 +107,7 @@ def status_callbacks() -> Iterator[Metric]:
 
 
 def stranded_claims() -> Iterator[Metric]:
-    from messaging.services.dispatch import STRANDED_AFTER
+    from messaging.services.reconcile import STRANDED_AFTER
 
     stranded = OutboundMessage.objects.filter(
         status=OutboundStatus.CLAIMED, claimed_at__lt=timezone.now() - STRANDED_AFTER

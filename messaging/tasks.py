@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from messaging import dispatch_lock
 from messaging.models import SmsMessage
-from messaging.services import audience, delivery, dispatch, fanout, lifecycle, sending
+from messaging.services import audience, delivery, dispatch, fanout, lifecycle, reconcile, sending
 
 logger = logging.getLogger(__name__)
 
@@ -82,13 +82,13 @@ def sender_dispatch_task(sender_id: int, handed_over: str | None = None) -> int:
 
 @shared_task(acks_late=True)
 def claimed_reconcile_task() -> dict:
-    return dispatch.claimed_reconcile()
+    return reconcile.claimed_reconcile()
 
 
 @shared_task(acks_late=True, soft_time_limit=90, time_limit=120)
 def statuses_reconcile_task() -> dict:
     """Settle texts whose final status callback never came (beat runs this every few minutes)."""
-    return dispatch.stale_statuses_reconcile(time_budget=45.0)
+    return reconcile.stale_statuses_reconcile(time_budget=45.0)
 
 
 @shared_task(soft_time_limit=240, time_limit=300)

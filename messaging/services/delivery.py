@@ -154,7 +154,7 @@ def _statuses_move(
         return [(sid, code) for sid, code in cursor.fetchall()]
 
 
-# For statuses learnt without a callback (dispatch.stale_statuses_reconcile asks Twilio).
+# For statuses learnt without a callback (reconcile.stale_statuses_reconcile asks Twilio).
 statuses_move = _statuses_move
 
 

@@ -11,7 +11,7 @@ import time_machine
 from django.utils import timezone
 
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
-from messaging.services import dispatch
+from messaging.services import dispatch, reconcile
 from tests.factories import OutboundMessageFactory
 from tests.messaging.test_dispatch_stops import StepLimiter, one_per_second
 from tests.messaging.test_sending import NOON_NEW_YORK, fanout, send_all
@@ -134,7 +134,7 @@ def test_a_stranded_claim_requeued_after_eight_pm_waits_for_the_morning(sending,
         fanout(message)
         assert len(dispatch.claim_due(sender_id=sending.sender.pk)) == 1  # and the worker dies
     with time_machine.travel(utc(2026, 6, 2, 0, 10), tick=True):
-        assert dispatch.claimed_reconcile()["requeued"] == 1
+        assert reconcile.claimed_reconcile()["requeued"] == 1
         assert send_all(sending) == 0
     assert only_row(message).due_at == EIGHT_AM_NEW_YORK
     assert emulator.state.creates_by_recipient == {}

@@ -9,7 +9,7 @@ import time_machine
 from django.core.cache import cache
 
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
-from messaging.services import dispatch
+from messaging.services import dispatch, reconcile
 from tests.messaging.test_sending import NOON_NEW_YORK, fanout, send_all
 from twilio_emulator.testing import wait_until
 
@@ -48,7 +48,7 @@ def test_a_twilio_that_stays_busy_is_given_up_after_eight_attempts(sending, emul
 
 
 def test_a_lost_status_callback_is_settled_from_twilio_after_an_hour(sending, emulator):
-    cache.delete(dispatch.STALE_CURSOR_KEY)
+    cache.delete(reconcile.STALE_CURSOR_KEY)
     with time_machine.travel(NOON_NEW_YORK, tick=True):
         sending.contact("Del", phone="+12125559001")
         gone = sending.contact("Una", phone="+12125550003")  # the carrier: 30003 unreachable
@@ -70,12 +70,12 @@ def test_a_lost_status_callback_is_settled_from_twilio_after_an_hour(sending, em
     with emulator.state.lock:
         emulator.state.messages[rows["+12125559002"].twilio_sid]["status"] = "sending"
     with time_machine.travel(NOON_NEW_YORK + dt.timedelta(minutes=30), tick=True):
-        assert dispatch.stale_statuses_reconcile()["checked"] == 0  # not stale yet
+        assert reconcile.stale_statuses_reconcile()["checked"] == 0  # not stale yet
     with time_machine.travel(NOON_NEW_YORK + dt.timedelta(hours=2), tick=True):
-        outcome = dispatch.stale_statuses_reconcile(batch_size=1)
+        outcome = reconcile.stale_statuses_reconcile(batch_size=1)
         assert outcome == {"checked": 3, "moved": 2, "unreachable": 0}
         # Asked once per hour at most, however often beat runs it.
-        assert dispatch.stale_statuses_reconcile()["checked"] == 0
+        assert reconcile.stale_statuses_reconcile()["checked"] == 0
     statuses = dict(
         OutboundMessage.objects.filter(message=message).values_list("to_phone", "status")
     )

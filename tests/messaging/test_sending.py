@@ -11,7 +11,7 @@ from django.utils import timezone
 from consent.models import ConsentLedgerEntry, ConsentState, ConsentStatus
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
 from messaging.ratelimit import SenderRateLimiter
-from messaging.services import dispatch, lifecycle
+from messaging.services import dispatch, lifecycle, reconcile
 from messaging.services import sending as sending_service
 from messaging.services.audience import recipients
 from messaging.services.fanout import message_fanout, plan_for
@@ -226,7 +226,7 @@ def test_a_lost_answer_is_reconciled_not_resent(sending, emulator):
         row = OutboundMessage.objects.get(message=message)
         assert (row.status, row.twilio_sid) == (OutboundStatus.CLAIMED, None)
     with time_machine.travel(NOON_NEW_YORK + dt.timedelta(minutes=10), tick=True):
-        assert dispatch.claimed_reconcile() == {"adopted": 1, "requeued": 0, "given_up": 0}
+        assert reconcile.claimed_reconcile() == {"adopted": 1, "requeued": 0, "given_up": 0}
         send_all(sending)
     row.refresh_from_db()
     assert row.twilio_sid.startswith("SM")
@@ -241,7 +241,7 @@ def test_a_stranded_claim_that_never_reached_twilio_is_sent_once(sending, emulat
         # A dispatcher claims the row and dies before calling Twilio.
         assert len(dispatch.claim_due(sender_id=sending.sender.pk)) == 1
     with time_machine.travel(NOON_NEW_YORK + dt.timedelta(minutes=10), tick=True):
-        assert dispatch.claimed_reconcile() == {"adopted": 0, "requeued": 1, "given_up": 0}
+        assert reconcile.claimed_reconcile() == {"adopted": 0, "requeued": 1, "given_up": 0}
         assert send_all(sending) == 1
     assert emulator.state.creates_by_recipient["+12125550901"] == 1
 
