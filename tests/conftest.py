@@ -359,7 +359,8 @@ def worker(emulator, redis_url: str, *, name: str = "worker", **env) -> subproce
 
 def worker_ready(redis_url: str, name: str) -> bool:
     """Whether the worker called `name` answers a ping (it consumes tasks)."""
-    app = Celery(broker=embedded.broker_url(redis_url))
+    # Not made current: the project's shared tasks would publish to this Redis from then on.
+    app = Celery(broker=embedded.broker_url(redis_url), set_as_current=False)
     try:
         replies = app.control.ping(timeout=0.5)
     finally:
@@ -390,7 +391,7 @@ def beat(emulator, redis_url: str, folder: Path, **env) -> subprocess.Popen:
 
 def enqueue(redis_url: str, task: str, *args) -> None:
     """Queue a task by name on the given Redis, as beat or a web process would."""
-    app = Celery(broker=embedded.broker_url(redis_url))
+    app = Celery(broker=embedded.broker_url(redis_url), set_as_current=False)
     # Published on the task's queue, as the project's app routes it (the workers consume those).
     app.conf.update(
         task_queues=settings.CELERY_TASK_QUEUES,
