@@ -23,18 +23,20 @@ from celery import Celery
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import Account, Membership, Role, User
 from consent import services as consent_services
 from consent.models import ConsentState, SubscriptionType
 from contacts import services as contact_services
 from contacts.models import Contact, ContactList
-from messaging.models import SmsMessage
+from messaging.models import OutboundMessage, SmsMessage
 from registration.models import PhoneNumber
 from smsapp import embedded
 from tests.factories import (
     AccountFactory,
     MembershipFactory,
+    OutboundMessageFactory,
     PhoneNumberFactory,
     SmsMessageFactory,
     UserFactory,
@@ -235,6 +237,33 @@ class Sending:
             **fields,
         )
         message.include_lists.add(self.audience)
+        return message
+
+    def texts_due_now(self, count: int) -> SmsMessage:
+        """A sending message with `count` texts due now, for tests whose worker processes run on
+        the real clock: the recipients are where it is about noon (area code 208 spans two zones,
+        so each text goes by the account's zone, chosen from the clock)."""
+        self.account.time_zone = daytime_zone()
+        self.account.save(update_fields=["time_zone"])
+        message = self.message(status=SmsMessage.Status.SENDING)
+        now = timezone.now()
+        OutboundMessage.objects.bulk_create(
+            [
+                OutboundMessageFactory.build(
+                    account=self.account,
+                    message=message,
+                    sender=self.sender,
+                    # 2000-6999: clear of the emulator's special endings (0429, 0500, 1610...).
+                    to_phone=f"+1208555{n + 2000:04d}",
+                    body=f"Flash sale #{n}. Reply STOP to opt out",
+                    segments=1,
+                    encoding="GSM-7",
+                    due_at=now,
+                )
+                for n in range(count)
+            ],
+            batch_size=1000,
+        )
         return message
 
 

@@ -13,44 +13,16 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
-from django.utils import timezone
 
 from messaging import dispatch_lock
-from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
+from messaging.models import OutboundMessage, OutboundStatus
 from messaging.tasks import sender_dispatch_task
 from registration.models import PhoneNumber
-from tests.conftest import beat, daytime_zone, emulated_texts, worker, worker_ready
-from tests.factories import OutboundMessageFactory
+from tests.conftest import beat, emulated_texts, worker, worker_ready
 from twilio_emulator.testing import wait_until
 
 RATE = 50
 TEXTS = 1000
-
-
-def due_texts(sending, count: int) -> SmsMessage:
-    """`count` texts due now to recipients where it is about noon (area code 208 spans two
-    zones, so the account's zone decides)."""
-    sending.account.time_zone = daytime_zone()
-    sending.account.save(update_fields=["time_zone"])
-    message = sending.message(status=SmsMessage.Status.SENDING)
-    now = timezone.now()
-    OutboundMessage.objects.bulk_create(
-        [
-            OutboundMessageFactory.build(
-                account=sending.account,
-                message=message,
-                sender=sending.sender,
-                to_phone=f"+1208555{n + 2000:04d}",  # clear of the emulator's special endings
-                body=f"Flash sale #{n}. Reply STOP to opt out",
-                segments=1,
-                encoding="GSM-7",
-                due_at=now,
-            )
-            for n in range(count)
-        ],
-        batch_size=1000,
-    )
-    return message
 
 
 def test_the_lock_is_handed_on_and_freed_only_by_the_run_that_owns_it():
@@ -72,7 +44,7 @@ def test_the_lock_is_handed_on_and_freed_only_by_the_run_that_owns_it():
 def test_a_duplicate_run_of_a_busy_number_sends_nothing_and_leaves_the_lock_alone(
     sending, emulator
 ):
-    due_texts(sending, 5)
+    sending.texts_due_now(5)
     owner = dispatch_lock.run_start(sending.sender.pk, handed_over=None)
     # A retried or duplicated task arrives while the owner runs (here: holds the lock).
     assert sender_dispatch_task(sending.sender.pk) == 0
@@ -91,7 +63,7 @@ def test_a_crashed_workers_number_resumes_on_another_worker_and_its_claims_settl
     sending, emulator, redis_server
 ):
     PhoneNumber.objects.filter(pk=sending.sender.pk).update(messages_per_second=RATE)
-    message = due_texts(sending, TEXTS)
+    message = sending.texts_due_now(TEXTS)
     url = redis_server["url"]
     folder = Path(tempfile.mkdtemp(prefix="beat-"))
     scheduler = beat(emulator, url, folder)

@@ -16,13 +16,11 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-from django.utils import timezone
 
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
 from messaging.services import replies
 from registration.models import PhoneNumber
-from tests.conftest import ROOT, daytime_zone, enqueue, worker
-from tests.factories import OutboundMessageFactory
+from tests.conftest import ROOT, enqueue, worker
 from twilio_emulator.testing import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -84,30 +82,6 @@ def busiest_sliding_second(arrivals: list[float]) -> int:
     return busiest
 
 
-def due_texts(sending, count: int) -> SmsMessage:
-    sending.account.time_zone = daytime_zone()  # area code 208: the account's zone decides
-    sending.account.save(update_fields=["time_zone"])
-    message = sending.message(status=SmsMessage.Status.SENDING)
-    now = timezone.now()
-    OutboundMessage.objects.bulk_create(
-        [
-            OutboundMessageFactory.build(
-                account=sending.account,
-                message=message,
-                sender=sending.sender,
-                to_phone=f"+1208555{n + 2000:04d}",
-                body=f"Flash sale #{n}. Reply STOP to opt out",
-                segments=1,
-                encoding="GSM-7",
-                due_at=now,
-            )
-            for n in range(count)
-        ],
-        batch_size=1000,
-    )
-    return message
-
-
 def all_sent(message: SmsMessage) -> bool:
     return not OutboundMessage.objects.filter(
         message=message, status__in=(OutboundStatus.PENDING, OutboundStatus.CLAIMED)
@@ -119,7 +93,7 @@ def send_at(sending, rate: int, count: int, emulator, redis_url: str, during=Non
     first texts are out. Returns the arrivals at the emulator."""
     PhoneNumber.objects.filter(pk=sending.sender.pk).update(messages_per_second=rate)
     sending.sender.refresh_from_db()
-    message = due_texts(sending, count)
+    message = sending.texts_due_now(count)
     process = worker(emulator, redis_url)
     try:
         enqueue(redis_url, "messaging.tasks.sender_dispatch_task", sending.sender.pk)

@@ -8,44 +8,14 @@ import signal
 import pytest
 import redis
 from django.conf import settings
-from django.utils import timezone
 
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
-from tests.conftest import daytime_zone, enqueue, worker
-from tests.factories import OutboundMessageFactory
+from tests.conftest import enqueue, worker
 from twilio_emulator.testing import wait_until
 
 RECIPIENTS = 5000
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def outbound_batch(sending, count: int) -> SmsMessage:
-    """`count` texts due now. The worker processes run on the real clock, so the recipients are
-    where it is about noon: area code 208 spans two zones, so each text goes by the account's
-    zone (messaging.schedule.recipient_zone), chosen from the clock."""
-    sending.account.time_zone = daytime_zone()
-    sending.account.save(update_fields=["time_zone"])
-    message = sending.message(status=SmsMessage.Status.SENDING)
-    now = timezone.now()
-    OutboundMessage.objects.bulk_create(
-        [
-            OutboundMessageFactory.build(
-                account=sending.account,
-                message=message,
-                sender=sending.sender,
-                # 2000-6999: clear of the emulator's special endings (0429, 0500, 1610...).
-                to_phone=f"+1208555{n + 2000:04d}",
-                body=f"Flash sale #{n}. Reply STOP to opt out",
-                segments=1,
-                encoding="GSM-7",
-                due_at=now,
-            )
-            for n in range(count)
-        ],
-        batch_size=1000,
-    )
-    return message
 
 
 def assert_each_sent_exactly_once(emulator, message: SmsMessage) -> None:
@@ -60,7 +30,7 @@ def assert_each_sent_exactly_once(emulator, message: SmsMessage) -> None:
 def test_a_worker_killed_mid_dispatch_loses_nothing_and_sends_nothing_twice(
     sending, emulator, redis_server
 ):
-    message = outbound_batch(sending, RECIPIENTS)
+    message = sending.texts_due_now(RECIPIENTS)
     first = worker(emulator, redis_server["url"])
     try:
         enqueue(redis_server["url"], "messaging.tasks.sender_dispatch_task", sending.sender.pk)
@@ -98,7 +68,7 @@ def test_a_worker_killed_mid_dispatch_loses_nothing_and_sends_nothing_twice(
 def test_redis_restarted_during_a_send_neither_stops_it_nor_duplicates(
     sending, emulator, redis_server
 ):
-    message = outbound_batch(sending, RECIPIENTS)
+    message = sending.texts_due_now(RECIPIENTS)
     process = worker(emulator, redis_server["url"])
     try:
         enqueue(redis_server["url"], "messaging.tasks.sender_dispatch_task", sending.sender.pk)
@@ -124,7 +94,7 @@ def test_a_stop_arriving_during_a_send_stops_every_later_text_to_that_phone(
 ):
     from tests.messaging.test_webhooks import INBOUND_URL, signed_post
 
-    message = outbound_batch(sending, 2000)
+    message = sending.texts_due_now(2000)
     late_phone = OutboundMessage.objects.filter(message=message).order_by("-id")[0].to_phone
     process = worker(emulator, redis_server["url"])
     try:
