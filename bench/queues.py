@@ -164,7 +164,7 @@ class Bench:
     def dispatch_rate(self, first: int) -> float:
         """Texts due now on the 20/s number; the rate the emulator saw them created at, over
         DISPATCH_SECONDS after the first."""
-        from bench.dispatch import _outbound_write
+        from bench.dispatch import outbound_write
         from messaging.models import SmsMessage
         from smsapp.celery import app
 
@@ -175,7 +175,7 @@ class Bench:
             status=SmsMessage.Status.SENDING,
         )
         count = DISPATCH_RATE * (DISPATCH_SECONDS + 10)
-        _outbound_write(self.account, message, self.dispatch_sender, count, first=first)
+        outbound_write(self.account, message, self.dispatch_sender, count, first=first)
         started = time.time()
         app.send_task("messaging.tasks.dispatch_due_task")
         deadline = time.monotonic() + DISPATCH_SECONDS + 120
@@ -259,10 +259,22 @@ class Bench:
         )
 
 
-def _measure(bench: Bench, phones: list[str], sids: list[str], first: int, directory) -> dict:
+def _measure(
+    bench: Bench, phones: list[str], sids: list[str], first: int, directory, load=None
+) -> dict:
+    """The three figures; with `load` (the import's and the fan-out's ids), the load's progress
+    after each, so a figure taken after the load ended is seen as such."""
+
+    def after(label: str) -> None:
+        if load:
+            print(f"  after {label}: {bench.bulk_progress(*load)}", flush=True)
+
     stops = bench.stop_latencies(phones)
+    after("the STOPs")
     callbacks = bench.callbacks_p99(sids, directory)
+    after("the status callbacks")
     rate = bench.dispatch_rate(first)
+    after("dispatch")
     return {
         "stop_p99_s": _p99(stops),
         "stop_median_s": statistics.median(stops),
@@ -323,9 +335,13 @@ def run() -> bool:
                 time.sleep(0.5)
             print(f"  load under way: {bench.bulk_progress(import_id, message_id)}")
             loaded = _measure(
-                bench, bench.stop_phones[STOPS:], sids[half:], 100_000, Path(directory)
+                bench,
+                bench.stop_phones[STOPS:],
+                sids[half:],
+                100_000,
+                Path(directory),
+                load=(import_id, message_id),
             )
-            print(f"  load after the measurements: {bench.bulk_progress(import_id, message_id)}")
     finally:
         for worker in workers:
             worker.terminate()
