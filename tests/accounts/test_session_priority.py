@@ -4,6 +4,7 @@ session alone."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -26,11 +27,18 @@ PROBE = textwrap.dedent(
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
     print(os.getpriority(os.PRIO_PROCESS, pid))
+    # Where the kernel schedules by session (autogroup), the session's group's niceness.
+    try:
+        print(open(f"/proc/{pid}/autogroup").read().split()[-1])
+    except OSError:
+        print("")
     """
 )
 
 
-def _session_niceness(*nice: str) -> int:
+def _session_niceness(*nice: str) -> tuple[int, str]:
+    """The niceness of the session a process started with `nice` gets, and of its autogroup
+    ("" where the kernel has none)."""
     result = subprocess.run(  # noqa: S603 - our own interpreter
         [*nice, sys.executable, "-c", PROBE],
         capture_output=True,
@@ -44,16 +52,59 @@ def _session_niceness(*nice: str) -> int:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    return int(result.stdout.strip().splitlines()[-1])
+    niceness, autogroup = result.stdout.splitlines()[-2:]
+    return int(niceness), autogroup
 
 
 def test_a_niced_process_gets_a_database_session_as_nice():
     if not database_url().split("host=")[-1].startswith("/"):
         pytest.skip("the test database is reached over TCP, where sessions keep their priority")
     baseline = os.getpriority(os.PRIO_PROCESS, 0)
-    assert _session_niceness("nice", "-n", "7") == baseline + 7
+    niceness, autogroup = _session_niceness("nice", "-n", "7")
+    assert niceness == baseline + 7
+    # PostgreSQL's sessions lead a scheduling group of their own, weighed by its niceness.
+    assert autogroup in ("", str(baseline + 7))
 
 
 def test_a_process_at_normal_priority_leaves_its_session_alone():
     # The server's sessions start at its own niceness, which the test run's shares.
-    assert _session_niceness() == os.getpriority(os.PRIO_PROCESS, 0)
+    assert _session_niceness()[0] == os.getpriority(os.PRIO_PROCESS, 0)
+
+
+def test_background_work_runs_at_the_lowest_priority_and_leaves_a_cpu_free():
+    """The bulk worker's wrapper (Procfile, compose): niceness 19 and, with two CPUs or more,
+    every CPU but the lowest; its database session gets the same."""
+    if not database_url().split("host=")[-1].startswith("/"):
+        pytest.skip("the test database is reached over TCP, where sessions keep their priority")
+    probe = (
+        PROBE
+        + "print(json.dumps([sorted(os.sched_getaffinity(0)), sorted(os.sched_getaffinity(pid))]))"
+    )
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [
+            sys.executable,
+            "-m",
+            "smsapp.background",
+            "--",
+            sys.executable,
+            "-c",
+            "import json\n" + probe,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "smsapp.settings",
+            "DATABASE_URL": database_url(),
+        },
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    niceness, autogroup, cpus = result.stdout.splitlines()[-3:]
+    assert int(niceness) == 19
+    assert autogroup in ("", "19")
+    own, session = json.loads(cpus)
+    ours = sorted(os.sched_getaffinity(0))
+    assert own == (ours[1:] if len(ours) >= 2 else ours)
+    assert session == own

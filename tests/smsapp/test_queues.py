@@ -115,7 +115,7 @@ def test_procfile_consumes_every_queue_with_bulk_apart_and_one_beat():
     assert ["realtime"] in consumed and ["bulk"] in consumed
     assert ["dispatch", "periodic"] in consumed
     bulk = next(command for command in workers if consumed_queues(command) == ["bulk"])
-    assert bulk.startswith("nice ")
+    assert " -m smsapp.background -- " in bulk
     assert sum(" beat" in command for command in procfile().values()) == 1
 
 
@@ -127,7 +127,7 @@ def test_compose_runs_a_worker_per_class_and_one_beat():
         if " worker" in str(service.get("command", ""))
     }
     assert sorted(workers.values()) == sorted([q] for q in QUEUES)
-    assert services["worker-bulk"]["command"].startswith("nice ")
+    assert services["worker-bulk"]["command"].startswith("python -m smsapp.background -- ")
     beats = [name for name, s in services.items() if " beat" in str(s.get("command", ""))]
     assert beats == ["beat"]
     assert "replicas" not in str(services["beat"].get("deploy", {}))
