@@ -21,7 +21,11 @@ refused only for the state of things (409) or a missing object (404):
   (`additionalProperties: false`) and each in its JSON type;
 - text can't hold a NUL character (accounts/inputs.py), and a text that may not be blank needs
   a character other than whitespace (DRF trims it): both are `pattern`s;
-- a text's `maxLength` counts what was sent, before trimming (JsonInput checks it so).
+- a text's `maxLength` counts what was sent, before trimming (JsonInput checks it so);
+- what fields alone can't say ("one of these, not blank"; a trigger's shape by its type) a
+  serializer says itself: `schema_extra` (or `schema_extra_with(auto_schema, direction)` when
+  it refers to other components), checked by its `validate()`; `body_required = True` for a
+  body none of whose fields is required on its own.
 
 `tests/accounts/test_api_contract.py` runs schemathesis over the schema and fails on any status,
 body or header the schema doesn't describe, any schema-valid request refused with a 400 and any
@@ -189,7 +193,7 @@ class TaggedUnionFieldSchema(OpenApiSerializerFieldExtension):
 
 
 class TagSchema(OpenApiSerializerFieldExtension):
-    """A Tag is its one value (inline: not an enum component per value)."""
+    """A Tag is its one value."""
 
     target_class = Tag
 
