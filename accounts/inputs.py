@@ -28,6 +28,11 @@ from django.utils.html import escape
 # always unpaired.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
+# The characters str.strip() removes (DRF's trim, the services' .strip()), all below U+3001,
+# spelled out as a regex class: Python's \s and ECMAScript's differ, and a pattern the API's
+# schema publishes must mean the same to a client as to us.
+SPACE_CLASS = "".join(f"\\u{code:04x}" for code in range(0x3001) if chr(code).isspace())
+
 JSON_MAX_BYTES = 1_000_000
 JSON_MAX_DEPTH = 32
 _JSON_TYPES = ("application/json", "+json")
@@ -41,6 +46,12 @@ def text_problem(value: str) -> str | None:
     if found.group() == "\x00":
         return "a NUL character (U+0000)"
     return f"an unpaired surrogate (U+{ord(found.group()):04X})"
+
+
+def text_storable(value: str) -> str:
+    """`value` with anything that can't be stored replaced by U+FFFD (for text we write
+    ourselves that quotes what came in, such as a file's name or one of its cells)."""
+    return _UNSTORABLE.sub("\ufffd", value)
 
 
 class InputRefused(Exception):

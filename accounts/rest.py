@@ -6,12 +6,15 @@ DRF imports these classes while it loads its views, so this module must not impo
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import exceptions, permissions
+from rest_framework import exceptions, permissions, serializers
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.pagination import CursorPagination
 
@@ -115,6 +118,9 @@ class CanSetupSms(permissions.BasePermission):
         return membership is not None and membership.may_setup_sms
 
 
+CURSOR_NOT_FOUND = "This cursor names no page of this list: follow a `next` or `previous` link."
+
+
 class CreatedCursorPagination(CursorPagination):
     """Cursor pagination, newest first; stable under inserts, cheap at any depth."""
 
@@ -134,6 +140,15 @@ class CreatedCursorPagination(CursorPagination):
             )
         return int(raw[0])
 
+    def get_paginated_response_schema(self, schema):
+        # DRF writes OpenAPI 3.0's `nullable`; the schema is 3.1, where null is a type.
+        page = super().get_paginated_response_schema(schema)
+        for link in ("next", "previous"):
+            spec = page["properties"][link]
+            if spec.pop("nullable", False):
+                spec["type"] = [spec["type"], "null"]
+        return page
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
@@ -145,15 +160,24 @@ class CreatedCursorPagination(CursorPagination):
                 }
         return parameters
 
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (DjangoValidationError, ValueError):
+            if getattr(self, "cursor", None) is None:
+                raise
+            # A cursor that decodes, to a position this list's order can't take ("p=2026"
+            # where a time is due): it names no page either.
+            raise exceptions.NotFound(CURSOR_NOT_FOUND) from None
+
     def decode_cursor(self, request):
-        # DRF answers a cursor it can't read with a 404; it is a bad parameter, not a missing
-        # object: a 400 on the parameter, like every other.
+        # A cursor is opaque: it names a page, and one that doesn't decode names no page. DRF
+        # answers it 404, and so do we, with a message that says where good cursors come from.
+        # (No schema pattern could tell a good cursor from a bad one: it is base64 of a query.)
         try:
             return super().decode_cursor(request)
         except exceptions.NotFound:
-            raise exceptions.ValidationError(
-                {"cursor": ["This cursor can't be read: use a `next` or `previous` link."]}
-            ) from None
+            raise exceptions.NotFound(CURSOR_NOT_FOUND) from None
 
 
 def paginated(view, request, queryset, serializer_class, ordering=None):
@@ -188,6 +212,145 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
     default_detail = "This step cannot be taken now."
 
+    def __init__(self, detail=None, code=None, fields: dict[str, list[str]] | None = None):
+        super().__init__(detail, code)
+        self.fields = fields or {}
+
+
+class NotInAccount(exceptions.NotFound):
+    """A 404 for an object a request names in its body or query (a subscription type, a
+    contact): missing and another account's get the same answer, as in a path."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.fields = {field: [message]}
+
+
+class FormInput(serializers.Serializer):
+    """Query parameters, or a multipart form's fields, read as they are given: an empty one
+    ("?after=") is a value (refused by a number or a date, taken by a text or a choice that
+    allows it), not "not given", which is how DRF reads an empty HTML form field. The last of a
+    repeated one counts."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, QueryDict):
+            data = {key: data.get(key) for key in data}
+        return super().to_internal_value(data)
+
+
+class FormBooleanField(serializers.BooleanField):
+    """A yes/no in a multipart part, spelt as JSON spells it: true or false (DRF also reads
+    1, "yes", "on"... which the schema's boolean doesn't say)."""
+
+    TRUE_VALUES = {"true", True}
+    FALSE_VALUES = {"false", False}
+    NULL_VALUES: set = set()
+
+
+class JsonInput(serializers.Serializer):
+    """A JSON body, read as its schema says it: every field in the JSON type the schema names,
+    and no field the schema doesn't name (the schema says `additionalProperties: false`).
+
+    DRF alone reads 1 as true, 0 as "0" and "5" as 5, and drops fields it doesn't know: a
+    client's `{"enabled": "false"}` or a misspelt field would do something other than asked,
+    silently. A text's max_length counts what was sent (DRF counts it after trimming), as the
+    schema's maxLength does. Query parameters and multipart forms are text by nature and are
+    not held to this (`QueryDict` data passes through).
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping) and not isinstance(data, QueryDict):
+            errors = {name: ["Unknown field."] for name in data if name not in self.fields}
+            for name, field in self.fields.items():
+                if name in data and not field.read_only:
+                    value = data[name]
+                    problem = json_type_problem(field, value)
+                    limit = getattr(field, "max_length", None)
+                    if not problem and isinstance(value, str) and limit and len(value) > limit:
+                        problem = f"At most {limit:,} characters."
+                    if problem:
+                        errors[name] = [problem]
+            if errors:
+                raise exceptions.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class KeyedDictField(serializers.DictField):
+    """An object whose keys are names of one form (a property key), refused otherwise; the
+    schema says it with `propertyNames` (accounts.schema)."""
+
+    def __init__(self, *, key_pattern: str, key_message: str, **kwargs):
+        super().__init__(**kwargs)
+        self.key_pattern = key_pattern
+        self.key_message = key_message
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            bad = [key for key in data if not re.search(self.key_pattern, key)]
+            if bad:
+                raise serializers.ValidationError(f"“{bad[0]}”: {self.key_message}")
+        return super().to_internal_value(data)
+
+
+class Tag(serializers.ChoiceField):
+    """The field that names which kind an object is ({"type": "delay"}): one value only."""
+
+    def __init__(self, value: str, **kwargs):
+        super().__init__(choices=[value], **kwargs)
+        self.value = value
+
+
+class TaggedUnionField(serializers.Field):
+    """A JSON object that its `tag` field says how to read: {"type": "delay", ...} is read by
+    the serializer `kinds["delay"]`, each a JsonInput naming its own tag. The schema says the
+    same: a oneOf of those serializers, discriminated by the tag (accounts.schema)."""
+
+    def __init__(self, *, tag: str, kinds: dict[str, type[serializers.Serializer]], **kwargs):
+        super().__init__(**kwargs)
+        self.tag = tag
+        self.kinds = kinds
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Must be an object.")
+        kind = self.kinds.get(data.get(self.tag)) if isinstance(data.get(self.tag), str) else None
+        if kind is None:
+            raise serializers.ValidationError({self.tag: [f"One of: {', '.join(self.kinds)}."]})
+        serializer = kind(data=data, context=self.context)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def to_representation(self, value):
+        return value
+
+
+def json_type_problem(field: serializers.Field, value) -> str | None:
+    """What is wrong with the JSON type of `value` for `field`, or None."""
+    if value is None:
+        return None  # the field's own allow_null decides
+    if isinstance(field, serializers.BooleanField):
+        return None if isinstance(value, bool) else "Must be true or false."
+    if isinstance(field, serializers.CharField | serializers.ChoiceField):
+        return None if isinstance(value, str) else "Must be text (a JSON string)."
+    if isinstance(field, serializers.IntegerField):
+        whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        return None if whole and not isinstance(value, bool) else "Must be a whole number."
+    if isinstance(field, serializers.FloatField | serializers.DecimalField):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        return None if number else "Must be a number."
+    if isinstance(field, serializers.ListField | serializers.ListSerializer):
+        if not isinstance(value, list):
+            return "Must be a list."
+        child = field.child
+        for position, item in enumerate(value):
+            problem = json_type_problem(child, item)
+            if problem:
+                return f"Item {position + 1}: {problem[0].lower()}{problem[1:]}"
+        return None
+    if isinstance(field, serializers.DictField | serializers.Serializer):
+        return None if isinstance(value, dict) else "Must be an object."
+    return None
+
 
 def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """The last /api/v1/ route: a path no API view matches gets the API's JSON error, not the
@@ -212,6 +375,8 @@ def _drf_exception(exc: Exception) -> Exception:
         return exceptions.NotFound("Not found.")
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, StateConflict):
+        return Conflict(detail=exc.message, code=exc.code, fields=getattr(exc, "fields", None))
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             return exceptions.ValidationError(
@@ -221,8 +386,6 @@ def _drf_exception(exc: Exception) -> Exception:
                 }
             )
         return exceptions.ValidationError({"non_field_errors": exc.messages})
-    if isinstance(exc, StateConflict):
-        return Conflict(detail=exc.message, code=exc.code)
     return exc
 
 
@@ -254,5 +417,6 @@ def exception_handler(exc, context):
         codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         code = codes if isinstance(codes, str) else "error"
         message = str(getattr(exc, "detail", exc))
+        fields = getattr(exc, "fields", None) or {}
     response.data = {"error": {"code": code, "message": message, "fields": fields}}
     return response

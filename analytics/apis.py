@@ -4,20 +4,54 @@ overview for a date range. Read-only; objects are looked up within the caller's 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import exceptions, serializers
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.rest import IsAccountMember
+from accounts.rest import FormInput, IsAccountMember, NotInAccount
 from accounts.tenancy import get_for_account
 from analytics import consent_report, selectors
 from analytics.consent_views import snapshot_recount_ask
 from consent import selectors as consent_selectors
 from messaging.models import SmsMessage
 from messaging.selectors import SEND_METHODS, campaigns, message_owners
+
+# A day reports are kept for, as YYYY-MM-DD: from the year 2000 (a report of earlier days could
+# only be empty, and days near the calendar's ends can't be turned into times of a zone).
+REPORT_DAY = r"2[0-9]{3}-[0-9]{2}-[0-9]{2}"
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": f"^{REPORT_DAY}$"})
+class ReportDayField(serializers.DateField):
+    """A day as YYYY-MM-DD from 2000 on (given empty, "start=", it is refused: FormInput)."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.fullmatch(REPORT_DAY, value):
+            raise serializers.ValidationError("A day from 2000 on, as YYYY-MM-DD.")
+        return super().to_internal_value(value)
+
+
+RANGE_HELP = (
+    " A start after the end reads as the 30 days before the end, and a range longer than "
+    f"{selectors.MAX_RANGE_DAYS} days keeps its last {selectors.MAX_RANGE_DAYS} (as on the "
+    "Analytics pages); `start`, `end` and `notes` say what was counted."
+)
+
+
+class RangeFilterSerializer(FormInput):
+    start = ReportDayField(
+        required=False, help_text="First day (default: 30 days before the end)." + RANGE_HELP
+    )
+    end = ReportDayField(required=False, help_text="Last day (default: today)")
+
+
+def _report_range(request, filters: dict) -> tuple[dt.date, dt.date, list[str]]:
+    today = dt.datetime.now(ZoneInfo(request.account.time_zone)).date()
+    return selectors.report_range(filters.get("start"), filters.get("end"), today=today)
 
 
 def _message(request, message_id: str) -> SmsMessage:
@@ -98,12 +132,22 @@ class MessageRecipientsApi(APIView):
 
     permission_classes = [IsAccountMember]
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(FormInput):
         filter = serializers.ChoiceField(
-            choices=[key for key in selectors.RECIPIENT_FILTERS if key], required=False
+            choices=[key for key in selectors.RECIPIENT_FILTERS if key],
+            required=False,
+            allow_blank=True,
+            help_text="Which recipients (all when empty)",
         )
-        q = serializers.CharField(required=False, allow_blank=True, max_length=100)
-        after = serializers.IntegerField(required=False, min_value=0)
+        q = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=100,
+            help_text="Contact name, email or phone",
+        )
+        after = serializers.IntegerField(
+            required=False, min_value=0, help_text="The `next` cursor of the last page"
+        )
         page_size = serializers.IntegerField(required=False, min_value=1, max_value=500)
 
     class OutputSerializer(serializers.Serializer):
@@ -122,12 +166,7 @@ class MessageRecipientsApi(APIView):
         first_click_at = serializers.DateTimeField(allow_null=True)
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("filter", str, description=", ".join(selectors.RECIPIENT_FILTERS)),
-            OpenApiParameter("q", str, description="Contact name, email or phone"),
-            OpenApiParameter("after", int, description="The `next` cursor of the last page"),
-            OpenApiParameter("page_size", int),
-        ],
+        parameters=[FilterSerializer],
         responses=inline_serializer(
             name="MessageRecipientPage",
             fields={
@@ -161,25 +200,25 @@ class AnalyticsOverviewApi(APIView):
     for one campaign, send method or user when asked."""
 
     permission_classes = [IsAccountMember]
+    names_objects = True
 
-    class FilterSerializer(serializers.Serializer):
-        start = serializers.DateField(required=False)
-        end = serializers.DateField(required=False)
-        campaign = serializers.CharField(required=False, max_length=40)
-        method = serializers.ChoiceField(choices=list(SEND_METHODS), required=False)
-        owner = serializers.CharField(
-            required=False, max_length=40, help_text="A member's id (a membership)"
+    class FilterSerializer(RangeFilterSerializer):
+        # Given empty, a filter is not given.
+        campaign = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=40,
+            help_text="A campaign's id (404 when not yours)",
         )
-
-        def validate(self, attrs):
-            start, end = attrs.get("start"), attrs.get("end")
-            if start and end and start > end:
-                raise exceptions.ValidationError({"start": ["The start is after the end."]})
-            if start and end and (end - start).days >= selectors.MAX_RANGE_DAYS:
-                raise exceptions.ValidationError(
-                    {"start": [f"A range covers at most {selectors.MAX_RANGE_DAYS} days."]}
-                )
-            return attrs
+        method = serializers.ChoiceField(
+            choices=list(SEND_METHODS), required=False, allow_blank=True
+        )
+        owner = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=40,
+            help_text="A member's id: that user's messages (404 when not yours)",
+        )
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -187,6 +226,9 @@ class AnalyticsOverviewApi(APIView):
 
         start = serializers.DateField()
         end = serializers.DateField()
+        notes = serializers.ListField(
+            child=serializers.CharField(), help_text="What was changed in the range asked for."
+        )
         counters = CountersSerializer()
         rates = RatesSerializer()
         funnel = FunnelStepSerializer(many=True)
@@ -194,38 +236,23 @@ class AnalyticsOverviewApi(APIView):
         campaigns = serializers.ListField(child=serializers.DictField())
         methods = serializers.ListField(child=serializers.DictField())
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("start", dt.date, description="First day (default: 30 days ago)"),
-            OpenApiParameter("end", dt.date, description="Last day (default: today)"),
-            OpenApiParameter("campaign", str, description="A campaign's id"),
-            OpenApiParameter("method", str, description=", ".join(SEND_METHODS)),
-            OpenApiParameter("owner", str, description="A member's id: that user's messages"),
-        ],
-        responses=OutputSerializer,
-    )
+    @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer)
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        today = dt.datetime.now(ZoneInfo(request.account.time_zone)).date()
-        end = filters.validated_data.get("end") or today
-        start = filters.validated_data.get("start") or end - dt.timedelta(
-            days=selectors.DEFAULT_RANGE_DAYS - 1
-        )
-        if start > end:
-            raise exceptions.ValidationError({"start": ["The start is after the end."]})
         filters = filters.validated_data
+        start, end, notes = _report_range(request, filters)
         campaign_id = owner_id = None
         if filters.get("campaign"):
             campaign = campaigns(account=request.account).filter(public_id=filters["campaign"])
             campaign_id = campaign.values_list("pk", flat=True).first()
             if campaign_id is None:
-                raise exceptions.ValidationError({"campaign": ["No such campaign."]})
+                raise NotInAccount("campaign", "No such campaign in your account.")
         if filters.get("owner"):
             owner = message_owners(account=request.account).filter(public_id=filters["owner"])
             owner_id = owner.values_list("user_id", flat=True).first()
             if owner_id is None:
-                raise exceptions.ValidationError({"owner": ["No such member."]})
+                raise NotInAccount("owner", "No such member in your account.")
         data = selectors.account_overview(
             account=request.account,
             start=start,
@@ -239,6 +266,7 @@ class AnalyticsOverviewApi(APIView):
                 {
                     "start": data.start,
                     "end": data.end,
+                    "notes": notes,
                     "counters": data.counters,
                     "rates": data.rates,
                     "funnel": data.funnel,
@@ -294,12 +322,22 @@ class ConsentReportApi(APIView):
     opt-out rate. Read from rollups the worker keeps; the same figures as Analytics > Consent."""
 
     permission_classes = [IsAccountMember]
+    names_objects = True
 
-    class FilterSerializer(serializers.Serializer):
-        start = serializers.DateField(required=False)
-        end = serializers.DateField(required=False)
-        subscription_type = serializers.CharField(required=False, max_length=40)
-        unit = serializers.ChoiceField(choices=list(consent_report.UNITS), required=False)
+    class FilterSerializer(RangeFilterSerializer):
+        subscription_type = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=40,
+            help_text="A subscription type's id (default: all; 404 when not yours)",
+        )
+        unit = serializers.ChoiceField(
+            choices=list(consent_report.UNITS),
+            required=False,
+            allow_blank=True,
+            help_text="day, week (from Monday) or month; default: days up to 92 days, weeks up "
+            "to 400, else months",
+        )
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -307,6 +345,9 @@ class ConsentReportApi(APIView):
 
         start = serializers.DateField()
         end = serializers.DateField()
+        notes = serializers.ListField(
+            child=serializers.CharField(), help_text="What was changed in the range asked for."
+        )
         unit = serializers.CharField()
         subscription_type = serializers.CharField(allow_null=True)
         now = ConsentNowSerializer(many=True)
@@ -325,43 +366,20 @@ class ConsentReportApi(APIView):
         top_messages = OptOutLeaderSerializer(many=True)
         top_campaigns = OptOutLeaderSerializer(many=True)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("start", dt.date, description="First day (default: 30 days ago)"),
-            OpenApiParameter("end", dt.date, description="Last day (default: today)"),
-            OpenApiParameter(
-                "subscription_type", str, description="A subscription type's id (default: all)"
-            ),
-            OpenApiParameter(
-                "unit",
-                str,
-                description="day, week (from Monday) or month; default: days up to 92 days, "
-                "weeks up to 400, else months",
-            ),
-        ],
-        responses=OutputSerializer,
-    )
+    @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer)
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         filters = filters.validated_data
-        today = dt.datetime.now(ZoneInfo(request.account.time_zone)).date()
-        end = filters.get("end") or today
-        start = filters.get("start") or end - dt.timedelta(days=selectors.DEFAULT_RANGE_DAYS - 1)
-        if start > end:
-            raise exceptions.ValidationError({"start": ["The start is after the end."]})
-        if (end - start).days >= selectors.MAX_RANGE_DAYS:
-            raise exceptions.ValidationError(
-                {"start": [f"A range covers at most {selectors.MAX_RANGE_DAYS} days."]}
-            )
+        start, end, notes = _report_range(request, filters)
         subscription_type = None
         if filters.get("subscription_type"):
             subscription_type = consent_selectors.subscription_type_get(
                 account=request.account, public_id=filters["subscription_type"]
             )
             if subscription_type is None:
-                raise exceptions.ValidationError(
-                    {"subscription_type": ["No such subscription type."]}
+                raise NotInAccount(
+                    "subscription_type", "No such subscription type in your account."
                 )
         report = consent_report.consent_report(
             account=request.account,
@@ -378,6 +396,7 @@ class ConsentReportApi(APIView):
             {
                 "start": report.start,
                 "end": report.end,
+                "notes": notes,
                 "unit": report.unit,
                 "subscription_type": subscription_type.public_id if subscription_type else None,
                 "now": [vars(t) for t in report.now],

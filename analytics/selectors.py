@@ -50,6 +50,33 @@ DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 731
 
 
+def report_range(
+    start: dt.date | None, end: dt.date | None, *, today: dt.date
+) -> tuple[dt.date, dt.date, list[str]]:
+    """The days a report covers (inclusive) for the days asked (None: not asked), and what was
+    changed to make them a range, for pages and the API alike: the last 30 days unless asked; a
+    start after the end reads as the 30 days before the end; a range past MAX_RANGE_DAYS keeps
+    its last days."""
+    end = end or today
+    fallback = _days_before(end, DEFAULT_RANGE_DAYS - 1)
+    notes = []
+    start = start or fallback
+    if start > end:
+        notes.append("The start date is after the end date; showing the 30 days before the end.")
+        start = fallback
+    if (end - start).days >= MAX_RANGE_DAYS:
+        notes.append(f"A range covers at most {MAX_RANGE_DAYS} days; showing the last ones.")
+        start = _days_before(end, MAX_RANGE_DAYS - 1)
+    return start, end, notes
+
+
+def _days_before(day: dt.date, days: int) -> dt.date:
+    try:
+        return day - dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.min
+
+
 def _zero() -> dict[str, int]:
     return {name: 0 for name in COUNTERS}
 

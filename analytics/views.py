@@ -192,27 +192,18 @@ def date_range(request: HttpRequest, today: dt.date) -> tuple[dt.date, dt.date, 
     """The range asked for (inclusive), defaulting to the last 30 days, with any errors."""
     errors = []
 
-    def parse(name: str, default: dt.date) -> dt.date:
+    def parse(name: str) -> dt.date | None:
         raw = request.GET.get(name, "").strip()
         if not raw:
-            return default
+            return None
         try:
             return dt.date.fromisoformat(raw)
         except ValueError:
             errors.append(f"“{raw}” is not a date; use YYYY-MM-DD.")
-            return default
+            return None
 
-    end = parse("end", today)
-    start = parse("start", end - dt.timedelta(days=selectors.DEFAULT_RANGE_DAYS - 1))
-    if start > end:
-        errors.append("The start date is after the end date; showing the 30 days before the end.")
-        start = end - dt.timedelta(days=selectors.DEFAULT_RANGE_DAYS - 1)
-    if (end - start).days >= selectors.MAX_RANGE_DAYS:
-        errors.append(
-            f"A range covers at most {selectors.MAX_RANGE_DAYS} days; showing the last ones."
-        )
-        start = end - dt.timedelta(days=selectors.MAX_RANGE_DAYS - 1)
-    return start, end, errors
+    start, end, notes = selectors.report_range(parse("start"), parse("end"), today=today)
+    return start, end, errors + notes
 
 
 def _breakdown_rows(rows: list[dict], label: str) -> list[list]:

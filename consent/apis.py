@@ -9,7 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.client_ip import request_ip
-from accounts.rest import CreatedCursorPagination, name_nested_serializers, paginated
+from accounts.rest import (
+    CreatedCursorPagination,
+    JsonInput,
+    NotInAccount,
+    name_nested_serializers,
+    paginated,
+)
 from accounts.tenancy import get_for_account
 from consent import selectors, services
 from consent.models import ConsentSource, ConsentState, SubscriptionType
@@ -58,16 +64,48 @@ class ContactSubscriptionUpdateApi(APIView):
     """Opt a contact in or out. Opting in needs `consent_confirmed: true`: you state that
     express, verifiable consent was obtained. Recorded in the ledger with source "api"."""
 
-    class InputSerializer(serializers.Serializer):
-        subscription_type = serializers.CharField(help_text="A subscription type's id.")
+    class InputSerializer(JsonInput):
+        subscription_type = serializers.CharField(
+            help_text="A subscription type's id (404 when not yours)."
+        )
         status = serializers.ChoiceField(
             choices=[ConsentState.SUBSCRIBED, ConsentState.UNSUBSCRIBED]
         )
         phone = serializers.CharField(
-            required=False, allow_blank=True, default="", help_text="E.164; all phones if empty."
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="One of the contact's phones, E.164; all of them if empty (409 when the "
+            "contact has no such phone).",
         )
         consent_confirmed = serializers.BooleanField(required=False, default=False)
         evidence = serializers.CharField(required=False, allow_blank=True, default="")
+
+        # Opting in needs the consent confirmed.
+        schema_extra = {
+            "oneOf": [
+                {"properties": {"status": {"enum": [ConsentState.UNSUBSCRIBED.value]}}},
+                {
+                    "properties": {
+                        "status": {"enum": [ConsentState.SUBSCRIBED.value]},
+                        "consent_confirmed": {"enum": [True]},
+                    },
+                    "required": ["consent_confirmed"],
+                },
+            ]
+        }
+
+        def validate(self, attrs):
+            if attrs["status"] == ConsentState.SUBSCRIBED and not attrs["consent_confirmed"]:
+                raise serializers.ValidationError(
+                    {
+                        "consent_confirmed": [
+                            "Confirm that this contact gave express, verifiable consent to "
+                            "receive these text messages."
+                        ]
+                    }
+                )
+            return attrs
 
     class OutputSerializer(serializers.Serializer):
         changed = serializers.IntegerField()
@@ -84,7 +122,7 @@ class ContactSubscriptionUpdateApi(APIView):
             account=request.account, public_id=data["subscription_type"]
         )
         if subscription_type is None:
-            raise serializers.ValidationError({"subscription_type": ["No such subscription type."]})
+            raise NotInAccount("subscription_type", "No such subscription type in your account.")
         result = services.contact_consent_set(
             account=request.account,
             contact=contact,

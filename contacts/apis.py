@@ -4,21 +4,41 @@ operation; each validates, calls one service or selector, and serializes."""
 from __future__ import annotations
 
 import datetime
-import json
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.errors import FieldConflict
 from accounts.models import User
-from accounts.rest import CreatedCursorPagination, name_nested_serializers, paginated
+from accounts.rest import (
+    CreatedCursorPagination,
+    FormBooleanField,
+    FormInput,
+    JsonInput,
+    KeyedDictField,
+    NotInAccount,
+    name_nested_serializers,
+    paginated,
+)
+from accounts.schema import NOT_BLANK
 from accounts.tenancy import get_for_account
 from contacts import csvfiles, selectors, services
+from contacts.api_inputs import (
+    CsvUploadField,
+    MappingField,
+    PropertyValueField,
+    RulesField,
+    TimeZoneField,
+    choices_field,
+    email_field,
+    typed_text,
+)
 from contacts.models import (
     Contact,
     ContactImport,
@@ -29,7 +49,14 @@ from contacts.models import (
     ListKind,
     PropertyType,
 )
+from contacts.services.contacts import PHONE_MAX, TEXT_LIMITS
 from contacts.services.imports import contact_import_create_and_start, import_options_from
+from contacts.services.properties import (
+    KEY_PATTERN,
+    RESERVED_KEYS,
+    property_key_from_label,
+)
+from contacts.subscriptions import subscription_type_exists
 
 MAX_IDS = 10_000
 
@@ -82,19 +109,53 @@ class ContactOutputSerializer(serializers.Serializer):
         return contact.owner.email if contact.owner_id else None
 
 
-class ContactInputSerializer(serializers.Serializer):
-    first_name = serializers.CharField(required=False, allow_blank=True)
-    last_name = serializers.CharField(required=False, allow_blank=True)
-    email = serializers.CharField(required=False, allow_blank=True)
-    phone = serializers.CharField(required=False, allow_blank=True)
-    mobile_phone = serializers.CharField(required=False, allow_blank=True)
-    time_zone = serializers.CharField(required=False, allow_blank=True)
-    company_name = serializers.CharField(required=False, allow_blank=True)
+class ContactInputSerializer(JsonInput):
+    first_name = typed_text(TEXT_LIMITS["first_name"])
+    last_name = typed_text(TEXT_LIMITS["last_name"])
+    email = email_field(required=False, allow_blank=True, max_length=TEXT_LIMITS["email"])
+    phone = typed_text(PHONE_MAX)
+    mobile_phone = typed_text(PHONE_MAX)
+    time_zone = TimeZoneField(required=False, allow_blank=True)
+    company_name = typed_text(TEXT_LIMITS["company_name"])
     marketing_contact = serializers.BooleanField(required=False)
-    owner = serializers.EmailField(
-        required=False, allow_null=True, help_text="A member's email address."
+    owner = email_field(
+        required=False,
+        allow_null=True,
+        max_length=254,
+        help_text="A member's email address (404 for another).",
     )
-    properties = serializers.DictField(required=False)
+    properties = KeyedDictField(
+        child=PropertyValueField(allow_null=True),
+        key_pattern=KEY_PATTERN,
+        key_message="not a property key (a-z first, then a-z, 0-9 and _, at most 60).",
+        required=False,
+        help_text="Values by property key; null (or empty text) removes one. A key the "
+        "account has no property for, or a value of the wrong kind for its property, is a 409.",
+    )
+
+
+IDENTIFIERS = ("first_name", "last_name", "email", "phone", "mobile_phone")
+
+
+class ContactCreateInputSerializer(ContactInputSerializer):
+    class Meta:
+        ref_name = "ContactCreateInput"
+
+    # A contact needs something to know it by: the schema says so (one of them not blank).
+    body_required = True
+    schema_extra = {
+        "anyOf": [
+            {"required": [name], "properties": {name: {"pattern": NOT_BLANK}}}
+            for name in IDENTIFIERS
+        ]
+    }
+
+    def validate(self, attrs):
+        if not any((attrs.get(name) or "").strip() for name in IDENTIFIERS):
+            raise serializers.ValidationError(
+                "Give the contact at least a name, an email or a phone."
+            )
+        return attrs
 
 
 def _owner(request, email: str | None) -> User | None:
@@ -102,7 +163,7 @@ def _owner(request, email: str | None) -> User | None:
         return None
     user = User.objects.filter(email__iexact=email, memberships__account=request.account).first()
     if user is None:
-        raise serializers.ValidationError({"owner": [f"{email} is not a member of this account."]})
+        raise NotInAccount("owner", f"{email} is not a member of this account.")
     return user
 
 
@@ -117,7 +178,13 @@ class ContactListApi(APIView):
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request):
-        contact_filter = selectors.contact_filter_from_query(request.account, request.query_params)
+        try:
+            contact_filter = selectors.contact_filter_from_query(
+                request.account, request.query_params
+            )
+        except FieldConflict as exc:
+            # A list, subscription type or property the filter names that isn't the account's.
+            raise NotInAccount("filter", exc.message) from None
         queryset = selectors.contacts_filtered(
             account=request.account, contact_filter=contact_filter
         ).select_related("owner")
@@ -125,7 +192,8 @@ class ContactListApi(APIView):
 
 
 class ContactCreateApi(APIView):
-    InputSerializer = ContactInputSerializer
+    names_objects = True
+    InputSerializer = ContactCreateInputSerializer
     OutputSerializer = ContactOutputSerializer
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
@@ -252,11 +320,54 @@ class PropertyListApi(APIView):
 
 
 class PropertyCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        label = serializers.CharField()
-        key = serializers.CharField(required=False, allow_blank=True)
+    """Define a contact property. Without a `key`, one is made from the label (in the form
+    keys take: "2024 budget" gets p_2024_budget); a key another property has is a 409."""
+
+    class InputSerializer(JsonInput):
+        label = serializers.CharField(max_length=100)
+        key = serializers.RegexField(
+            KEY_PATTERN,
+            required=False,
+            allow_blank=True,
+            trim_whitespace=False,
+            help_text="Used in tokens: a-z first, then a-z, 0-9 and _, at most 60; not a "
+            "contact field's name.",
+            error_messages={
+                "invalid": "A key starts with a letter (a-z), then a-z, 0-9 and _, at most 60."
+            },
+        )
         type = serializers.ChoiceField(choices=PropertyType.choices)
-        choices = serializers.ListField(child=serializers.CharField(), required=False)
+        choices = choices_field()
+
+        schema_extra = {
+            "allOf": [{"properties": {"key": {"not": {"enum": sorted(RESERVED_KEYS)}}}}],
+            # A single-choice property needs its choices.
+            "oneOf": [
+                {
+                    "properties": {
+                        "type": {"enum": [PropertyType.CHOICE.value]},
+                        "choices": {"minItems": 1},
+                    },
+                    "required": ["choices"],
+                },
+                {
+                    "properties": {
+                        "type": {"enum": [t for t in PropertyType.values if t != "choice"]}
+                    }
+                },
+            ],
+        }
+
+        def validate(self, attrs):
+            if attrs.get("key") in RESERVED_KEYS:
+                raise serializers.ValidationError(
+                    {"key": [f"“{attrs['key']}” is a built-in contact field; choose another key."]}
+                )
+            if attrs["type"] == PropertyType.CHOICE and not attrs.get("choices"):
+                raise serializers.ValidationError(
+                    {"choices": ["A single-choice property needs at least one choice."]}
+                )
+            return attrs
 
     OutputSerializer = PropertyOutputSerializer
 
@@ -264,16 +375,24 @@ class PropertyCreateApi(APIView):
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         prop = services.contact_property_create(
-            account=request.account, **serializer.validated_data
+            account=request.account,
+            label=data["label"],
+            type=data["type"],
+            key=data.get("key") or property_key_from_label(data["label"]),
+            choices=data.get("choices"),
         )
         return Response(self.OutputSerializer(prop).data, status=status.HTTP_201_CREATED)
 
 
 class PropertyUpdateApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        label = serializers.CharField()
-        choices = serializers.ListField(child=serializers.CharField(), required=False)
+    """Rename a property or change its choices (a single-choice property keeps at least one:
+    409 otherwise)."""
+
+    class InputSerializer(JsonInput):
+        label = serializers.CharField(max_length=100)
+        choices = choices_field()
 
     OutputSerializer = PropertyOutputSerializer
 
@@ -329,10 +448,28 @@ class ListListApi(APIView):
 
 
 class ListCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        name = serializers.CharField()
+    class InputSerializer(JsonInput):
+        name = serializers.CharField(max_length=200)
         kind = serializers.ChoiceField(choices=ListKind.choices, default=ListKind.STATIC)
-        rules = serializers.DictField(required=False)
+        rules = RulesField(
+            required=False, help_text="An active list's rules (a static list has none)."
+        )
+
+        # An active list needs its rules.
+        schema_extra = {
+            "oneOf": [
+                {"properties": {"kind": {"enum": [ListKind.STATIC.value]}}},
+                {
+                    "properties": {"kind": {"enum": [ListKind.ACTIVE.value]}},
+                    "required": ["kind", "rules"],
+                },
+            ]
+        }
+
+        def validate(self, attrs):
+            if attrs["kind"] == ListKind.ACTIVE and "rules" not in attrs:
+                raise serializers.ValidationError({"rules": ["An active list needs its rules."]})
+            return attrs
 
     OutputSerializer = ContactListOutputSerializer
 
@@ -356,9 +493,11 @@ class ListDetailApi(APIView):
 
 
 class ListUpdateApi(APIView):
-    class InputSerializer(serializers.Serializer):
-        name = serializers.CharField()
-        rules = serializers.DictField(required=False)
+    """Rename a list, and for an active list replace its rules (a static list keeps none)."""
+
+    class InputSerializer(JsonInput):
+        name = serializers.CharField(max_length=200)
+        rules = RulesField(required=False)
 
     OutputSerializer = ContactListOutputSerializer
 
@@ -398,9 +537,13 @@ class ListMembersApi(APIView):
         return paginated(self, request, queryset, self.OutputSerializer)
 
 
-class ListMembershipInputSerializer(serializers.Serializer):
+class ListMembershipInputSerializer(JsonInput):
     contacts = serializers.ListField(
-        child=serializers.CharField(), allow_empty=False, max_length=MAX_IDS
+        child=serializers.CharField(),
+        allow_empty=False,
+        min_length=1,
+        max_length=MAX_IDS,
+        help_text="Contact ids (404 for one not in your account).",
     )
 
 
@@ -412,8 +555,8 @@ def _contact_ids(request, public_ids: list[str]) -> list[int]:
     )
     missing = [pid for pid in public_ids if pid not in found]
     if missing:
-        raise serializers.ValidationError(
-            {"contacts": [f"No such contact: {', '.join(missing[:10])}."]}
+        raise NotInAccount(
+            "contacts", f"No such contact in your account: {', '.join(missing[:10])}."
         )
     return list(found.values())
 
@@ -498,53 +641,104 @@ class ImportListApi(APIView):
 
 
 class ImportCreateApi(APIView):
-    """Upload a CSV and start importing it. Without `mapping` the columns are mapped as the page
-    would suggest (the last mapping for the same headers, else by name)."""
+    """Upload a CSV and start importing it (202). Without `mapping` the columns are mapped as
+    the page would suggest (the last mapping for the same headers, else by name). A file that
+    can't be imported as it is (not a CSV, no rows, columns the mapping doesn't fit) gives a
+    failed import whose `error` says why; follow the import's `status` in any case."""
 
-    parser_classes = [MultiPartParser, FormParser]
+    # Multipart only: a form-urlencoded body can't carry the file.
+    parser_classes = [MultiPartParser]
+    names_objects = True
 
-    class InputSerializer(serializers.Serializer):
-        file = serializers.FileField()
-        mapping = serializers.CharField(
-            required=False, help_text='JSON object: column header -> target, e.g. {"Cell": "phone"}'
-        )
+    class InputSerializer(FormInput):
+        file = CsvUploadField()
+        mapping = MappingField(required=False)
         duplicate_policy = serializers.ChoiceField(
             choices=DuplicatePolicy.choices, default=DuplicatePolicy.SKIP
         )
-        list = serializers.CharField(required=False, help_text="A static list's id.")
-        new_list_name = serializers.CharField(required=False, allow_blank=True, default="")
-        consent_subscription_type = serializers.CharField(required=False, default="")
-        consent_source = serializers.CharField(required=False, allow_blank=True, default="")
-        consent_confirmed = serializers.BooleanField(required=False, default=False)
+        list = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            help_text="A static list's id (404 when not yours, 409 when active).",
+        )
+        new_list_name = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=200
+        )
+        consent_subscription_type = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="A subscription type's id: every phone imported is opted in to it (404 "
+            "when not yours).",
+        )
+        consent_source = serializers.CharField(
+            required=False, allow_blank=True, default="", trim_whitespace=False
+        )
+        consent_confirmed = FormBooleanField(required=False, default=False)
+
+        # Opting phones in needs the consent confirmed and where it came from.
+        schema_extra = {
+            "oneOf": [
+                {"properties": {"consent_subscription_type": {"maxLength": 0}}},
+                {
+                    "properties": {
+                        "consent_subscription_type": {"minLength": 1},
+                        "consent_confirmed": {"enum": [True]},
+                        "consent_source": {"pattern": NOT_BLANK},
+                    },
+                    "required": [
+                        "consent_subscription_type",
+                        "consent_confirmed",
+                        "consent_source",
+                    ],
+                },
+            ]
+        }
+
+        def validate(self, attrs):
+            if attrs["consent_subscription_type"]:
+                errors = {}
+                if not attrs["consent_confirmed"]:
+                    errors["consent_confirmed"] = [
+                        "Confirm that every contact in the file gave express written consent "
+                        "to receive these messages."
+                    ]
+                if not attrs["consent_source"].strip():
+                    errors["consent_source"] = [
+                        "Say where and how these contacts gave consent (e.g. “Checkout opt-in "
+                        "box, web store, 2025”); it goes into the consent ledger."
+                    ]
+                if errors:
+                    raise serializers.ValidationError(errors)
+            return attrs
 
     OutputSerializer = ImportOutputSerializer
 
-    @extend_schema(request=InputSerializer, responses={202: OutputSerializer})
+    # An object in a multipart body is a JSON part (OpenAPI's default for objects).
+    @extend_schema(
+        request={"multipart/form-data": InputSerializer}, responses={202: OutputSerializer}
+    )
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        mapping = None
-        if data.get("mapping"):
-            try:
-                mapping = json.loads(data["mapping"])
-            except json.JSONDecodeError:
-                mapping = None
-            if not isinstance(mapping, dict):
-                raise serializers.ValidationError(
-                    {"mapping": ["Must be a JSON object of column header to target."]}
-                )
         add_to_list = (
             get_for_account(ContactList, request.account, data["list"])
             if data.get("list")
             else None
         )
-        # Upload and start together: a refused mapping leaves no half-made import behind.
+        subscription_type = data["consent_subscription_type"]
+        if subscription_type and not subscription_type_exists(
+            account=request.account, subscription_type_id=subscription_type
+        ):
+            raise NotInAccount(
+                "consent_subscription_type", "No such subscription type in your account."
+            )
         contact_import = contact_import_create_and_start(
             account=request.account,
             created_by=request.user,
             uploaded_file=data["file"],
-            mapping=mapping,
+            mapping=data.get("mapping"),
             add_to_list=add_to_list,
             **import_options_from(data),
         )

@@ -20,13 +20,21 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 
 from accounts.exports import FORMULA_START
+from accounts.inputs import SPACE_CLASS
 from contacts.phones import phone_check
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 300_000
 MAX_COLUMNS = 200
 PREVIEW_ROWS = 5
-_PLAIN_NUMBER = re.compile(r"[+-][\d\s().,/-]*")
+_PLAIN_NUMBER = re.compile(r"[+-][0-9\s().,/-]*")
+# Text typed into a contact (its page, the API) that cell_is_formula passes once trimmed: empty,
+# starting with anything but = + - @, or a plain number (+1 (212) 555-0100). The API's fields
+# check it and its schema publishes it, so it is written to read the same in ECMAScript.
+TYPED_NOT_FORMULA = (
+    f"^[{SPACE_CLASS}]*"
+    f"(?:[^{SPACE_CLASS}=+\\-@\\u0000][^\\u0000]*|[+\\-][0-9{SPACE_CLASS}().,/\\-]*)?$"
+)
 _EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 

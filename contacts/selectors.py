@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from accounts.errors import FieldConflict
 from accounts.models import Account
 from contacts.models import (
     Contact,
@@ -130,23 +131,30 @@ def ops_by_field(*, account: Account, field_names: list[str]) -> dict[str, list[
     return result
 
 
+def _conflict(message: str) -> FieldConflict:
+    """A condition refused for what the account has now (a property, list or subscription type
+    it names, or that property's type), not for how it is written."""
+    return FieldConflict({"rules": message}, code="rules")
+
+
 def ops_for_field(account: Account, field_name: str) -> tuple[str, ...]:
-    """The operators a field accepts; ValidationError when the field doesn't exist."""
+    """The operators a field accepts; ValidationError when the field doesn't exist (a
+    FieldConflict when it names a property, list or subscription type the account hasn't)."""
     kind, _, ident = field_name.partition(":")
     if kind == "property":
         prop = ContactProperty.objects.filter(account=account, key=ident).first()
         if prop is None:
-            raise ValidationError(f"There is no contact property “{ident}”.")
+            raise _conflict(f"There is no contact property “{ident}”.")
         return _property_ops(prop.type)
     if kind not in ("list", "subscription") and (ops := _builtin_ops(field_name)):
         return ops
     if kind == "list":
         if not ContactList.objects.filter(account=account, public_id=ident).exists():
-            raise ValidationError("That list doesn't exist (any more).")
+            raise _conflict("That list doesn't exist (any more).")
         return ("in", "not_in")
     if kind == "subscription":
         if not subscription_type_exists(account=account, subscription_type_id=ident):
-            raise ValidationError("That subscription type doesn't exist.")
+            raise _conflict("That subscription type doesn't exist.")
         return ("subscribed", "unsubscribed", "not_specified")
     raise ValidationError(f"Unknown field “{field_name}”.")
 
@@ -164,7 +172,10 @@ def condition_validate(account: Account, raw: dict) -> Condition:
     allowed = ops_for_field(account, field_name)
     if op not in allowed:
         readable = ", ".join(f"“{OPS[o]}”" for o in allowed)
-        raise ValidationError(f"“{OPS.get(op, op)}” doesn't apply to this field; use {readable}.")
+        message = f"“{OPS.get(op, op)}” doesn't apply to this field; use {readable}."
+        # A property's operators are its type's, which the account sets.
+        is_property = field_name.startswith("property:") and op in OPS
+        raise _conflict(message) if is_property else ValidationError(message)
     if op in OPS_NEEDING_VALUE and not value:
         raise ValidationError(f"“{OPS[op]}” needs a value.")
     if field_name.startswith("property:") and op in ("eq", "neq", "gt", "lt"):
@@ -174,7 +185,7 @@ def condition_validate(account: Account, raw: dict) -> Condition:
         try:
             property_value_clean(prop, value)
         except ValueError as exc:
-            raise ValidationError(str(exc)) from None
+            raise _conflict(str(exc)) from None
     return Condition(field_name, op, value[:200])
 
 
@@ -191,14 +202,19 @@ def rules_validate(account: Account, rules: dict, *, list_public_id: str | None 
     if len(raw_conditions) > MAX_CONDITIONS:
         raise ValidationError(f"At most {MAX_CONDITIONS} conditions.")
     errors = []
+    conflicts = []
     conditions = []
     for number, raw in enumerate(raw_conditions, start=1):
         try:
             conditions.append(condition_validate(account, raw))
+        except FieldConflict as exc:
+            conflicts.append(f"Condition {number}: {' '.join(exc.messages)}")
         except ValidationError as exc:
             errors.append(f"Condition {number}: {' '.join(exc.messages)}")
     if errors:
         raise ValidationError(errors)
+    if conflicts:
+        raise FieldConflict({"rules": conflicts}, code="rules")
     cleaned = {"match": match, "conditions": [c.as_dict() for c in conditions]}
     if list_public_id:
         _check_no_cycle(account, list_public_id, cleaned)
@@ -207,13 +223,13 @@ def rules_validate(account: Account, rules: dict, *, list_public_id: str | None 
 
 def _check_no_cycle(account: Account, own_id: str, rules: dict, depth: int = 0) -> None:
     if depth > MAX_LIST_NESTING:
-        raise ValidationError(f"Lists can refer to lists at most {MAX_LIST_NESTING} levels deep.")
+        raise _conflict(f"Lists can refer to lists at most {MAX_LIST_NESTING} levels deep.")
     for condition in rules.get("conditions", []):
         kind, _, ident = condition["field"].partition(":")
         if kind != "list":
             continue
         if ident == own_id:
-            raise ValidationError("An active list can't refer to itself.")
+            raise _conflict("An active list can't refer to itself.")
         nested = ContactList.objects.filter(account=account, public_id=ident).first()
         if nested is not None and nested.is_active:
             _check_no_cycle(account, own_id, nested.rules, depth + 1)

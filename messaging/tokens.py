@@ -86,6 +86,9 @@ def _opt_out_pattern(keywords: tuple[str, ...]) -> re.Pattern:
 class TokenProblem:
     token: str
     message: str
+    # A token naming a contact property the account doesn't have (now): a problem of the
+    # account's properties as they are, not of how the token is written.
+    unknown_property: bool = False
 
 
 def tokens_in(body: str) -> list[tuple[str, str | None]]:
@@ -146,7 +149,9 @@ def tokens_validate(
             )
     for name, _ in tokens_in(body):
         if name not in known_properties:
-            problems.append(TokenProblem(name, f"There is no contact property “{name}”."))
+            problems.append(
+                TokenProblem(name, f"There is no contact property “{name}”.", unknown_property=True)
+            )
     return problems
 
 

@@ -1,28 +1,43 @@
 """SMS setup over the API: the same steps as the pages, for super admins and members with the
 SMS-setup permission (everyone else gets 403).
 
-Drafts are updated with PATCH (only valid fields are saved; an invalid field answers 400 and
-saves nothing), submitted with POST .../submit. A second submission while one is under way
-answers 200 with the registration as it is; the first answers 202.
+Drafts are updated with PATCH: what is sent is kept as typed, as the wizard's pages keep it,
+and the answer's `errors` says what still breaks the rules; only a body the schema refuses (an
+unknown field, a number for a text) is a 400. Drafts are submitted with POST .../submit, which
+answers 409 with the fields to fix while the draft breaks any rule. A second submission while
+one is under way answers 200 with the registration as it is; the first answers 202.
 """
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.rest import CanSetupSms, CreatedCursorPagination
+from accounts.rest import (
+    CanSetupSms,
+    CreatedCursorPagination,
+    FormInput,
+    JsonInput,
+    NotInAccount,
+)
+from accounts.schema import one_of_pattern
 from accounts.tenancy import get_for_account
 from registration import selectors, services
-from registration.areacodes import area_codes_search
+from registration.areacodes import area_codes_search, us_area_codes
 from registration.eligibility import DESTINATION_NOTICE, MESSAGE_CATEGORIES, SENDING_COUNTRIES
 from registration.models import PhoneNumber, RegistrationEvent
+from registration.services.links import LINK_DOMAIN_PATTERN
 from registration.services.use_case import use_case_business_names
 from registration.throughput import throughput_for
 from registration.validation import (
+    BOOLEAN_FIELDS,
     BUSINESS_FIELDS,
+    CONTAINS_MAX,
+    CONTAINS_MIN,
+    CONTAINS_PATTERN,
+    LIST_FIELDS,
     USE_CASE_FIELDS,
     business_validate,
     use_case_validate,
@@ -157,13 +172,15 @@ class SmsSetupRefreshApi(APIView):
 class EligibilityApi(APIView):
     permission_classes = [CanSetupSms]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JsonInput):
         class Meta:
             ref_name = "SmsEligibilityInput"
 
         sole_proprietor = serializers.BooleanField()
         categories = serializers.ListField(
-            child=serializers.ChoiceField(choices=list(MESSAGE_CATEGORIES)), allow_empty=False
+            child=serializers.ChoiceField(choices=list(MESSAGE_CATEGORIES)),
+            allow_empty=False,
+            min_length=1,
         )
         sending_country = serializers.ChoiceField(choices=list(SENDING_COUNTRIES))
 
@@ -184,12 +201,32 @@ class EligibilityApi(APIView):
         return Response(self.OutputSerializer(result).data)
 
 
+def draft_input(name: str, fields: tuple[str, ...]) -> type[JsonInput]:
+    """A draft's PATCH body: any of its fields, each as the wizard's pages keep it (text, a list
+    of texts, or yes/no), and nothing else."""
+    declared: dict = {"Meta": type("Meta", (), {"ref_name": name})}
+    for field in fields:
+        if field in LIST_FIELDS:
+            declared[field] = serializers.ListField(
+                child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+                required=False,
+            )
+        elif field in BOOLEAN_FIELDS:
+            declared[field] = serializers.BooleanField(required=False, allow_null=True)
+        else:
+            declared[field] = serializers.CharField(
+                required=False, allow_blank=True, trim_whitespace=False
+            )
+    return type(name, (JsonInput,), declared)
+
+
 class _DraftApi(APIView):
     """GET the draft with what still breaks the rules; PATCH some of its fields."""
 
     permission_classes = [CanSetupSms]
     fields: tuple[str, ...] = ()
     output = RegistrationSerializer
+    InputSerializer: type[JsonInput]
 
     def registration(self, account): ...
 
@@ -206,19 +243,13 @@ class _DraftApi(APIView):
         return Response(self.body(request.account))
 
     def patch(self, request):
-        data = request.data if isinstance(request.data, dict) else {}
-        unknown = sorted(set(data) - set(self.fields))
-        if unknown:
-            raise exceptions.ValidationError({name: ["Unknown field."] for name in unknown})
-        # Cross-field rules (the country for the ZIP and the registration number, the company
-        # status for the ticker, "no links" for the samples) read the saved draft for the
-        # fields this request leaves out, as the wizard's pages do; only the fields sent are
-        # checked and saved.
-        draft = self.registration(request.account).draft
-        values, errors = self.check(request.account, {**draft, **data}, fields=list(data))
-        if errors:
-            raise exceptions.ValidationError(errors)
-        self.save(request.account, request.user, {k: values[k] for k in data})
+        # Kept as typed, valid or not, as the wizard's pages keep a draft: `errors` in the
+        # answer says what still breaks the rules (cross-field rules read the saved draft for
+        # the fields left out), and submitting refuses the draft (409) until it is fixed. The
+        # schema says what a draft can hold; only that is refused here.
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.save(request.account, request.user, serializer.validated_data)
         return Response(self.body(request.account))
 
 
@@ -231,6 +262,7 @@ class BusinessApi(_DraftApi):
 
     fields = BUSINESS_FIELDS
     output = BrandSerializer
+    InputSerializer = draft_input("SmsBusinessDraftInput", BUSINESS_FIELDS)
 
     class OutputSerializer(DraftSerializerMixin):
         class Meta:
@@ -251,7 +283,7 @@ class BusinessApi(_DraftApi):
     def get(self, request):
         return super().get(request)
 
-    @extend_schema(request=dict, responses=OutputSerializer)
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def patch(self, request):
         return super().patch(request)
 
@@ -277,6 +309,7 @@ class UseCaseApi(_DraftApi):
 
     fields = USE_CASE_FIELDS
     output = UseCaseSerializer
+    InputSerializer = draft_input("SmsUseCaseDraftInput", USE_CASE_FIELDS)
 
     class OutputSerializer(DraftSerializerMixin):
         class Meta:
@@ -299,7 +332,7 @@ class UseCaseApi(_DraftApi):
     def get(self, request):
         return super().get(request)
 
-    @extend_schema(request=dict, responses=OutputSerializer)
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def patch(self, request):
         return super().patch(request)
 
@@ -338,10 +371,22 @@ class AreaCodesApi(APIView):
         return Response(self.OutputSerializer(areas, many=True).data)
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": one_of_pattern(area.code for area in us_area_codes())}
+)
+class AreaCodeField(serializers.ChoiceField):
+    """A US area code we can search."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=[area.code for area in us_area_codes()], **kwargs)
+
+
 class AvailableNumbersApi(APIView):
-    """Local US numbers for sale in an area code (through Twilio)."""
+    """Local US numbers for sale in an area code (through Twilio); 409 before the business is
+    registered, or when Twilio can't search."""
 
     permission_classes = [CanSetupSms]
+    conflicts_on_read = True
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -353,29 +398,29 @@ class AvailableNumbersApi(APIView):
         mms = serializers.BooleanField()
         voice = serializers.BooleanField()
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("area_code", str, required=True),
-            OpenApiParameter(
-                "contains",
-                str,
-                required=False,
-                description="2 to 16 digits the number must contain (Twilio's limits).",
-            ),
-        ],
-        responses=OutputSerializer(many=True),
-    )
+    class FilterSerializer(FormInput):
+        area_code = AreaCodeField(help_text="A US area code (see /api/v1/sms-setup/area-codes).")
+        contains = serializers.RegexField(
+            CONTAINS_PATTERN,
+            required=False,
+            allow_blank=True,
+            help_text=f"{CONTAINS_MIN} to {CONTAINS_MAX} digits the number must contain "
+            "(Twilio's limits); spaces, dashes, dots and brackets between them are dropped.",
+            error_messages={
+                "invalid": f"Type {CONTAINS_MIN} to {CONTAINS_MAX} digits (0-9) the number "
+                "should contain, or leave it empty."
+            },
+        )
+
+    @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer(many=True))
     def get(self, request):
-        try:
-            numbers = services.available_numbers_search(
-                account=request.account,
-                area_code=request.query_params.get("area_code", ""),
-                contains=request.query_params.get("contains", ""),
-            )
-        except services.RegistrationError as error:
-            if error.code == "area_code":
-                raise exceptions.ValidationError({"area_code": [error.message]}) from error
-            raise
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        numbers = services.available_numbers_search(
+            account=request.account,
+            area_code=filters.validated_data["area_code"],
+            contains=filters.validated_data.get("contains", ""),
+        )
         return Response(self.OutputSerializer(numbers, many=True).data)
 
 
@@ -384,7 +429,7 @@ class PhoneNumbersApi(APIView):
 
     permission_classes = [CanSetupSms]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JsonInput):
         class Meta:
             ref_name = "SmsPhoneNumberPurchase"
 
@@ -422,11 +467,12 @@ class PhoneNumberApi(APIView):
 
 
 class PhoneNumberUsersApi(APIView):
-    """Who may send from the number (public ids of the account's members)."""
+    """Who may send from the number (public ids of the account's members; 404 for anyone
+    else)."""
 
     permission_classes = [CanSetupSms]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JsonInput):
         class Meta:
             ref_name = "SmsPhoneNumberUsers"
 
@@ -446,7 +492,7 @@ class PhoneNumberUsersApi(APIView):
             )
         except services.RegistrationError as error:
             if error.code == "not_member":
-                raise exceptions.ValidationError({"users": [error.message]}) from error
+                raise NotInAccount("users", error.message) from error
             raise
         return Response(PhoneNumberSerializer(_number(request, number_id)).data)
 
@@ -456,26 +502,29 @@ class PhoneNumberLinkDomainApi(APIView):
 
     permission_classes = [CanSetupSms]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JsonInput):
         class Meta:
             ref_name = "SmsLinkDomain"
 
-        link_domain = serializers.CharField(max_length=253, allow_blank=True)
+        link_domain = serializers.RegexField(
+            LINK_DOMAIN_PATTERN,
+            allow_blank=True,
+            trim_whitespace=False,
+            help_text="A domain name you own, such as links.example.com; empty removes it.",
+            error_messages={"invalid": "Enter a domain name you own, such as links.example.com."},
+        )
 
     @extend_schema(request=InputSerializer, responses=PhoneNumberSerializer)
     def post(self, request, number_id: str):
         number = _number(request, number_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            number = services.link_domain_set(
-                account=request.account,
-                user=request.user,
-                number=number,
-                domain=serializer.validated_data["link_domain"],
-            )
-        except services.RegistrationError as error:
-            raise exceptions.ValidationError({"link_domain": [error.message]}) from error
+        number = services.link_domain_set(
+            account=request.account,
+            user=request.user,
+            number=number,
+            domain=serializer.validated_data["link_domain"],
+        )
         return Response(PhoneNumberSerializer(number).data)
 
 

@@ -16,6 +16,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 
+from accounts.inputs import SPACE_CLASS
 from registration import catalog
 from registration.eligibility import SOLE_PROPRIETOR_REASON
 
@@ -37,6 +38,7 @@ BUSINESS_STEPS: dict[str, tuple[str, ...]] = {
 BUSINESS_FIELDS: tuple[str, ...] = tuple(f for step in BUSINESS_STEPS.values() for f in step)
 OPTIONAL_BUSINESS_FIELDS = frozenset({"street2", "stock_exchange", "stock_ticker"})
 LIST_FIELDS = frozenset({"regions", "samples", "consent_methods"})
+BOOLEAN_FIELDS = frozenset({"has_links", "has_phone_numbers", "acknowledged"})
 
 USE_CASE_FIELDS: tuple[str, ...] = (
     "description",
@@ -107,6 +109,11 @@ def _url_error(value: str) -> str | None:
 # Twilio's number search takes a Contains pattern of 2 to 16 characters; we offer digits only.
 CONTAINS_MIN, CONTAINS_MAX = 2, 16
 CONTAINS_SEPARATORS = re.compile(r"[\s\-.()]")
+# What the API's number search takes for Contains (its schema publishes it): empty, or 2 to 16
+# digits (0-9) with separators between them. contains_clean reads the same, and more (it lets
+# the page's search box take any digit a keyboard types).
+_SEPARATOR = f"[{SPACE_CLASS}\\-.()]"
+CONTAINS_PATTERN = rf"^{_SEPARATOR}*(?:(?:[0-9]{_SEPARATOR}*){{{CONTAINS_MIN},{CONTAINS_MAX}}})?\Z"
 
 
 def contains_clean(value: str) -> tuple[str, str | None]:

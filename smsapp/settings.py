@@ -296,6 +296,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "OAS_VERSION": "3.1.0",
+    # A PATCH body is its serializer as written: each says which fields it requires (most
+    # none), so no "Patched" copy with every field made optional.
+    "COMPONENT_SPLIT_PATCH": False,
+    # Enums stay where they are (no hook gathers them into components): a oneOf branch may
+    # narrow a field to some of its values, which must not be merged back into all of them.
+    "POSTPROCESSING_HOOKS": [],
 }
 
 CELERY_BROKER_URL = embedded.broker_url(REDIS_URL)

@@ -22,7 +22,7 @@ import redis
 from celery import Celery
 from django.conf import settings
 from django.db import connection
-from django.test import Client
+from django.test import Client, testcases
 from django.utils import timezone
 
 from accounts.models import Account, Membership, Role, User
@@ -56,6 +56,18 @@ def _redis_empty():
     """Every test starts with its worker's Redis database empty (tests/settings.py gives each
     xdist worker one of its own): no lock, limiter slot or queued task leaks between tests."""
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _live_server_answers_at_once():
+    """The live server sends each answer as soon as it is written: with Nagle's algorithm on,
+    a keep-alive client's next request waits out the delayed ACK (about 40 ms) every time,
+    and a test making thousands of requests (the schemathesis run) spends most of its time
+    waiting on it."""
+    handler = testcases.QuietWSGIRequestHandler
+    handler.disable_nagle_algorithm = True
+    yield
+    handler.disable_nagle_algorithm = False
 
 
 @pytest.fixture

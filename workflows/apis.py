@@ -9,11 +9,16 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.rest import CreatedCursorPagination, IsAccountMember
+from accounts.rest import (
+    CreatedCursorPagination,
+    FormInput,
+    IsAccountMember,
+    JsonInput,
+)
 from accounts.tenancy import get_for_account
 from workflows import selectors, services
+from workflows.api_inputs import WorkflowCreateInput, WorkflowUpdateInput
 from workflows.models import LogEvent, TriggerType, Workflow
-from workflows.records import REGISTRY
 
 STEPS_HELP = (
     "The steps, run in order. Each is an object with a `type`: `delay` {amount, unit: minutes|"
@@ -54,19 +59,6 @@ class WorkflowsApi(APIView):
 
     permission_classes = [IsAccountMember]
 
-    class InputSerializer(serializers.Serializer):
-        class Meta:
-            ref_name = "WorkflowCreateInput"
-
-        name = serializers.CharField(max_length=200)
-        record_type = serializers.ChoiceField(choices=list(REGISTRY), default="contact")
-        trigger_type = serializers.ChoiceField(choices=TriggerType.choices)
-        trigger = serializers.DictField(required=False, help_text=TRIGGER_HELP)
-        steps = serializers.ListField(
-            child=serializers.DictField(), required=False, help_text=STEPS_HELP
-        )
-        allow_reenrollment = serializers.BooleanField(required=False, default=False)
-
     # Documents the cursor page (next, previous, results) and its parameters.
     pagination_class = CreatedCursorPagination
 
@@ -80,9 +72,9 @@ class WorkflowsApi(APIView):
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(WorkflowOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: WorkflowOutputSerializer})
+    @extend_schema(request=WorkflowCreateInput, responses={201: WorkflowOutputSerializer})
     def post(self, request):
-        serializer = self.InputSerializer(data=request.data)
+        serializer = WorkflowCreateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         workflow = services.workflow_create(
@@ -91,7 +83,7 @@ class WorkflowsApi(APIView):
             name=data["name"],
             record_type=data["record_type"],
             trigger_type=data["trigger_type"],
-            trigger=data.get("trigger") or {},
+            trigger=data["trigger"],
             steps=data.get("steps") or [],
             allow_reenrollment=data["allow_reenrollment"],
         )
@@ -99,30 +91,19 @@ class WorkflowsApi(APIView):
 
 
 class WorkflowDetailApi(APIView):
-    """GET: one workflow. PATCH: change it (only the fields given; `steps` replaces them all)."""
+    """GET: one workflow. PATCH: change it (only the fields given; `steps` replaces them all;
+    a `trigger` comes with its `trigger_type`)."""
 
     permission_classes = [IsAccountMember]
-
-    class InputSerializer(serializers.Serializer):
-        class Meta:
-            ref_name = "WorkflowUpdateInput"
-
-        name = serializers.CharField(max_length=200, required=False)
-        trigger_type = serializers.ChoiceField(choices=TriggerType.choices, required=False)
-        trigger = serializers.DictField(required=False, help_text=TRIGGER_HELP)
-        steps = serializers.ListField(
-            child=serializers.DictField(), required=False, help_text=STEPS_HELP
-        )
-        allow_reenrollment = serializers.BooleanField(required=False)
 
     @extend_schema(responses=WorkflowOutputSerializer)
     def get(self, request, workflow_id: str):
         return Response(WorkflowOutputSerializer(_workflow(request, workflow_id)).data)
 
-    @extend_schema(request=InputSerializer, responses=WorkflowOutputSerializer)
+    @extend_schema(request=WorkflowUpdateInput, responses=WorkflowOutputSerializer)
     def patch(self, request, workflow_id: str):
         workflow = _workflow(request, workflow_id)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = WorkflowUpdateInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         workflow = services.workflow_update(
             account=request.account, workflow=workflow, **serializer.validated_data
@@ -131,11 +112,12 @@ class WorkflowDetailApi(APIView):
 
 
 class WorkflowToggleApi(APIView):
-    """POST {"enabled": true|false}: switch a workflow on (it is validated again) or off."""
+    """POST {"enabled": true|false}: switch a workflow on (it is validated again: 409 while its
+    definition can't run, or it has no step) or off."""
 
     permission_classes = [IsAccountMember]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JsonInput):
         class Meta:
             ref_name = "WorkflowToggleInput"
 
@@ -180,20 +162,21 @@ class WorkflowLogsApi(APIView):
 
     permission_classes = [IsAccountMember]
 
-    class FilterSerializer(serializers.Serializer):
-        outcome = serializers.ChoiceField(choices=list(selectors.LOG_OUTCOMES), required=False)
-        event = serializers.ChoiceField(choices=LogEvent.choices, required=False)
-        record = serializers.CharField(required=False, help_text="A record's id (con_…).")
+    class FilterSerializer(FormInput):
+        # Given empty, a filter is not given.
+        outcome = serializers.ChoiceField(
+            choices=list(selectors.LOG_OUTCOMES), required=False, allow_blank=True
+        )
+        event = serializers.ChoiceField(choices=LogEvent.choices, required=False, allow_blank=True)
+        record = serializers.CharField(
+            required=False, allow_blank=True, help_text="A record's id (con_…)."
+        )
 
     # Documents the cursor page (next, previous, results) and its parameters.
     pagination_class = CreatedCursorPagination
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("outcome", str, enum=list(selectors.LOG_OUTCOMES)),
-            OpenApiParameter("event", str, enum=LogEvent.values),
-            OpenApiParameter("record", str, description="A record's id (con_…)"),
-        ],
+        parameters=[FilterSerializer],
         responses=WorkflowLogOutputSerializer(many=True),
     )
     def get(self, request, workflow_id: str):

@@ -15,7 +15,10 @@ Steps, a list run in order; each has an "id" (kept across edits) and a "type":
                  "phone_property": key, "body": text with tokens, "append_opt_out": bool}
 
 Everything is validated on every save; errors are keyed "trigger.<field>" or
-"steps.<step id>.<field>", so a builder can show each next to its field.
+"steps.<step id>.<field>", so a builder can show each next to its field. The checks give two
+sets: errors of the definition itself, and conflicts with the account as it is now (a list,
+property, number or user it names that the account doesn't have, an opt-out keyword): the API
+answers the first 400 and the second 409.
 """
 
 from __future__ import annotations
@@ -72,6 +75,11 @@ def _add(errors: Errors, key: str, message: str) -> None:
     errors.setdefault(key, []).append(message)
 
 
+def _token_problems(errors: Errors, conflicts: Errors, problems: list) -> None:
+    for problem in problems:
+        _add(conflicts if problem.unknown_property else errors, "body", problem.message)
+
+
 def keyword_normalize(text: str) -> str:
     from consent.services import keywords
 
@@ -80,43 +88,45 @@ def keyword_normalize(text: str) -> str:
 
 def trigger_clean(
     *, account: Account, record_type: RecordType, trigger_type: str, trigger: dict
-) -> tuple[dict, Errors]:
+) -> tuple[dict, Errors, Errors]:
+    """The trigger cleaned, its errors and its conflicts with the account (module doc)."""
     errors: Errors = {}
+    conflicts: Errors = {}
     trigger = trigger if isinstance(trigger, dict) else {}
     if trigger_type not in TriggerType.values:
         _add(errors, "trigger_type", "Choose when records enroll: " + ", ".join(TriggerType.values))
-        return {}, errors
+        return {}, errors, conflicts
     if trigger_type not in record_type.triggers:
         _add(errors, "trigger_type", f"{record_type.label} can't enroll on this trigger.")
-        return {}, errors
+        return {}, errors, conflicts
     if trigger_type == TriggerType.RECORD_CREATED:
-        return {}, errors
+        return {}, errors, conflicts
     if trigger_type == TriggerType.PROPERTY_CHANGED:
         key = str(trigger.get("property") or "").strip()
         known = dict(record_type.properties(account))
         if not key:
             _add(errors, "trigger.property", "Choose the property whose change enrolls a record.")
         elif key not in known:
-            _add(errors, "trigger.property", f"There is no property “{key}”.")
+            _add(conflicts, "trigger.property", f"There is no property “{key}”.")
         value = str(trigger.get("value") or "").strip()
         if len(value) > 200:
             _add(errors, "trigger.value", "At most 200 characters.")
-        return {"property": key, "value": value}, errors
+        return {"property": key, "value": value}, errors, conflicts
     if trigger_type == TriggerType.LIST_ADDED:
         list_id = str(trigger.get("list") or "").strip()
         found = contact_selectors.contact_lists(account=account).filter(public_id=list_id).first()
         if not list_id:
             _add(errors, "trigger.list", "Choose the list.")
         elif found is None:
-            _add(errors, "trigger.list", "There is no such list.")
+            _add(conflicts, "trigger.list", "There is no such list.")
         elif found.kind != ListKind.STATIC:
             _add(
-                errors,
+                conflicts,
                 "trigger.list",
                 f"“{found.name}” is an active list; choose a static list (contacts are added "
                 "to those one by one or by import).",
             )
-        return {"list": list_id}, errors
+        return {"list": list_id}, errors, conflicts
     keyword = keyword_normalize(str(trigger.get("keyword") or ""))
     if not keyword:
         _add(errors, "trigger.keyword", "Give the keyword a text must be to enroll its sender.")
@@ -130,11 +140,11 @@ def trigger_clean(
         }
         if keyword in opt_out:
             _add(
-                errors,
+                conflicts,
                 "trigger.keyword",
                 f"{keyword} is an opt-out keyword: whoever texts it can't be texted back.",
             )
-    return {"keyword": keyword}, errors
+    return {"keyword": keyword}, errors, conflicts
 
 
 class _Context:
@@ -158,14 +168,15 @@ def _int(value) -> int | None:
         return None
 
 
-def _step_clean(context: _Context, step: dict) -> tuple[dict, Errors]:
+def _step_clean(context: _Context, step: dict) -> tuple[dict, Errors, Errors]:
     errors: Errors = {}
+    conflicts: Errors = {}
     if not isinstance(step, dict):
-        return {}, {"type": ["A step is an object with a type."]}
+        return {}, {"type": ["A step is an object with a type."]}, conflicts
     kind = step.get("type")
     if kind not in STEP_TYPES:
         _add(errors, "type", "A step is one of: " + ", ".join(STEP_TYPES) + ".")
-        return {"type": kind}, errors
+        return {"type": kind}, errors, conflicts
     if kind == "delay":
         amount = _int(step.get("amount"))
         unit = step.get("unit")
@@ -175,12 +186,12 @@ def _step_clean(context: _Context, step: dict) -> tuple[dict, Errors]:
             _add(errors, "amount", "Wait a whole number of at least 1.")
         elif unit in DELAY_UNITS and dt.timedelta(seconds=amount * DELAY_UNITS[unit]) > MAX_DELAY:
             _add(errors, "amount", "A delay is at most 365 days.")
-        return {"type": kind, "amount": amount, "unit": unit}, errors
+        return {"type": kind, "amount": amount, "unit": unit}, errors, conflicts
     if kind == "wait_until":
         time = str(step.get("time") or "").strip()
         if not _TIME.match(time):
             _add(errors, "time", "Give a time of day as HH:MM (24-hour), e.g. 09:30.")
-        return {"type": kind, "time": time}, errors
+        return {"type": kind, "time": time}, errors, conflicts
     if kind == "branch":
         key = str(step.get("property") or "").strip()
         operator = step.get("operator")
@@ -188,7 +199,7 @@ def _step_clean(context: _Context, step: dict) -> tuple[dict, Errors]:
         if not key:
             _add(errors, "property", "Choose the property to check.")
         elif key not in context.properties:
-            _add(errors, "property", f"There is no property “{key}”.")
+            _add(conflicts, "property", f"There is no property “{key}”.")
         if operator not in BRANCH_OPERATORS:
             _add(errors, "operator", "Choose how to compare: " + ", ".join(BRANCH_OPERATORS) + ".")
         elif operator not in VALUELESS_OPERATORS and not value:
@@ -197,19 +208,24 @@ def _step_clean(context: _Context, step: dict) -> tuple[dict, Errors]:
             _add(errors, "value", "At most 200 characters.")
         if operator in VALUELESS_OPERATORS:
             value = ""
-        return {
-            "type": kind,
-            "property": key,
-            "operator": operator,
-            "value": value,
-            "yes": step.get("yes") or [],
-            "no": step.get("no") or [],
-        }, errors
+        return (
+            {
+                "type": kind,
+                "property": key,
+                "operator": operator,
+                "value": value,
+                "yes": step.get("yes") or [],
+                "no": step.get("no") or [],
+            },
+            errors,
+            conflicts,
+        )
     return _send_sms_clean(context, step)
 
 
-def _send_sms_clean(context: _Context, step: dict) -> tuple[dict, Errors]:
+def _send_sms_clean(context: _Context, step: dict) -> tuple[dict, Errors, Errors]:
     errors: Errors = {}
+    conflicts: Errors = {}
     number_id = str(step.get("from_number") or "").strip()
     user_id = str(step.get("sender_user") or "").strip()
     phone_property = str(step.get("phone_property") or "").strip()
@@ -219,7 +235,7 @@ def _send_sms_clean(context: _Context, step: dict) -> tuple[dict, Errors]:
     number: PhoneNumber | None = context.numbers.get(number_id)
     if not context.numbers:
         _add(
-            errors,
+            conflicts,
             "from_number",
             "The account has no SMS-capable number with an approved use case, so no text can "
             "be sent yet. Finish SMS setup first.",
@@ -228,7 +244,7 @@ def _send_sms_clean(context: _Context, step: dict) -> tuple[dict, Errors]:
         _add(errors, "from_number", "Choose the number the text is sent from.")
     elif number is None:
         _add(
-            errors,
+            conflicts,
             "from_number",
             "Choose one of the account's active, SMS-capable numbers with an approved use case.",
         )
@@ -240,7 +256,7 @@ def _send_sms_clean(context: _Context, step: dict) -> tuple[dict, Errors]:
         }
         if user_id not in users:
             _add(
-                errors,
+                conflicts,
                 "sender_user",
                 f"That user isn't linked to {number.e164}; link them under SMS setup, or choose "
                 "one who is.",
@@ -248,7 +264,7 @@ def _send_sms_clean(context: _Context, step: dict) -> tuple[dict, Errors]:
     if not phone_property:
         _add(errors, "phone_property", "Choose the phone property the text goes to.")
     elif phone_property not in context.phone_properties:
-        _add(errors, "phone_property", f"“{phone_property}” is not a phone property.")
+        _add(conflicts, "phone_property", f"“{phone_property}” is not a phone property.")
     if not body.strip():
         _add(errors, "body", "Write the message.")
     # Counted as it goes out: links at the length of their short links (those fan-out
@@ -266,10 +282,13 @@ def _send_sms_clean(context: _Context, step: dict) -> tuple[dict, Errors]:
             f"A message is limited to {BODY_MAX_LENGTH:,} characters; this one has "
             f"{len(full):,}{with_line}{with_links}.",
         )
-    for problem in tokens.tokens_validate(
-        body, known_properties=context.token_properties, message_tokens=False
-    ):
-        _add(errors, "body", problem.message)
+    _token_problems(
+        errors,
+        conflicts,
+        tokens.tokens_validate(
+            body, known_properties=context.token_properties, message_tokens=False
+        ),
+    )
     if not append_opt_out and body.strip() and not tokens.has_opt_out_wording(body):
         _add(
             errors,
@@ -277,29 +296,39 @@ def _send_sms_clean(context: _Context, step: dict) -> tuple[dict, Errors]:
             "The opt-out line can be switched off only when the message itself says how to "
             "opt out, e.g. “Reply STOP to opt out”.",
         )
-    return {
-        "type": "send_sms",
-        "from_number": number_id,
-        "sender_user": user_id,
-        "phone_property": phone_property,
-        "body": body,
-        "append_opt_out": append_opt_out,
-    }, errors
+    return (
+        {
+            "type": "send_sms",
+            "from_number": number_id,
+            "sender_user": user_id,
+            "phone_property": phone_property,
+            "body": body,
+            "append_opt_out": append_opt_out,
+        },
+        errors,
+        conflicts,
+    )
 
 
-def steps_clean(*, account: Account, record_type: RecordType, steps: list) -> tuple[list, Errors]:
-    """Every step, recursively: ids kept (or given), types checked, branches last in a list."""
+def steps_clean(
+    *, account: Account, record_type: RecordType, steps: list
+) -> tuple[list, Errors, Errors]:
+    """Every step, recursively: ids kept (or given), types checked, branches last in a list;
+    the steps cleaned, their errors and their conflicts with the account (module doc)."""
     context = _Context(account, record_type)
     errors: Errors = {}
+    conflicts: Errors = {}
     if not isinstance(steps, list):
-        return [], {"steps": ["Steps are a list."]}
-    cleaned = _steps_clean(context, steps, errors, depth=1)
+        return [], {"steps": ["Steps are a list."]}, conflicts
+    cleaned = _steps_clean(context, steps, errors, conflicts, depth=1)
     if context.count > MAX_STEPS:
         _add(errors, "steps", f"A workflow has at most {MAX_STEPS} steps.")
-    return cleaned, errors
+    return cleaned, errors, conflicts
 
 
-def _steps_clean(context: _Context, steps: list, errors: Errors, *, depth: int) -> list:
+def _steps_clean(
+    context: _Context, steps: list, errors: Errors, conflicts: Errors, *, depth: int
+) -> list:
     if depth > MAX_DEPTH:
         _add(errors, "steps", f"Branches nest at most {MAX_DEPTH} deep.")
         return []
@@ -311,9 +340,10 @@ def _steps_clean(context: _Context, steps: list, errors: Errors, *, depth: int) 
         if step_id in context.seen_ids:
             step_id = new_step_id()
         context.seen_ids.add(step_id)
-        clean, step_errors = _step_clean(context, step)
-        for field, messages in step_errors.items():
-            errors.setdefault(f"steps.{step_id}.{field}", []).extend(messages)
+        clean, step_errors, step_conflicts = _step_clean(context, step)
+        for found, into in ((step_errors, errors), (step_conflicts, conflicts)):
+            for field, messages in found.items():
+                into.setdefault(f"steps.{step_id}.{field}", []).extend(messages)
         clean = {"id": step_id, **clean}
         if clean.get("type") == "branch":
             if position != len(steps) - 1:
@@ -323,8 +353,8 @@ def _steps_clean(context: _Context, steps: list, errors: Errors, *, depth: int) 
                     "An if/then branch ends its path: put the steps that follow inside its "
                     "yes and no paths.",
                 )
-            clean["yes"] = _steps_clean(context, clean["yes"], errors, depth=depth + 1)
-            clean["no"] = _steps_clean(context, clean["no"], errors, depth=depth + 1)
+            for path in ("yes", "no"):
+                clean[path] = _steps_clean(context, clean[path], errors, conflicts, depth=depth + 1)
         cleaned.append(clean)
     return cleaned
 

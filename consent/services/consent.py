@@ -18,6 +18,7 @@ from django.db.models import Max, Q
 from django.utils import dateformat, timezone
 
 from accounts.bulk import any_of, public_ids_new, rows_insert
+from accounts.errors import FieldConflict
 from accounts.models import Account, User
 from consent.models import (
     PERSONAL_OPT_OUT_SOURCES,
@@ -311,17 +312,19 @@ def contact_consent_set(
                 if status == ConsentState.SUBSCRIBED
                 else "isn't one of this contact's phones"
             )
-            raise ValidationError({"phone": f"{phone_e164} {reason}."})
+            raise FieldConflict({"phone": f"{phone_e164} {reason}."}, code="phone")
         phones = [phone_e164]
     if not phones:
+        # What the contact's phones are now: a conflict, not a wrong request.
         if status == ConsentState.SUBSCRIBED:
-            raise ValidationError(
+            raise FieldConflict(
                 {
                     "phone": "This contact has no phone that can receive SMS, so it can't be "
                     "opted in."
-                }
+                },
+                code="phone",
             )
-        raise ValidationError({"phone": "This contact has no phone number."})
+        raise FieldConflict({"phone": "This contact has no phone number."}, code="phone")
     if status == ConsentState.SUBSCRIBED:
         _personal_opt_outs_refuse(account, subscription_type, phones)
     return consent_bulk_set(
@@ -378,7 +381,7 @@ def _personal_opt_outs_refuse(
             .first()
         )
         reasons.append(personal_opt_out_reason(entry, opt_in_words))
-    raise ValidationError({"phone": reasons})
+    raise FieldConflict({"phone": reasons}, code="personal_opt_out")
 
 
 def contact_opt_in(**kwargs) -> BulkConsentResult:

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.errors import FieldConflict
 from accounts.models import Account, User
 from contacts.csvfiles import cell_is_formula
 from contacts.models import CONTACT_FIELDS, Contact, ContactProperty
@@ -35,8 +36,12 @@ def phone_columns(prefix: str, raw: str, region: str) -> dict[str, str]:
     }
 
 
-def _clean(*, account: Account, data: dict, errors: dict[str, str]) -> dict:
-    """Validate and normalise the given contact fields; errors are collected by field."""
+def _clean(
+    *, account: Account, data: dict, errors: dict[str, str], conflicts: dict[str, str]
+) -> dict:
+    """Validate and normalise the given contact fields; errors are collected by field, and
+    apart from them the values the account's properties as they are now refuse (a key it has no
+    property for, a value of the wrong kind for its property)."""
     cleaned: dict = {}
     for name, limit in TEXT_LIMITS.items():
         if name in data:
@@ -75,7 +80,7 @@ def _clean(*, account: Account, data: dict, errors: dict[str, str]) -> dict:
             definitions=definitions, values=data["properties"] or {}
         )
         for key, message in property_errors.items():
-            errors[f"properties.{key}"] = message
+            conflicts[f"properties.{key}"] = message
         cleaned["properties"] = values
     _formulas_refuse(data, errors)
     return cleaned
@@ -99,7 +104,7 @@ def _formulas_refuse(data: dict, errors: dict[str, str]) -> None:
 
 
 def _duplicates_check(
-    *, account: Account, cleaned: dict, errors: dict[str, str], exclude: Contact | None = None
+    *, account: Account, cleaned: dict, conflicts: dict[str, str], exclude: Contact | None = None
 ) -> None:
     """Same phone or email as another contact of the account: the import's notion of duplicate."""
     others = Contact.objects.filter(account=account)
@@ -108,13 +113,33 @@ def _duplicates_check(
     if cleaned.get("email"):
         other = others.filter(email=cleaned["email"]).first()
         if other:
-            errors["email"] = f"{other} ({other.public_id}) already has this email."
+            conflicts["email"] = f"{other} ({other.public_id}) already has this email."
     for prefix in ("phone", "mobile_phone"):
         e164 = cleaned.get(f"{prefix}_e164")
         if e164:
             other = others.filter(Q(phone_e164=e164) | Q(mobile_phone_e164=e164)).first()
             if other:
-                errors[prefix] = f"{other} ({other.public_id}) already has this number."
+                conflicts[prefix] = f"{other} ({other.public_id}) already has this number."
+
+
+def _refuse(
+    *,
+    account: Account,
+    cleaned: dict,
+    errors: dict[str, str],
+    conflicts: dict[str, str],
+    exclude: Contact | None = None,
+) -> None:
+    """ValidationError for values that are wrong in themselves; else FieldConflict (also a
+    ValidationError, 409 in the API) for those the account's data refuses now: a property it
+    doesn't have, or a phone or email another contact has."""
+    if errors:
+        raise ValidationError(errors)
+    if conflicts:
+        raise FieldConflict(conflicts, code="contact_properties")
+    _duplicates_check(account=account, cleaned=cleaned, conflicts=conflicts, exclude=exclude)
+    if conflicts:
+        raise FieldConflict(conflicts, code="duplicate_contact")
 
 
 @transaction.atomic
@@ -124,14 +149,14 @@ def contact_create(*, account: Account, owner: User | None = None, **fields) -> 
     if unknown:
         raise TypeError(f"Unknown contact fields: {sorted(unknown)}")
     errors: dict[str, str] = {}
-    cleaned = _clean(account=account, data={**fields, "owner": owner}, errors=errors)
+    conflicts: dict[str, str] = {}
+    cleaned = _clean(
+        account=account, data={**fields, "owner": owner}, errors=errors, conflicts=conflicts
+    )
     identifiers = ("first_name", "last_name", "email", "phone_raw", "mobile_phone_raw")
     if not any(cleaned.get(name) for name in identifiers):
         errors.setdefault("__all__", "Give the contact at least a name, an email or a phone.")
-    if not errors:
-        _duplicates_check(account=account, cleaned=cleaned, errors=errors)
-    if errors:
-        raise ValidationError(errors)
+    _refuse(account=account, cleaned=cleaned, errors=errors, conflicts=conflicts)
     if "properties" in cleaned:
         cleaned["properties"] = {k: v for k, v in cleaned["properties"].items() if v is not None}
     now = timezone.now()
@@ -168,11 +193,9 @@ def contact_update(*, account: Account, contact: Contact, data: dict) -> Contact
         raise TypeError(f"Unknown contact fields: {sorted(unknown)}")
     contact = Contact.objects.select_for_update().get(pk=contact.pk, account=account)
     errors: dict[str, str] = {}
-    cleaned = _clean(account=account, data=data, errors=errors)
-    if not errors:
-        _duplicates_check(account=account, cleaned=cleaned, errors=errors, exclude=contact)
-    if errors:
-        raise ValidationError(errors)
+    conflicts: dict[str, str] = {}
+    cleaned = _clean(account=account, data=data, errors=errors, conflicts=conflicts)
+    _refuse(account=account, cleaned=cleaned, errors=errors, conflicts=conflicts, exclude=contact)
     properties = None
     if "properties" in cleaned:
         merged = {**contact.properties, **cleaned.pop("properties")}

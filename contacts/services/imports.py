@@ -19,7 +19,10 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
+from accounts.errors import FieldConflict
+from accounts.inputs import text_storable
 from accounts.jobs import JobStatus, job_claim, job_heartbeat, job_run, jobs_requeue_stranded
 from accounts.models import Account, User
 from contacts.csvfiles import MAX_ROWS, csv_inspect, csv_row_count, csv_rows
@@ -41,7 +44,7 @@ def contact_import_create(*, account: Account, created_by: User, uploaded_file) 
     contact_import = ContactImport(
         account=account,
         created_by=created_by,
-        original_filename=(uploaded_file.name or "contacts.csv")[:255],
+        original_filename=text_storable(uploaded_file.name or "contacts.csv")[:255],
         headers=inspection.headers,
         delimiter=inspection.delimiter,
         mapping=mapping_suggest(account, inspection.headers),
@@ -54,9 +57,18 @@ def contact_import_create(*, account: Account, created_by: User, uploaded_file) 
 def contact_import_create_and_start(
     *, account: Account, created_by: User, uploaded_file, mapping: dict[str, str] | None, **options
 ) -> ContactImport:
-    """Upload and start in one step (the API). A refused mapping or option leaves nothing
-    behind: the transaction drops the row, and the stored file, which no rollback removes, is
-    deleted. ``mapping`` None takes the suggested one; ``options`` are contact_import_start's."""
+    """Upload and start in one step (the API). ``mapping`` None takes the suggested one;
+    ``options`` are contact_import_start's.
+
+    Options the request or the account refuse raise (ValidationError, FieldConflict) and leave
+    nothing behind. What only the file can tell (not a CSV, no rows, columns the mapping
+    doesn't fit) makes a failed import that says why, as a run that fails does: the upload was
+    taken, the import failed. The stored file, which no rollback removes, is deleted then."""
+    errors, conflicts = _options_problems(account, **_options_named(options))
+    if errors:
+        raise ValidationError(errors)
+    if conflicts:
+        raise FieldConflict(conflicts, code="import_options")
     contact_import = None
     try:
         with transaction.atomic():
@@ -70,10 +82,37 @@ def contact_import_create_and_start(
                 started_by=created_by,
                 **options,
             )
+    except ValidationError as exc:
+        if contact_import is not None and contact_import.file:
+            contact_import.file.delete(save=False)
+        if isinstance(exc, FieldConflict):
+            raise
+        return ContactImport.objects.create(
+            account=account,
+            created_by=created_by,
+            status=JobStatus.FAILED,
+            original_filename=text_storable(uploaded_file.name or "contacts.csv")[:255],
+            error=text_storable(" ".join(exc.messages)),
+            finished_at=timezone.now(),
+        )
     except BaseException:
         if contact_import is not None and contact_import.file:
             contact_import.file.delete(save=False)
         raise
+
+
+def _options_named(options: dict) -> dict:
+    return {
+        name: options[name]
+        for name in (
+            "duplicate_policy",
+            "add_to_list",
+            "consent_subscription_type_id",
+            "consent_source",
+            "consent_confirmed",
+        )
+        if name in options
+    }
 
 
 def contact_import_preview(contact_import: ContactImport) -> list[list[str]]:
@@ -99,28 +138,31 @@ def import_options_from(data: Mapping) -> dict:
     }
 
 
-def _options_errors(
+def _options_problems(
     account: Account,
     *,
-    duplicate_policy: str,
-    add_to_list: ContactList | None,
-    consent_subscription_type_id: str,
-    consent_source: str,
-    consent_confirmed: bool,
-) -> dict[str, list[str]]:
-    """What is wrong with the import's options (duplicates, list, attested consent)."""
+    duplicate_policy: str = DuplicatePolicy.SKIP,
+    add_to_list: ContactList | None = None,
+    consent_subscription_type_id: str = "",
+    consent_source: str = "",
+    consent_confirmed: bool = False,
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """What is wrong with the import's options (duplicates, list, attested consent): errors in
+    them, and conflicts with what the account has (an active list, a subscription type it
+    hasn't)."""
     errors: dict[str, list[str]] = {}
+    conflicts: dict[str, list[str]] = {}
     if duplicate_policy not in DuplicatePolicy.values:
         errors["duplicate_policy"] = ["Choose how to handle duplicates."]
     if add_to_list is not None and (
         add_to_list.account_id != account.pk or add_to_list.kind != ListKind.STATIC
     ):
-        errors["add_to_list"] = ["Contacts can only be added to one of your static lists."]
+        conflicts["add_to_list"] = ["Contacts can only be added to one of your static lists."]
     if consent_subscription_type_id:
         if not subscription_type_exists(
             account=account, subscription_type_id=consent_subscription_type_id
         ):
-            errors["consent_subscription_type"] = ["That subscription type doesn't exist."]
+            conflicts["consent_subscription_type"] = ["That subscription type doesn't exist."]
         if not consent_confirmed:
             errors["consent_confirmed"] = [
                 "Confirm that every contact in the file gave express written consent to receive "
@@ -131,7 +173,7 @@ def _options_errors(
                 "Say where and how these contacts gave consent (e.g. “Checkout opt-in box, "
                 "web store, 2025”); it goes into the consent ledger."
             ]
-    return errors
+    return errors, conflicts
 
 
 @transaction.atomic
@@ -162,7 +204,7 @@ def contact_import_start(
             "Consent is for phone numbers: map a column to Phone or Mobile phone."
         )
     errors = {"mapping": mapping_errors} if mapping_errors else {}
-    errors |= _options_errors(
+    option_errors, conflicts = _options_problems(
         account,
         duplicate_policy=duplicate_policy,
         add_to_list=add_to_list,
@@ -170,6 +212,7 @@ def contact_import_start(
         consent_source=consent_source,
         consent_confirmed=consent_confirmed,
     )
+    errors |= option_errors | conflicts
     if errors:
         raise ValidationError(errors)
     if new_list_name.strip() and add_to_list is None:

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.bulk import rows_insert
+from accounts.errors import FieldConflict
 from accounts.models import Account, User
 from accounts.names import unique_name_clean
 from contacts.models import Contact, ContactList, ContactListMembership, ListKind
@@ -39,6 +40,8 @@ def contact_list_create(
     if kind == ListKind.ACTIVE:
         try:
             cleaned_rules = rules_validate(account, rules or {})
+        except FieldConflict:
+            raise
         except ValidationError as exc:
             raise ValidationError({"rules": exc.messages}) from None
     now = timezone.now()
@@ -65,6 +68,8 @@ def contact_list_update(
             contact_list.rules = rules_validate(
                 account, rules, list_public_id=contact_list.public_id
             )
+        except FieldConflict:
+            raise
         except ValidationError as exc:
             raise ValidationError({"rules": exc.messages}) from None
     contact_list.updated_at = timezone.now()

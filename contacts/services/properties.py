@@ -10,11 +10,14 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.text import slugify
 
+from accounts.errors import FieldConflict
 from accounts.models import Account
 from contacts.models import CONTACT_FIELDS, ContactProperty, PropertyType
 
 # Keys a property can't take: they are contact fields (tokens read both from one namespace).
 RESERVED_KEYS = frozenset({*CONTACT_FIELDS, "owner", "id", "created_at", "updated_at"})
+# A key as keys are kept (what slugify leaves of one, starting with a letter).
+KEY_PATTERN = r"^[a-z][a-z0-9_]{0,59}\Z"
 MAX_TEXT_LENGTH = 1000
 MAX_CHOICES = 200
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y")
@@ -84,6 +87,17 @@ def property_values_clean(
     return cleaned, errors
 
 
+def property_key_from_label(label: str) -> str:
+    """A key made from a label that keys can take (KEY_PATTERN, and not a contact field's), for
+    an API client that gives none: "Favourite store" -> favourite_store, "2024 budget" ->
+    p_2024_budget, "Email" -> email_property."""
+    key = slugify(label).replace("-", "_")
+    if not re.match(r"[a-z]", key):
+        key = f"p_{key}"
+    key = key[:60].rstrip("_")
+    return f"{key}_property" if key in RESERVED_KEYS else key
+
+
 def _choices_clean(property_type: str, choices: list[str] | None) -> list[str]:
     if property_type != PropertyType.CHOICE:
         return []
@@ -119,7 +133,9 @@ def contact_property_create(
     if key in RESERVED_KEYS:
         raise ValidationError({"key": f"“{key}” is a built-in contact field; choose another key."})
     if ContactProperty.objects.filter(account=account, key=key).exists():
-        raise ValidationError({"key": f"A property with the key “{key}” already exists."})
+        raise FieldConflict(
+            {"key": f"A property with the key “{key}” already exists."}, code="key_taken"
+        )
     return ContactProperty.objects.create(
         account=account,
         key=key,
@@ -138,6 +154,12 @@ def contact_property_update(
     label = label.strip()
     if not label:
         raise ValidationError({"label": "Give the property a name."})
+    if prop.type == PropertyType.CHOICE and not any(str(c).strip() for c in choices or []):
+        # Refused for the type the property has, which this change doesn't set.
+        raise FieldConflict(
+            {"choices": "A single-choice property needs at least one choice."},
+            code="choices_needed",
+        )
     prop.label = label[:100]
     prop.choices = _choices_clean(prop.type, choices)
     prop.save(update_fields=["label", "choices"])

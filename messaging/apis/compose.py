@@ -10,12 +10,21 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, serializers, status
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.rest import CreatedCursorPagination, IsAccountMember
+from accounts.inputs import SPACE_CLASS
+from accounts.rest import (
+    CreatedCursorPagination,
+    FormInput,
+    IsAccountMember,
+    JsonInput,
+    KeyedDictField,
+    NotInAccount,
+)
+from accounts.schema import NO_NUL
 from accounts.tenancy import get_for_account
 from consent import selectors as consent_selectors
 from messaging import selectors
@@ -24,7 +33,8 @@ from messaging.services import allotment, compose, test_sends
 
 
 class AllotmentExceededSerializer(serializers.Serializer):
-    """The project's error shape, with the numbers an integrator needs to act on it."""
+    """The project's error shape, with the numbers an integrator needs to act on it: the
+    period's usage is the state of things, so a test it can't pay for is a 409."""
 
     class Meta:
         ref_name = "AllotmentExceededError"
@@ -36,7 +46,7 @@ class AllotmentExceededSerializer(serializers.Serializer):
         code = serializers.CharField(default="allotment_exceeded")
         message = serializers.CharField()
         fields = serializers.DictField()
-        # Only in an allotment refusal: other 400s of this operation are plain validation errors.
+        # Only in an allotment refusal: other 409s of this operation are plain conflicts.
         needed = serializers.IntegerField(required=False, help_text="Segments the request needs.")
         left = serializers.IntegerField(required=False, help_text="Segments left this period.")
 
@@ -55,8 +65,13 @@ def _allotment_exceeded(exc: DjangoValidationError) -> Response:
                 "left": params.get("left"),
             }
         },
-        status=status.HTTP_400_BAD_REQUEST,
+        status=status.HTTP_409_CONFLICT,
     )
+
+
+# A number typed with its country code: "+" first once trimmed (whether what follows is a
+# phone number is for the test to find out, and report).
+TYPED_NUMBER = f"^[{SPACE_CLASS}]*\\+[^\\u0000]*\\Z"
 
 
 def _message(request, message_id: str) -> SmsMessage:
@@ -69,7 +84,7 @@ def _subscription_type(account, public_id: str | None):
         return None
     found = consent_selectors.subscription_type_get(account=account, public_id=public_id)
     if found is None:
-        raise exceptions.ValidationError({"subscription_type": ["No such subscription type."]})
+        raise NotInAccount("subscription_type", "No such subscription type in your account.")
     return found
 
 
@@ -78,7 +93,7 @@ def _sender(account, public_id: str | None):
         return None
     found = selectors.senders(account=account).filter(public_id=public_id).first()
     if found is None:
-        raise exceptions.ValidationError({"sender": ["No such active number."]})
+        raise NotInAccount("sender", "No such active number in your account.")
     return found
 
 
@@ -87,8 +102,37 @@ def _contact(account, public_id: str | None, field: str):
         return None
     found = selectors.contact_for_preview(account=account, public_id=public_id)
     if found is None:
-        raise exceptions.ValidationError({field: ["No such contact."]})
+        raise NotInAccount(field, "No such contact in your account.")
     return found
+
+
+@extend_schema_field(
+    {
+        "anyOf": [{"type": "string", "pattern": NO_NUL}, {"type": "number"}, {"type": "null"}],
+        "description": "Text, a number, or null (or empty text) to clear it.",
+    }
+)
+class PropertyValueField(serializers.Field):
+    """A message property's value: text, a number or null. Whether it suits the property (a
+    number for a number property...) depends on the property."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int | float):
+            raise serializers.ValidationError("Must be text, a number or null.")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+def _properties_field(**kwargs) -> KeyedDictField:
+    return KeyedDictField(
+        child=PropertyValueField(allow_null=True),
+        key_pattern=compose.PROPERTY_KEY_PATTERN,
+        key_message="not a property key (a-z first, then a-z, 0-9 and _, at most 60).",
+        required=False,
+        **kwargs,
+    )
 
 
 class EstimateSerializer(serializers.Serializer):
@@ -181,29 +225,51 @@ class MessageOutputSerializer(serializers.Serializer):
         return message.owner.email if message.owner else None
 
 
+class MessageDraftOutputSerializer(MessageOutputSerializer):
+    class Meta:
+        ref_name = "SmsMessageDraft"
+
+    problems = serializers.SerializerMethodField(
+        help_text="What keeps the draft from being sent, by field ({} when nothing): saved "
+        "anyway, as the composer saves what is typed; review and send refuse it until fixed."
+    )
+
+    @extend_schema_field(
+        serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    )
+    def get_problems(self, message) -> dict:
+        return self.context["problems"]
+
+
+def _draft_data(saved: compose.DraftSave) -> dict:
+    return MessageDraftOutputSerializer(saved.message, context={"problems": saved.problems}).data
+
+
 class MessagesApi(APIView):
     """GET: the account's messages, newest first or as sorted (cursor pages). POST: create a
-    draft."""
+    draft (kept as given; `problems` says what keeps it from being sent)."""
 
     permission_classes = [IsAccountMember]
+    names_objects = True
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(FormInput):
         status = serializers.ChoiceField(
             choices=[key for key in selectors.LIST_TAB_LABELS if key],
             required=False,
-            help_text="draft, scheduled, sending, sent, cancelled or archived.",
+            allow_blank=True,
+            help_text="draft, scheduled, sending, sent, cancelled or archived (all when empty).",
         )
         q = serializers.CharField(required=False, allow_blank=True, help_text="Name contains.")
         sort = serializers.ChoiceField(
             choices=list(selectors.LIST_SORTS),
             required=False,
-            default="-created",
+            allow_blank=True,
             help_text="created, updated, name, scheduled (when it goes out) or sent (when "
             "sending began); prefixed with - for descending. Messages without that time come "
             "last. Default -created.",
         )
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JsonInput):
         class Meta:
             ref_name = "MessageCreateInput"
 
@@ -217,30 +283,22 @@ class MessagesApi(APIView):
             required=False, allow_blank=True, help_text="Campaign name; created when new."
         )
         sender = serializers.CharField(required=False, allow_blank=True)
-        properties = serializers.DictField(required=False)
+        properties = _properties_field(
+            help_text="Values by message property key; a key the account has no property for, "
+            "or a value of the wrong kind for its property, is a 409."
+        )
 
     # Documents the cursor page (next, previous, results) and its parameters.
     pagination_class = CreatedCursorPagination
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "status", str, description="draft, scheduled, sending, sent, cancelled, archived"
-            ),
-            OpenApiParameter("q", str, description="Name contains"),
-            OpenApiParameter(
-                "sort",
-                str,
-                enum=list(selectors.LIST_SORTS),
-                description="Order of the list (default -created); - for descending",
-            ),
-        ],
+        parameters=[FilterSerializer],
         responses=MessageOutputSerializer(many=True),
     )
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        sort = filters.validated_data["sort"]
+        sort = filters.validated_data.get("sort") or "-created"
         queryset = selectors.messages_list(
             account=request.account,
             tab=filters.validated_data.get("status", ""),
@@ -253,13 +311,13 @@ class MessagesApi(APIView):
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(MessageOutputSerializer(page, many=True).data)
 
-    @extend_schema(request=InputSerializer, responses={201: MessageOutputSerializer})
+    @extend_schema(request=InputSerializer, responses={201: MessageDraftOutputSerializer})
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         account = request.account
-        message = compose.message_create(
+        saved = compose.message_draft_create(
             account=account,
             owner=request.user,
             name=data["name"],
@@ -270,15 +328,16 @@ class MessagesApi(APIView):
             sender=_sender(account, data.get("sender")),
             properties=data.get("properties") or {},
         )
-        return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
+        return Response(_draft_data(saved), status=status.HTTP_201_CREATED)
 
 
 class MessageDetailApi(APIView):
-    """GET: one message. PATCH: change a draft (only the fields given)."""
+    """GET: one message. PATCH: change a draft (only the fields given), kept as given;
+    `problems` says what keeps it from being sent."""
 
     permission_classes = [IsAccountMember]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JsonInput):
         class Meta:
             ref_name = "MessageUpdateInput"
 
@@ -288,15 +347,15 @@ class MessageDetailApi(APIView):
         subscription_type = serializers.CharField(required=False)
         campaign = serializers.CharField(required=False, allow_blank=True)
         sender = serializers.CharField(required=False, allow_blank=True)
-        properties = serializers.DictField(
-            required=False, help_text="Merged key by key; an empty value clears one."
+        properties = _properties_field(
+            help_text="Merged key by key; an empty value clears one (409 for a required one)."
         )
 
     @extend_schema(responses=MessageOutputSerializer)
     def get(self, request, message_id: str):
         return Response(MessageOutputSerializer(_message(request, message_id)).data)
 
-    @extend_schema(request=InputSerializer, responses=MessageOutputSerializer)
+    @extend_schema(request=InputSerializer, responses=MessageDraftOutputSerializer)
     def patch(self, request, message_id: str):
         message = _message(request, message_id)
         serializer = self.InputSerializer(data=request.data)
@@ -315,8 +374,8 @@ class MessageDetailApi(APIView):
             changes["subscription_type"] = _subscription_type(account, data["subscription_type"])
         if "sender" in data:
             changes["sender"] = _sender(account, data["sender"])
-        message = compose.message_update(account=account, message=message, **changes)
-        return Response(MessageOutputSerializer(message).data)
+        saved = compose.message_draft_update(account=account, message=message, **changes)
+        return Response(_draft_data(saved))
 
 
 class MessageEstimateApi(APIView):
@@ -324,22 +383,21 @@ class MessageEstimateApi(APIView):
     token's default), opt-out line appended, links counted at short-link length."""
 
     permission_classes = [IsAccountMember]
+    names_objects = True
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JsonInput):
         class Meta:
             ref_name = "MessageEstimateInput"
 
-        body = serializers.CharField(allow_blank=True, trim_whitespace=False)
+        # Generous: the estimate says what a too-long body costs; sending refuses it.
+        body = serializers.CharField(
+            allow_blank=True, trim_whitespace=False, max_length=2 * BODY_MAX_LENGTH
+        )
         append_opt_out = serializers.BooleanField(required=False, default=True)
         contact = serializers.CharField(required=False, allow_blank=True)
         sender = serializers.CharField(required=False, allow_blank=True)
 
         def validate_body(self, body: str) -> str:
-            # Generous: the estimate says what a too-long body costs; saving refuses it.
-            if len(body) > 2 * BODY_MAX_LENGTH:
-                raise serializers.ValidationError(
-                    f"At most {2 * BODY_MAX_LENGTH:,} characters can be estimated."
-                )
             return body.replace("\r\n", "\n")
 
     @extend_schema(request=InputSerializer, responses=PreviewSerializer)
@@ -365,7 +423,7 @@ class MessagePreviewApi(APIView):
 
     permission_classes = [IsAccountMember]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JsonInput):
         class Meta:
             ref_name = "MessagePreviewInput"
 
@@ -390,26 +448,51 @@ class MessagePreviewApi(APIView):
 
 class MessageTestSendApi(APIView):
     """Text the saved message now to verified test phones and/or numbers with a country code,
-    optionally rendered as a contact. Counts toward the month's usage; refused with
+    optionally rendered as a contact. Counts toward the month's usage; refused (409) with
     `allotment_exceeded`, carrying `needed` and `left`, when it needs more segments than are
     left."""
 
     permission_classes = [IsAccountMember]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(JsonInput):
         class Meta:
             ref_name = "MessageTestSendInput"
 
         test_phones = serializers.ListField(
-            child=serializers.CharField(), required=False, help_text="Test phone public ids."
-        )
-        phone_numbers = serializers.ListField(
             child=serializers.CharField(),
             required=False,
+            help_text="Ids of the team's verified test phones (404 for any other).",
+        )
+        phone_numbers = serializers.ListField(
+            child=serializers.RegexField(
+                TYPED_NUMBER,
+                error_messages={
+                    "invalid": "Type the number with its country code, starting with +, e.g. "
+                    "+1 206 555 0100."
+                },
+            ),
+            required=False,
             max_length=test_sends.MAX_TEST_RECIPIENTS,
-            help_text="E.164 numbers, e.g. +12065550100.",
+            help_text="Numbers typed with their country code, e.g. +1 206 555 0100. One that "
+            "is not a phone number is reported in `results`, not texted.",
         )
         as_contact = serializers.CharField(required=False, allow_blank=True)
+
+        # A test goes somewhere.
+        body_required = True
+        schema_extra = {
+            "anyOf": [
+                {"required": [name], "properties": {name: {"minItems": 1}}}
+                for name in ("test_phones", "phone_numbers")
+            ]
+        }
+
+        def validate(self, attrs):
+            if not attrs.get("test_phones") and not attrs.get("phone_numbers"):
+                raise serializers.ValidationError(
+                    {"test_phones": ["Choose a verified test phone or type a number."]}
+                )
+            return attrs
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -430,7 +513,7 @@ class MessageTestSendApi(APIView):
         segments_left = serializers.IntegerField()
 
     @extend_schema(
-        request=InputSerializer, responses={200: OutputSerializer, 400: AllotmentExceededSerializer}
+        request=InputSerializer, responses={200: OutputSerializer, 409: AllotmentExceededSerializer}
     )
     def post(self, request, message_id: str):
         message = _message(request, message_id)
@@ -438,6 +521,14 @@ class MessageTestSendApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         account = request.account
+        verified = {p.public_id for p in selectors.test_phones_verified(account=account)}
+        unknown = [
+            public_id for public_id in data.get("test_phones", []) if public_id not in verified
+        ]
+        if unknown:
+            raise NotInAccount(
+                "test_phones", f"No verified test phone {unknown[0]} in your account."
+            )
         try:
             results = test_sends.message_test_send(
                 account=account,

@@ -4,10 +4,11 @@ custom message property definitions; the account's sending rules (quiet hours, f
 The rules of a message: a name, a body of at most 1,600 characters (opt-out line included)
 whose tokens name real contact properties, the opt-out line switched off only when the body
 carries its own opt-out wording (an opt-out keyword used as an instruction), and valid values
-for the account's message properties, the required ones filled in. Creating a message and the
-API's update check them as a whole and refuse what breaks them; the composer's autosave
-(`message_draft_save`) keeps whatever was typed and reports the problems instead, and review
-and send refuse a message that still has any (`message_problems`).
+for the account's message properties, the required ones filled in. Creating a message on its
+page checks them as a whole and refuses what breaks them; the composer's autosave
+(`message_draft_save`) and the API (`message_draft_create`, `message_draft_update`) keep
+whatever was typed and report the problems instead, and review and send refuse a message that
+still has any (`message_problems`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from accounts.errors import FieldConflict, StateConflict
 from accounts.models import Account, User
 from consent import selectors as consent_selectors
 from consent.models import KeywordKind, SubscriptionType
@@ -211,50 +213,87 @@ def message_create(
 def _draft_for_update(account: Account, message: SmsMessage) -> SmsMessage:
     message = SmsMessage.objects.select_for_update().get(pk=message.pk, account=account)
     if message.status != SmsMessage.Status.DRAFT:
-        raise ValidationError(
-            f"This message is {message.get_status_display().lower()}; only drafts can be changed."
+        raise StateConflict(
+            f"This message is {message.get_status_display().lower()}; only drafts can be changed.",
+            code="not_a_draft",
         )
     if message.archived_at is not None:
-        raise ValidationError("This message is archived; restore it to change it.")
+        raise StateConflict("This message is archived; restore it to change it.", code="archived")
     return message
+
+
+def _properties_keep(
+    *, account: Account, values: Mapping[str, object], current: Mapping[str, object] | None
+) -> None:
+    """FieldConflict when a property value can't be kept: a key the account has no message
+    property for, a value of the wrong kind, or a required one emptied. Each depends on the
+    account's message properties as they are now."""
+    unkept: dict[str, list[str]] = {}
+    properties_clean(account=account, values=values, current=current, creating=False, errors=unkept)
+    if unkept:
+        raise FieldConflict(unkept, code="message_properties")
 
 
 @transaction.atomic
-def message_update(*, account: Account, message: SmsMessage, **changes) -> SmsMessage:
-    """Change a draft (the API's PATCH). Only the fields given change (`properties` merges key
-    by key); the result is checked as a whole and nothing is saved when anything is wrong."""
-    unknown = set(changes) - EDITABLE_FIELDS
-    if unknown:
-        raise TypeError(f"message_update() got unexpected fields: {sorted(unknown)}")
-    message = _draft_for_update(account, message)
+def message_draft_create(
+    *,
+    account: Account,
+    owner: User | None,
+    name: str,
+    body: str = "",
+    append_opt_out: bool = True,
+    subscription_type: SubscriptionType | None = None,
+    campaign_name: str = "",
+    sender: PhoneNumber | None = None,
+    properties: Mapping[str, object] | None = None,
+) -> DraftSave:
+    """A new draft as given (the API's create), like the composer keeps what was typed: the
+    problems that keep it from being sent come back with it. Refused only for what can't be
+    kept: an empty name, another account's subscription type or number, a property value
+    `_properties_keep` refuses. Without a subscription type it gets the account's default."""
     errors: dict[str, list[str]] = {}
-    name = _name_clean(changes.get("name", message.name), errors)
-    body = changes.get("body", message.body)
-    append_opt_out = changes.get("append_opt_out", message.append_opt_out)
-    _body_errors(account=account, body=body, append_opt_out=append_opt_out, errors=errors)
-    subscription_type = changes.get("subscription_type", message.subscription_type)
+    name = _name_clean(name, errors)
     _subscription_type_check(account, subscription_type, errors)
-    sender = changes.get("sender", message.sender)
     _sender_check(account, sender, errors)
-    values = properties_clean(
-        account=account,
-        values=changes.get("properties") or {},
-        current=message.properties,
-        creating=False,
-        errors=errors,
-    )
     if errors:
         raise ValidationError(errors)
-    message.name = name
-    message.body = body
-    message.append_opt_out = append_opt_out
-    message.subscription_type = subscription_type
-    message.sender = sender
-    message.properties = values
-    if "campaign_name" in changes:
-        message.campaign = campaign_get_or_create(account=account, name=changes["campaign_name"])
-    message.save()
-    return message
+    _properties_keep(account=account, values=properties or {}, current=None)
+    values = properties_clean(account=account, values=properties or {}, creating=False, errors={})
+    message = SmsMessage.objects.create(
+        account=account,
+        owner=owner,
+        name=name,
+        body=body,
+        append_opt_out=append_opt_out,
+        subscription_type=subscription_type
+        or consent_selectors.subscription_type_default(account=account),
+        campaign=campaign_get_or_create(account=account, name=campaign_name),
+        sender=sender,
+        properties=values,
+    )
+    return DraftSave(message, message_problems(account=account, message=message), {})
+
+
+@transaction.atomic
+def message_draft_update(*, account: Account, message: SmsMessage, **changes) -> DraftSave:
+    """Change a draft (the API's PATCH): only the fields given (`properties` merges key by key),
+    kept as given, with the problems left. Nothing changes when a value can't be kept (see
+    `message_draft_create`)."""
+    message = _draft_for_update(account, message)
+    errors: dict[str, list[str]] = {}
+    if "name" in changes:
+        _name_clean(changes["name"], errors)
+    if "subscription_type" in changes:
+        _subscription_type_check(account, changes["subscription_type"], errors)
+    if "sender" in changes:
+        _sender_check(account, changes["sender"], errors)
+    if errors:
+        raise ValidationError(errors)
+    if "properties" in changes:
+        _properties_keep(
+            account=account, values=changes["properties"] or {}, current=message.properties
+        )
+    return message_draft_save(account=account, message=message, **changes)
 
 
 def message_problems(*, account: Account, message: SmsMessage) -> dict[str, list[str]]:
@@ -367,7 +406,8 @@ def message_clone(*, account: Account, message: SmsMessage, owner: User) -> SmsM
 
 # Custom message properties -------------------------------------------------------------------
 
-_KEY = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+PROPERTY_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,59}\Z"
+_KEY = re.compile(PROPERTY_KEY_PATTERN)
 
 
 def _property_key(label: str, key: str) -> str:

@@ -31,6 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.errors import FieldConflict
 from accounts.models import Account, User
 from consent import selectors as consent_selectors
 from contacts.models import Contact
@@ -95,7 +96,9 @@ def _allotment_check(*, account: Account, needed: int) -> None:
 def _sender(account: Account, message: SmsMessage | None = None):
     sender = selectors.sender_for(account=account, message=message)
     if sender is None:
-        raise ValidationError("The account has no active sending number yet.")
+        raise FieldConflict(
+            {"sender": "The account has no active sending number yet."}, code="no_sender"
+        )
     return sender
 
 
@@ -274,9 +277,12 @@ def _test_recipients(
     team_phones: dict[str, str],
     test_phone_ids: Sequence[str],
     phone_numbers: Sequence[str],
-) -> list[str]:
-    """The phones a test goes to, once each; what is wrong with the choice goes in ``errors``."""
+) -> tuple[list[str], list[TestSendResult]]:
+    """The phones a test goes to, once each, and the typed numbers it can't go to, each with
+    why (reported like a recipient Twilio refuses: a number that is not one, or one past the
+    MAX_TEST_RECIPIENTS). What is wrong with the choice itself goes in ``errors``."""
     recipients: list[str] = []
+    unsendable: list[TestSendResult] = []
     for public_id in test_phone_ids:
         if public_id not in team_phones:
             errors.setdefault("test_phones", []).append(
@@ -285,25 +291,33 @@ def _test_recipients(
             break
         recipients.append(team_phones[public_id])
     for raw in phone_numbers:
-        if not (raw or "").strip():
+        raw = (raw or "").strip()
+        if not raw:
+            continue
+        if not raw.startswith("+"):
+            errors.setdefault("phone_numbers", []).append(
+                f"“{raw}”: type the number with its country code, starting with +, "
+                "e.g. +1 206 555 0100."
+            )
             continue
         try:
             recipients.append(phone_number_clean(raw))
         except ValidationError as exc:
-            errors.setdefault("phone_numbers", []).extend(exc.messages)
+            unsendable.append(TestSendResult(raw, None, " ".join(exc.messages)))
     recipients = list(dict.fromkeys(recipients))
-    if not recipients and not errors:
+    if not recipients and not unsendable and not errors:
         errors.setdefault("test_phones", []).append(
             "Choose a verified test phone or type a number."
         )
-    if len(recipients) > MAX_TEST_RECIPIENTS:
-        errors.setdefault("test_phones", []).append(
-            f"A test goes to at most {MAX_TEST_RECIPIENTS} phones."
+    for extra in recipients[MAX_TEST_RECIPIENTS:]:
+        unsendable.append(
+            TestSendResult(extra, None, f"A test goes to at most {MAX_TEST_RECIPIENTS} phones.")
         )
-    return recipients
+    return recipients[:MAX_TEST_RECIPIENTS], unsendable
 
 
 def _test_body_check(errors: dict[str, list[str]], account: Account, message: SmsMessage) -> None:
+    """What keeps the saved message from being sent as it is (autosave keeps what was typed)."""
     if not message.body.strip():
         errors.setdefault("body", []).append("Write the message first.")
     # A draft may hold more than a text can (autosave keeps what was typed); Twilio would
@@ -329,20 +343,27 @@ def message_test_send(
     """Text the message now to verified test phones (any teammate's, by public id) and typed
     numbers, rendered for `as_contact` (or with every token's default).
 
-    Refused as a whole when a recipient is not valid, the body has a problem, or the segments
-    needed exceed what is left this period. Each recipient then gets its own text; one that
-    Twilio refuses is reported and does not stop the others.
+    Refused as a whole when the recipients are not chosen right (a test phone that is not a
+    verified one of the team's, a number typed without its country code, none at all), the
+    message as saved has a problem (FieldConflict), or the segments needed exceed what is left
+    this period. Each recipient then gets its own text; one that can't (a typed number that is
+    not a phone number, one past the tenth) or that Twilio refuses is reported and does not
+    stop the others.
     """
     team_phones = {
         p.public_id: p.phone_e164 for p in selectors.test_phones_verified(account=account)
     }
     errors: dict[str, list[str]] = {}
-    recipients = _test_recipients(errors, team_phones, test_phone_ids, phone_numbers)
+    recipients, unsendable = _test_recipients(errors, team_phones, test_phone_ids, phone_numbers)
     if as_contact is not None and as_contact.account_id != account.pk:
         errors.setdefault("as_contact", []).append("Choose one of your contacts.")
-    _test_body_check(errors, account, message)
     if errors:
         raise ValidationError(errors)
+    problems: dict[str, list[str]] = {}
+    _test_body_check(problems, account, message)
+    if problems:
+        # The message as saved, not this request, is what can't be sent.
+        raise FieldConflict(problems, code="message_problems")
 
     sender = _sender(account, message)
     test_body = _test_body(
@@ -360,7 +381,7 @@ def message_test_send(
     _allotment_check(account=account, needed=per_text * (len(recipients) - len(opted_out)))
     body = _test_links_store(account=account, message=message, test_body=test_body)
 
-    results = []
+    results = list(unsendable)
     for to_phone in recipients:
         if to_phone in opted_out:
             results.append(

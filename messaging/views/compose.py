@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.errors import StateConflict
 from accounts.forms import form_errors_from
 from accounts.models import Account
 from accounts.tenancy import account_required, get_for_account
@@ -231,7 +232,12 @@ def autosave(request: HttpRequest, message_id: str) -> HttpResponse:
             "messaging/_autosave_status.html",
             {"errors": ["Only drafts can be changed."], "saved": False},
         )
-    form, message, not_saved = _save(request, message)
+    try:
+        form, message, not_saved = _save(request, message)
+    except StateConflict as exc:  # sent or archived in another tab meanwhile
+        return render(
+            request, "messaging/_autosave_status.html", {"errors": [exc.message], "saved": False}
+        )
     context = {
         "saved": True,
         # Never "Saved" for a value that wasn't: what was typed stays in the form, and the
@@ -327,7 +333,10 @@ def test_send(request: HttpRequest, message_id: str) -> HttpResponse:
     results: list[test_sends.TestSendResult] = []
     if "body" in request.POST and _editable(request, message):
         # Saved as typed; the test send itself refuses a body it can't send.
-        _, message, _ = _save(request, message)
+        try:
+            _, message, _ = _save(request, message)
+        except StateConflict as exc:  # sent or archived in another tab meanwhile
+            errors.append(exc.message)
     form = TestSendForm(request.POST, account=account)
     if not errors and form.is_valid():
         data = form.cleaned_data

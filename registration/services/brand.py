@@ -34,7 +34,7 @@ from registration.models import (
 )
 from registration.services.provisioning import (
     RegistrationError,
-    RegistrationInvalid,
+    RegistrationIncomplete,
     event_record,
     lease_release,
     logger,
@@ -144,7 +144,7 @@ def brand_registration_submit(*, account: Account, user: User) -> tuple[BrandReg
         raise RegistrationError(" ".join(eligibility.reasons), code="not_eligible")
     cleaned, errors = business_validate(registration.draft)
     if errors:
-        raise RegistrationInvalid(errors)
+        raise RegistrationIncomplete(errors)
     resubmission = registration.status == RegistrationStatus.FAILED
     now = timezone.now()
     with transaction.atomic():

@@ -24,6 +24,12 @@ Kind = RegistrationEvent.Kind
 HOSTNAME = re.compile(
     r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])$"
 )
+# What the API takes (its schema publishes it): a host name as HOSTNAME reads it, in any case
+# (the page also takes a pasted address and trims it; the API takes the name itself).
+LINK_DOMAIN_PATTERN = (
+    r"^(?=.{4,253}\Z)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+"
+    r"[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])\Z"
+)
 
 Resolver = Callable[[str], set[str]]
 

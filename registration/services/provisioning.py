@@ -20,7 +20,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.errors import StateConflict
+from accounts.errors import FieldConflict, StateConflict
 from accounts.models import Account, User
 from registration.models import RegistrationEvent, TwilioSubaccount
 from twilio_gateway import provisioning as gateway
@@ -46,6 +46,16 @@ class RegistrationInvalid(ValidationError):
     @property
     def errors(self) -> dict[str, list[str]]:
         return self.message_dict
+
+
+class RegistrationIncomplete(FieldConflict, RegistrationInvalid):
+    """A saved draft that can't be submitted yet, each answer to fix on its field: the pages
+    show them like any RegistrationInvalid; the API answers 409, since what is wrong is the
+    draft as saved, not the request that submits it."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        FieldConflict.__init__(self, errors, code="incomplete")
+        self.message = self.summary
 
 
 def event_record(

@@ -35,7 +35,7 @@ from registration.models import (
 )
 from registration.services.provisioning import (
     RegistrationError,
-    RegistrationInvalid,
+    RegistrationIncomplete,
     event_record,
     lease_release,
     logger,
@@ -129,7 +129,7 @@ def use_case_submit(*, account: Account, user: User) -> tuple[UseCaseRegistratio
     if not errors:
         errors = _consent_declare(account, cleaned)
     if errors:
-        raise RegistrationInvalid(errors)
+        raise RegistrationIncomplete(errors)
     resubmission = registration.status == RegistrationStatus.FAILED
     now = timezone.now()
     with transaction.atomic():

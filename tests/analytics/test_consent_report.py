@@ -189,16 +189,47 @@ def test_the_api_gives_the_same_figures(alice_client, sending, history):
     ("params", "field"),
     [
         ({"unit": "year"}, "unit"),
-        ({"subscription_type": "sbt_nope"}, "subscription_type"),
-        ({"start": "2026-06-30", "end": "2026-06-01"}, "start"),
         ({"start": "June"}, "start"),
-        ({"start": "2020-01-01", "end": "2026-01-01"}, "start"),
+        ({"start": ""}, "start"),
+        ({"end": "1999-12-31"}, "end"),
+        ({"start": "2026-02-30"}, "start"),
     ],
 )
 def test_the_api_refuses_bad_filters(alice_client, sending, params, field):
     response = alice_client.get("/api/v1/analytics/consent", params)
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
+
+
+def test_a_subscription_type_not_in_the_account_is_not_found(alice_client, sending):
+    response = alice_client.get("/api/v1/analytics/consent", {"subscription_type": "sbt_nope"})
+    assert response.status_code == 404
+    assert response.json()["error"]["fields"] == {
+        "subscription_type": ["No such subscription type in your account."]
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "counted", "note"),
+    [
+        (
+            {"start": "2026-06-30", "end": "2026-06-01"},
+            ("2026-05-03", "2026-06-01"),
+            "The start date is after the end date",
+        ),
+        (
+            {"start": "2020-01-01", "end": "2026-01-01"},
+            ("2024-01-02", "2026-01-01"),
+            "A range covers at most 731 days",
+        ),
+    ],
+)
+def test_a_range_the_report_cant_cover_is_read_as_the_pages_read_it(
+    alice_client, sending, params, counted, note
+):
+    body = alice_client.get("/api/v1/analytics/consent", params).json()
+    assert (body["start"], body["end"]) == counted
+    assert note in body["notes"][0]
 
 
 def test_another_accounts_figures_stay_theirs(charlie_client, sending, history):

@@ -137,4 +137,5 @@ def test_the_overview_api_filters_by_send_method_and_user(three_methods, tenant)
     data = api.get("/api/v1/analytics/overview", {**day, "owner": bob}, **auth).json()
     assert data["counters"]["sent"] == 3
     response = api.get("/api/v1/analytics/overview", {**day, "owner": "mem_nobody"}, **auth)
-    assert response.status_code == 400
+    assert response.status_code == 404
+    assert response.json()["error"]["fields"] == {"owner": ["No such member in your account."]}

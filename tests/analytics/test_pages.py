@@ -240,7 +240,13 @@ def test_the_api_gives_performance_recipients_and_overview(results, tenant):
     response = api.get(
         "/api/v1/analytics/overview", {"start": "2026-07-01", "end": "2026-06-30"}, **auth
     )
-    assert response.status_code == 400 and "start" in response.json()["error"]["fields"]
+    assert (response.json()["start"], response.json()["end"]) == ("2026-06-01", "2026-06-30")
+    assert response.json()["notes"] == [
+        "The start date is after the end date; showing the 30 days before the end."
+    ]
+    refused = api.get("/api/v1/analytics/overview", {"start": ""}, **auth)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["fields"]["start"] == ["A day from 2000 on, as YYYY-MM-DD."]
     # Someone else's message is not found.
     _, charlie_token = api_token_create(account=tenant.other_account, user=tenant.charlie, name="c")
     response = api.get(

@@ -125,6 +125,7 @@ def test_the_contact_page_shows_why_the_opt_in_was_refused(tenant, bob_client, a
 
 
 def test_the_api_refuses_with_the_reason_in_the_phone_field(tenant, ada, marketing):
+    """The person's own STOP is the state of things: a 409, the reason on the phone."""
     texts(tenant, "STOP", "SM" + "6" * 32)
     _, raw = api_token_create(account=tenant.account, user=tenant.bob, name="t")
     response = Client(HTTP_AUTHORIZATION=f"Bearer {raw}").post(
@@ -136,7 +137,8 @@ def test_the_api_refuses_with_the_reason_in_the_phone_field(tenant, ada, marketi
         },
         content_type="application/json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "personal_opt_out"
     [reason] = response.json()["error"]["fields"]["phone"]
     assert f"{PHONE} texted STOP" in reason and "texting START" in reason
     assert status_of(tenant, ada, PHONE) == ConsentState.UNSUBSCRIBED

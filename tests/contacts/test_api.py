@@ -10,6 +10,7 @@ from django.test import Client
 
 from accounts.services import api_token_create
 from contacts import services
+from contacts.csvfiles import TYPED_NOT_FORMULA
 from contacts.models import Contact, ContactImport, ContactList
 
 
@@ -63,6 +64,8 @@ def test_create_read_update_delete_a_contact(tenant):
 
 
 def test_errors_name_the_fields(tenant):
+    """A body the schema refuses is a 400; a member, property or phone the account doesn't
+    have (or another contact has) is about the account, not the body: 404 or 409."""
     client = api(tenant)
     response = client.post(
         "/api/v1/contacts/create",
@@ -72,16 +75,47 @@ def test_errors_name_the_fields(tenant):
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "invalid"
-    assert "charlie@example.com is not a member" in error["fields"]["owner"][0]
-    response = client.post(
+    assert "email address such as" in error["fields"]["email"][0]
+    not_member = client.post(
         "/api/v1/contacts/create",
-        {"email": "nope", "properties": {"ghost": 1}},
+        {"email": "ada@x.com", "owner": "charlie@example.com"},
         content_type="application/json",
     )
-    fields = response.json()["error"]["fields"]
-    assert "not a valid email address" in fields["email"][0]
-    assert "no contact property" in fields["properties.ghost"][0]
+    assert not_member.status_code == 404
+    assert "charlie@example.com is not a member" in not_member.json()["error"]["fields"]["owner"][0]
+    ghost = client.post(
+        "/api/v1/contacts/create",
+        {"email": "ada@x.com", "properties": {"ghost": 1}},
+        content_type="application/json",
+    )
+    assert ghost.status_code == 409
+    assert ghost.json()["error"]["code"] == "contact_properties"
+    assert "no contact property" in ghost.json()["error"]["fields"]["properties.ghost"][0]
     assert not Contact.objects.exists()
+
+
+def test_a_phone_or_email_another_contact_has_is_a_conflict(tenant):
+    services.contact_create(account=tenant.account, email="ada@x.com")
+    response = api(tenant).post(
+        "/api/v1/contacts/create", {"email": "ADA@x.com"}, content_type="application/json"
+    )
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "duplicate_contact"
+    assert "already has this email" in error["fields"]["email"][0]
+
+
+def test_text_a_spreadsheet_would_run_is_refused_as_the_schema_says(tenant):
+    response = api(tenant).post(
+        "/api/v1/contacts/create",
+        {"first_name": "=HYPERLINK(1)", "phone": "+1 (212) 555-0101"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "formula" in response.json()["error"]["fields"]["first_name"][0]
+    schema = Client().get("/api/schema/?format=json").json()
+    first_name = schema["components"]["schemas"]["ContactCreateInput"]["properties"]["first_name"]
+    assert first_name["pattern"] == TYPED_NOT_FORMULA.replace("\\Z", "$")
 
 
 def test_list_filters_and_paginates(tenant):
@@ -141,7 +175,7 @@ def test_properties_and_lists(tenant):
         content_type="application/json",
     )
     assert (
-        missing.status_code == 400
+        missing.status_code == 404
         and "con_nope" in missing.json()["error"]["fields"]["contacts"][0]
     )
     active = client.post(
@@ -181,18 +215,27 @@ def test_import_through_the_api(tenant, django_capture_on_commit_callbacks):
     assert body["status"] == "done"  # tests run the worker eagerly
     assert (body["created_count"], body["rejected_count"]) == (1, 1)
     assert body["report_url"] == f"/api/v1/imports/{body['id']}/report"
-    refused = client.post(
+    # What only the file can tell fails the import, which says why (the upload was taken).
+    unmapped = client.post(
         "/api/v1/imports/create",
         {
             "file": SimpleUploadedFile("x.csv", b"A,B\n1,2\n"),
             "mapping": json.dumps({"A": "first_name"}),
         },
     )
-    assert refused.status_code == 400
-    assert "Map at least one column" in refused.json()["error"]["fields"]["mapping"][0]
+    assert unmapped.status_code == 202
+    assert unmapped.json()["status"] == "failed"
+    assert "Map at least one column" in unmapped.json()["error"]
     empty = client.post("/api/v1/imports/create", {"file": SimpleUploadedFile("e.csv", b"")})
-    assert empty.status_code == 400
-    assert ContactImport.objects.count() == 1
+    assert (empty.status_code, empty.json()["status"]) == (202, "failed")
+    assert "empty" in empty.json()["error"]
+    not_json = client.post(
+        "/api/v1/imports/create",
+        {"file": SimpleUploadedFile("p.csv", b"Email\na@x.com\n"), "mapping": "Email=email"},
+    )
+    assert not_json.status_code == 400
+    assert "JSON object" in not_json.json()["error"]["fields"]["mapping"][0]
+    assert ContactImport.objects.filter(status="failed").count() == 2
 
 
 def test_timeline_merges_engagements_and_consent_and_pages(tenant):
@@ -266,7 +309,7 @@ def test_an_import_without_a_report_yet_has_none_to_download(tenant):
     assert response.json()["error"]["code"] == "not_found"
 
 
-def test_a_refused_api_import_leaves_no_file_behind(tenant, tmp_path):
+def test_a_failed_api_import_keeps_no_file(tenant, tmp_path):
     response = api(tenant).post(
         "/api/v1/imports/create",
         {
@@ -274,7 +317,24 @@ def test_a_refused_api_import_leaves_no_file_behind(tenant, tmp_path):
             "mapping": json.dumps({"A": "first_name"}),
         },
     )
-    assert response.status_code == 400
-    assert "Map at least one column" in response.json()["error"]["fields"]["mapping"][0]
-    assert ContactImport.objects.count() == 0
+    assert (response.status_code, response.json()["status"]) == (202, "failed")
+    assert ContactImport.objects.get().file.name == ""
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_import_options_the_account_refuses_are_404_and_409(tenant):
+    active = services.contact_list_create(
+        account=tenant.account,
+        name="Gold",
+        kind="active",
+        rules={"conditions": [{"field": "first_name", "op": "is_known"}]},
+    )
+    client = api(tenant)
+    upload = {"file": SimpleUploadedFile("p.csv", b"Email\na@x.com\n")}
+    missing = client.post("/api/v1/imports/create", {**upload, "list": "lst_nope"})
+    assert missing.status_code == 404
+    upload = {"file": SimpleUploadedFile("p.csv", b"Email\na@x.com\n")}
+    conflict = client.post("/api/v1/imports/create", {**upload, "list": active.public_id})
+    assert conflict.status_code == 409
+    assert "static lists" in conflict.json()["error"]["fields"]["add_to_list"][0]
+    assert not ContactImport.objects.exists()

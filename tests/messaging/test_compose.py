@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.errors import FieldConflict, StateConflict
 from messaging import links, segments, selectors, tokens
 from messaging.models import BODY_MAX_LENGTH, Campaign, MessageProperty, SmsMessage
 from messaging.services import compose, lifecycle
@@ -144,10 +145,13 @@ def test_the_opt_out_line_goes_off_only_when_the_body_has_opt_out_wording(tenant
     assert "append_opt_out" in errors_of(excinfo)
     message = create(tenant, body="Spring sale! Text STOP to unsubscribe.", append_opt_out=False)
     assert message.append_opt_out is False
-    with pytest.raises(ValidationError):
-        compose.message_update(account=tenant.account, message=message, body="Spring sale!")
-    message.refresh_from_db()
-    assert message.body == "Spring sale! Text STOP to unsubscribe."
+    # A draft keeps what it is given (the API's update, like the composer) and says why it
+    # can't be sent as it is.
+    saved = compose.message_draft_update(
+        account=tenant.account, message=message, body="Spring sale!"
+    )
+    assert saved.message.body == "Spring sale!"
+    assert "append_opt_out" in saved.problems
 
 
 @pytest.mark.django_db
@@ -186,13 +190,13 @@ def test_a_name_is_required(tenant):
 def test_only_drafts_that_are_not_archived_can_change(tenant):
     message = create(tenant)
     SmsMessage.objects.filter(pk=message.pk).update(status=SmsMessage.Status.SENDING)
-    with pytest.raises(ValidationError, match="only drafts can be changed"):
-        compose.message_update(account=tenant.account, message=message, body="Changed")
+    with pytest.raises(StateConflict, match="only drafts can be changed"):
+        compose.message_draft_update(account=tenant.account, message=message, body="Changed")
     SmsMessage.objects.filter(pk=message.pk).update(
         status=SmsMessage.Status.DRAFT, archived_at=timezone.now()
     )
-    with pytest.raises(ValidationError, match="restore it"):
-        compose.message_update(account=tenant.account, message=message, body="Changed")
+    with pytest.raises(StateConflict, match="restore it"):
+        compose.message_draft_update(account=tenant.account, message=message, body="Changed")
 
 
 @pytest.mark.django_db
@@ -239,17 +243,22 @@ def test_required_message_properties_are_needed_at_creation(tenant, message_prop
 @pytest.mark.django_db
 def test_properties_merge_on_update_and_a_required_one_cant_be_cleared(tenant, message_properties):
     message = create(tenant, properties={"cost_center": "MKT-1"})
-    message = compose.message_update(
+    message = compose.message_draft_update(
         account=tenant.account, message=message, properties={"region": "West", "budget": "3"}
-    )
+    ).message
     assert message.properties == {"cost_center": "MKT-1", "region": "West", "budget": 3}
-    with pytest.raises(ValidationError) as excinfo:
-        compose.message_update(
+    # What the account's properties refuse is a conflict (the API's 409), and changes nothing.
+    with pytest.raises(FieldConflict) as excinfo:
+        compose.message_draft_update(
             account=tenant.account, message=message, properties={"cost_center": ""}
         )
     assert errors_of(excinfo) == {"properties.cost_center": ["Cost center is required."]}
-    with pytest.raises(ValidationError):
-        compose.message_update(account=tenant.account, message=message, properties={"budget": "x"})
+    with pytest.raises(FieldConflict):
+        compose.message_draft_update(
+            account=tenant.account, message=message, properties={"budget": "x"}
+        )
+    message.refresh_from_db()
+    assert message.properties == {"cost_center": "MKT-1", "region": "West", "budget": 3}
 
 
 @pytest.mark.django_db

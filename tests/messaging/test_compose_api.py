@@ -57,24 +57,47 @@ def test_create_a_message(tenant, bob_api):
     assert message.append_opt_out is False
 
 
-def test_errors_name_the_fields_in_the_projects_shape(tenant, bob_api):
+def test_a_draft_is_kept_as_given_with_what_keeps_it_from_being_sent(tenant, bob_api):
+    """As the composer keeps a draft: the body without opt-out wording is kept, and
+    `problems` says so; review and send refuse it until it is fixed."""
     compose.message_property_create(account=tenant.account, label="Cost center", required=True)
     response = bob_api.post(
         "/api/v1/messages",
-        {"name": "X", "body": "No wording", "append_opt_out": False, "properties": {"x": "1"}},
+        {"name": "X", "body": "No wording", "append_opt_out": False},
         content_type="application/json",
     )
-    assert response.status_code == 400
-    error = response.json()["error"]
-    assert error["code"] == "invalid"
-    assert set(error["fields"]) == {
-        "append_opt_out",
-        "properties.cost_center",
-        "properties.x",
-    }
-    assert error["fields"]["properties.cost_center"] == ["Cost center is required."]
+    assert response.status_code == 201, response.json()
+    problems = response.json()["problems"]
+    assert set(problems) == {"append_opt_out", "properties.cost_center"}
+    assert problems["properties.cost_center"] == ["Cost center is required."]
+    message = SmsMessage.objects.get(public_id=response.json()["id"])
+    assert (message.body, message.append_opt_out) == ("No wording", False)
+
+
+def test_errors_name_the_fields_in_the_projects_shape(tenant, bob_api):
     missing = bob_api.post("/api/v1/messages", {}, content_type="application/json").json()
-    assert missing["error"]["fields"] == {"name": ["This field is required."]}
+    assert missing["error"] == {
+        "code": "invalid",
+        "message": "Some fields are not valid.",
+        "fields": {"name": ["This field is required."]},
+    }
+    typed = bob_api.post(
+        "/api/v1/messages", {"name": 7, "colour": "red"}, content_type="application/json"
+    )
+    assert typed.status_code == 400
+    assert typed.json()["error"]["fields"] == {
+        "name": ["Must be text (a JSON string)."],
+        "colour": ["Unknown field."],
+    }
+    # A property the account has no definition for is refused for the account's properties.
+    unknown = bob_api.post(
+        "/api/v1/messages", {"name": "X", "properties": {"x": "1"}}, content_type="application/json"
+    )
+    assert unknown.status_code == 409
+    assert unknown.json()["error"]["code"] == "message_properties"
+    assert unknown.json()["error"]["fields"] == {
+        "properties.x": ["There is no message property “x”."]
+    }
     assert not SmsMessage.objects.exists()
 
 
@@ -87,8 +110,9 @@ def test_a_foreign_subscription_type_is_unknown(tenant, bob_api):
         {"name": "X", "subscription_type": foreign.public_id},
         content_type="application/json",
     )
+    assert response.status_code == 404
     assert response.json()["error"]["fields"] == {
-        "subscription_type": ["No such subscription type."]
+        "subscription_type": ["No such subscription type in your account."]
     }
 
 
@@ -101,7 +125,8 @@ def test_update_changes_only_the_fields_given(tenant, bob_api, message):
     assert message.body == "New body"
     SmsMessage.objects.filter(pk=message.pk).update(status=SmsMessage.Status.SENT)
     refused = bob_api.patch(url, {"body": "Again"}, content_type="application/json")
-    assert refused.status_code == 400
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "not_a_draft"
     assert "only drafts can be changed" in refused.json()["error"]["message"]
 
 
@@ -174,8 +199,8 @@ def test_estimate_refuses_another_accounts_contact(tenant, bob_api):
         {"body": TOKEN, "contact": foreign.public_id},
         content_type="application/json",
     )
-    assert response.status_code == 400
-    assert response.json()["error"]["fields"] == {"contact": ["No such contact."]}
+    assert response.status_code == 404
+    assert response.json()["error"]["fields"] == {"contact": ["No such contact in your account."]}
 
 
 def test_preview_renders_the_saved_message(tenant, bob_api, message):
@@ -237,7 +262,7 @@ def test_a_test_send_over_the_allotment_is_refused_with_the_numbers(
         {"phone_numbers": ["+12065550177"]},
         content_type="application/json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {
         "error": {
             "code": "allotment_exceeded",
@@ -284,3 +309,33 @@ def test_outsiders_get_404(tenant, message):
     assert charlie.get("/api/v1/messages").json()["results"] == []
     message.refresh_from_db()
     assert message.name == "Spring sale"
+
+
+def test_a_test_send_reports_a_typed_number_that_is_not_one(
+    tenant,
+    bob_api,
+    message,
+    emulator,  # noqa: F811
+):
+    PhoneNumberFactory(account=tenant.account, e164="+14155550100", status="active")
+    url = f"/api/v1/messages/{message.public_id}/test-send"
+    response = bob_api.post(
+        url, {"phone_numbers": ["+1 000", "+12065550177"]}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.json()
+    assert [(r["to"], r["ok"]) for r in response.json()["results"]] == [
+        ("+1 000", False),
+        ("+12065550177", True),
+    ]
+    nowhere = bob_api.post(url, {}, content_type="application/json")
+    assert nowhere.status_code == 400
+    assert nowhere.json()["error"]["fields"] == {
+        "test_phones": ["Choose a verified test phone or type a number."]
+    }
+    no_plus = bob_api.post(url, {"phone_numbers": ["2065550177"]}, content_type="application/json")
+    assert no_plus.status_code == 400
+    unknown = bob_api.post(url, {"test_phones": ["tph_nope"]}, content_type="application/json")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["fields"] == {
+        "test_phones": ["No verified test phone tph_nope in your account."]
+    }

@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.errors import FieldConflict
 from messaging.models import OutboundMessage, OutboundStatus, TestPhone
 from messaging.services import allotment, compose, test_sends
 from messaging.services.settings import sending_settings
@@ -236,12 +237,30 @@ def test_a_test_send_needs_recipients_and_a_body_with_valid_tokens(tenant, emula
     empty = compose.message_create(account=tenant.account, owner=tenant.bob, name="Empty")
     with pytest.raises(ValidationError) as excinfo:
         test_sends.message_test_send(account=tenant.account, message=empty)
-    assert set(excinfo.value.message_dict) == {"test_phones", "body"}
+    assert set(excinfo.value.message_dict) == {"test_phones"}
     with pytest.raises(ValidationError) as excinfo:
         test_sends.message_test_send(
             account=tenant.account, message=empty, phone_numbers=["2065550177"]
         )
     assert "country code" in excinfo.value.message_dict["phone_numbers"][0]
+    # The recipients chosen right, the message as saved is what can't be sent: a conflict.
+    with pytest.raises(FieldConflict) as excinfo:
+        test_sends.message_test_send(
+            account=tenant.account, message=empty, phone_numbers=["+12065550177"]
+        )
+    assert set(excinfo.value.message_dict) == {"body"}
+
+
+@pytest.mark.django_db
+def test_a_typed_number_that_is_not_one_is_reported_and_the_others_still_get_it(
+    tenant, emulator, sender, message
+):
+    results = test_sends.message_test_send(
+        account=tenant.account, message=message, phone_numbers=["+1 000", "+12065550177"]
+    )
+    assert [(r.to_phone, r.ok) for r in results] == [("+1 000", False), ("+12065550177", True)]
+    assert "not" in results[0].error and "phone number" in results[0].error
+    assert len(emulated_texts(emulator)) == 1
 
 
 def texts_stop(tenant, phone: str) -> None:

@@ -73,22 +73,36 @@ def test_the_three_steps_over_the_api(api, tenant, emulator):
     assert {e["kind"] for e in events["results"]} >= {"brand_submitted", "number_purchased"}
 
 
-def test_invalid_fields_answer_400_and_save_nothing(api, tenant):
-    response = api.patch(
-        "/api/v1/sms-setup/business",
-        {"legal_name": "Acme", "registration_number": "12-34", "favourite_colour": "red"},
-        content_type="application/json",
-    )
-    assert response.status_code == 400
-    assert response.json()["error"]["fields"] == {"favourite_colour": ["Unknown field."]}
+def test_a_draft_keeps_what_is_sent_and_says_what_breaks_the_rules(api, tenant):
+    """As the wizard's pages keep a draft: a body the schema refuses is a 400 and saves
+    nothing; anything else is kept, and `errors` says what still breaks the rules."""
+    for body in (
+        {"legal_name": "Acme", "favourite_colour": "red"},
+        {"legal_name": 7},
+        ["legal_name", "Acme"],
+    ):
+        refused = api.patch("/api/v1/sms-setup/business", body, content_type="application/json")
+        assert refused.status_code == 400, body
+    assert refused.json()["error"]["code"] == "invalid"
+    assert all(brand.draft == {} for brand in BrandRegistration.objects.all())
     response = api.patch(
         "/api/v1/sms-setup/business",
         {"legal_name": "Acme", "registration_number": "12-34"},
         content_type="application/json",
     )
-    assert response.status_code == 400
-    assert "EIN" in response.json()["error"]["fields"]["registration_number"][0]
-    assert all(brand.draft == {} for brand in BrandRegistration.objects.all())
+    assert response.status_code == 200
+    assert "EIN" in response.json()["errors"]["registration_number"][0]
+    draft = BrandRegistration.objects.get(account=tenant.account).draft
+    assert draft == {"legal_name": "Acme", "registration_number": "12-34"}
+
+
+def test_the_draft_bodies_are_in_the_schema_and_take_nothing_else():
+    schemas = Client().get("/api/schema/?format=json").json()["components"]["schemas"]
+    business = schemas["SmsBusinessDraftInput"]
+    assert business["additionalProperties"] is False
+    assert business["properties"]["regions"]["type"] == "array"
+    use_case = schemas["SmsUseCaseDraftInput"]
+    assert use_case["properties"]["has_links"]["type"] == ["boolean", "null"]
 
 
 def test_the_draft_reports_what_is_still_missing(api):
@@ -108,8 +122,13 @@ def test_submitting_an_incomplete_or_ineligible_registration(api, tenant):
     )
     api.patch("/api/v1/sms-setup/business", {"legal_name": "Acme"}, content_type="application/json")
     response = api.post("/api/v1/sms-setup/business/submit")
-    assert response.status_code == 400
-    assert "website" in response.json()["error"]["fields"]
+    # The draft as saved is what can't be submitted: a conflict, each field to fix named.
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "incomplete"
+    assert error["message"] == "Some answers need fixing before this can be submitted."
+    assert error["fields"]["website"] == ["This field is required."]
+    assert BrandRegistration.objects.get(account=tenant.account).status == "draft"
 
 
 def test_use_case_rules_over_the_api(api, tenant):
@@ -118,8 +137,8 @@ def test_use_case_rules_over_the_api(api, tenant):
         {"samples": ["Acme Outdoor sale!", "Reply STOP to opt out of Acme Outdoor texts"]},
         content_type="application/json",
     )
-    assert response.status_code == 400
-    assert response.json()["error"]["fields"]["samples"] == [
+    assert response.status_code == 200
+    assert response.json()["errors"]["samples"] == [
         "Sample 1 has 18 characters; each sample needs 20 to 1,024."
     ]
     response = api.post("/api/v1/sms-setup/use-case/submit")
@@ -148,7 +167,10 @@ def test_number_endpoints(api, setup_flow, tenant, monkeypatch):
     refused = api.put(
         f"{url}/users", {"users": [tenant.charlie.public_id]}, content_type="application/json"
     )
-    assert refused.status_code == 400
+    assert refused.status_code == 404
+    assert refused.json()["error"]["fields"]["users"] == [
+        "Only members of this account can use its numbers."
+    ]
     bad = api.post(f"{url}/link-domain", {"link_domain": "nope"}, content_type="application/json")
     assert bad.status_code == 400
     domain = api.post(
@@ -239,16 +261,17 @@ def test_a_draft_update_is_checked_against_what_is_already_saved(api, tenant):
     }
 
 
-def test_a_draft_update_still_refuses_what_breaks_the_saved_draft(api, tenant):
+def test_a_draft_update_is_judged_with_the_saved_draft(api, tenant):
     api.patch("/api/v1/sms-setup/business", {"country": "US"}, content_type="application/json")
     response = api.patch(
         "/api/v1/sms-setup/business", {"postal_code": "K1A 0B1"}, content_type="application/json"
     )
-    assert response.status_code == 400
-    assert response.json()["error"]["fields"] == {
-        "postal_code": ["Enter a ZIP code such as 94105 or 94105-1234."]
-    }
-    assert BrandRegistration.objects.get(account=tenant.account).draft == {"country": "US"}
+    assert response.status_code == 200
+    assert response.json()["errors"]["postal_code"] == [
+        "Enter a ZIP code such as 94105 or 94105-1234."
+    ]
+    draft = BrandRegistration.objects.get(account=tenant.account).draft
+    assert draft == {"country": "US", "postal_code": "K1A 0B1"}
 
 
 def test_a_use_case_update_is_checked_against_the_saved_answers(api, tenant):
@@ -258,8 +281,8 @@ def test_a_use_case_update_is_checked_against_the_saved_answers(api, tenant):
         {"samples": [*USE_CASE["samples"][:1], "Acme Outdoor: shop now at www.acme.com today!"]},
         content_type="application/json",
     )
-    assert response.status_code == 400
-    assert response.json()["error"]["fields"]["samples"] == [
+    assert response.status_code == 200
+    assert response.json()["errors"]["samples"] == [
         "Sample 2 contains a link, but you said your messages contain no links."
     ]
 
@@ -330,3 +353,52 @@ def test_the_available_numbers_api_checks_contains(api, setup_flow, contains, st
         assert "2 to 16 digits" in response.json()["error"]["fields"]["contains"][0]
     else:
         assert [n["phone_number"] for n in response.json()] == ["+14155550101"]
+
+
+def test_eligibility_needs_a_category_as_the_schema_says(api):
+    response = api.post(
+        "/api/v1/sms-setup/eligibility",
+        {"sole_proprietor": False, "categories": [], "sending_country": "US"},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["categories"] == ["This list may not be empty."]
+    schema = Client().get("/api/schema/?format=json").json()["components"]["schemas"]
+    assert schema["SmsEligibilityInput"]["properties"]["categories"]["minItems"] == 1
+
+
+def test_an_area_code_we_cant_search_is_refused_as_the_schema_says(api, setup_flow):
+    setup_flow.brand_submit()
+    response = api.get("/api/v1/sms-setup/available-numbers", {"area_code": "999"})
+    assert response.status_code == 400
+    assert "not a valid choice" in response.json()["error"]["fields"]["area_code"][0]
+    schema = Client().get("/api/schema/?format=json").json()
+    parameters = schema["paths"]["/api/v1/sms-setup/available-numbers"]["get"]["parameters"]
+    [area_code] = [p for p in parameters if p["name"] == "area_code"]
+    assert "|415|" in area_code["schema"]["pattern"]
+
+
+def test_numbers_cant_be_searched_before_the_business_is_registered(api):
+    response = api.get("/api/v1/sms-setup/available-numbers", {"area_code": "415"})
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "brand_missing"
+
+
+@pytest.mark.parametrize("domain", ["nope", "https://go.acme.com/x", " go.acme.com", "-a.com"])
+def test_a_link_domain_is_a_host_name_as_the_schema_says(api, setup_flow, domain):
+    number = setup_flow.complete()
+    response = api.post(
+        f"/api/v1/phone-numbers/{number.public_id}/link-domain",
+        {"link_domain": domain},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["link_domain"] == [
+        "Enter a domain name you own, such as links.example.com."
+    ]
+    upper = api.post(
+        f"/api/v1/phone-numbers/{number.public_id}/link-domain",
+        {"link_domain": "Go.Acme.com"},
+        content_type="application/json",
+    )
+    assert upper.json()["link_domain"] == "go.acme.com"

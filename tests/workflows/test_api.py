@@ -50,18 +50,67 @@ def test_create_read_update_toggle_and_list(flows):
     assert [w["name"] for w in listed["results"]] == ["Hello"]
 
 
-def test_an_invalid_workflow_is_refused_with_field_errors(flows):
+def test_a_workflow_naming_what_the_account_hasnt_is_a_conflict(flows):
     bob = api(flows.account, flows.user)
     body = create_body(flows)
     body["steps"][1]["body"] = "Hi {{ contact.nope }}"
     body["steps"][1]["sender_user"] = flows.sending.tenant.alice.public_id
     response = bob.post("/api/v1/workflows", body, content_type="application/json")
-    assert response.status_code == 400
+    assert response.status_code == 409
     error = response.json()["error"]
-    assert error["code"] == "invalid"
+    assert error["code"] == "workflow_definition"
     fields = {key.rsplit(".", 1)[-1] for key in error["fields"]}
     assert fields == {"body", "sender_user"}
     assert not Workflow.objects.exists()
+
+
+def test_a_body_the_schema_refuses_is_a_400_naming_the_field(flows):
+    bob = api(flows.account, flows.user)
+    for change, field in (
+        ({"trigger": {}}, "trigger"),  # list_added needs its list
+        ({"trigger": {"list": "x", "extra": 1}}, "trigger"),
+        ({"steps": [{"type": "delay", "amount": 400, "unit": "days"}]}, "steps"),
+        ({"steps": [{"type": "branch", "property": "tier", "operator": "is"}]}, "steps"),
+        ({"name": 7}, "name"),
+    ):
+        response = bob.post(
+            "/api/v1/workflows", {**create_body(flows), **change}, content_type="application/json"
+        )
+        assert response.status_code == 400, change
+        assert field in response.json()["error"]["fields"], change
+    assert not Workflow.objects.exists()
+
+
+def test_turning_on_a_workflow_without_steps_is_a_conflict(flows):
+    bob = api(flows.account, flows.user)
+    body = {**create_body(flows), "steps": []}
+    created = bob.post("/api/v1/workflows", body, content_type="application/json").json()
+    response = bob.post(
+        f"/api/v1/workflows/{created['id']}/toggle",
+        {"enabled": True},
+        content_type="application/json",
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "workflow_cannot_run"
+    assert response.json()["error"]["fields"]["steps"] == [
+        "Add at least one step before turning it on."
+    ]
+    refused = bob.post(
+        f"/api/v1/workflows/{created['id']}/toggle", {"enabled": 1}, content_type="application/json"
+    )
+    assert refused.status_code == 400
+
+
+def test_the_trigger_schema_is_one_of_its_types(db):
+    schema = Client().get("/api/schema/?format=json").json()["components"]["schemas"]
+    create = schema["WorkflowCreateInput"]
+    triggers = {
+        branch["properties"]["trigger_type"]["enum"][0]: branch for branch in create["oneOf"]
+    }
+    assert set(triggers) == {"record_created", "property_changed", "list_added", "inbound_keyword"}
+    assert triggers["list_added"]["required"] == ["trigger_type", "trigger"]
+    assert schema["WorkflowTriggerListAdded"]["required"] == ["list"]
+    assert schema["WorkflowBranchStep"]["oneOf"][1]["required"] == ["value"]
 
 
 def test_the_log_through_the_api(flows, django_capture_on_commit_callbacks):
@@ -107,4 +156,5 @@ def test_a_list_from_another_account_is_refused(flows):
     body = create_body(flows)
     body["trigger"] = {"list": theirs.public_id}
     response = bob.post("/api/v1/workflows", body, content_type="application/json")
+    assert response.status_code == 409
     assert response.json()["error"]["fields"] == {"trigger.list": ["There is no such list."]}

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.errors import FieldConflict
 from accounts.models import Account, User
 from workflows import definition
 from workflows.models import (
@@ -34,18 +35,39 @@ def _name_clean(name: str, errors: dict) -> str:
     return name
 
 
-def _definition_clean(
+def _definition_check(
     *, account: Account, record_type: str, trigger_type: str, trigger: dict, steps: list
-) -> tuple[dict, list]:
+) -> tuple[dict, list, dict, dict]:
+    """The trigger and steps cleaned, with their errors and their conflicts with the account
+    (workflows.definition)."""
     kind = definition.record_type_get(record_type)
-    trigger, errors = definition.trigger_clean(
+    trigger, errors, conflicts = definition.trigger_clean(
         account=account, record_type=kind, trigger_type=trigger_type, trigger=trigger
     )
-    steps, step_errors = definition.steps_clean(account=account, record_type=kind, steps=steps)
+    steps, step_errors, step_conflicts = definition.steps_clean(
+        account=account, record_type=kind, steps=steps
+    )
     errors.update(step_errors)
+    conflicts.update(step_conflicts)
+    return trigger, steps, errors, conflicts
+
+
+def _refuse(errors: dict, conflicts: dict) -> None:
+    """Refuse a save that has problems: as a conflict with the account (FieldConflict, 409 in
+    the API) when any of them is one, every problem listed; else as invalid (ValidationError)."""
+    if conflicts:
+        raise FieldConflict(_merged(errors, conflicts), code="workflow_definition")
     if errors:
         raise ValidationError(errors)
-    return trigger, steps
+
+
+def _merged(*problems: dict) -> dict:
+    """Problems by field, a field's messages from each in turn."""
+    merged: dict = {}
+    for found in problems:
+        for field, messages in found.items():
+            merged.setdefault(field, []).extend(messages)
+    return merged
 
 
 @transaction.atomic
@@ -63,18 +85,14 @@ def workflow_create(
     """A new workflow, switched off until someone turns it on."""
     errors: dict = {}
     name = _name_clean(name, errors)
-    try:
-        trigger, steps = _definition_clean(
-            account=account,
-            record_type=record_type,
-            trigger_type=trigger_type,
-            trigger=trigger or {},
-            steps=steps or [],
-        )
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
+    trigger, steps, definition_errors, conflicts = _definition_check(
+        account=account,
+        record_type=record_type,
+        trigger_type=trigger_type,
+        trigger=trigger or {},
+        steps=steps or [],
+    )
+    _refuse(_merged(errors, definition_errors), conflicts)
     now = timezone.now()
     return Workflow.objects.create(
         account=account,
@@ -111,20 +129,18 @@ def workflow_update(*, account: Account, workflow: Workflow, **changes) -> Workf
     trigger = changes.get(
         "trigger", workflow.trigger if trigger_type == workflow.trigger_type else {}
     )
-    try:
-        workflow.trigger, workflow.steps = _definition_clean(
-            account=account,
-            record_type=workflow.record_type,
-            trigger_type=trigger_type,
-            trigger=trigger or {},
-            steps=changes.get("steps", workflow.steps),
-        )
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+    workflow.trigger, workflow.steps, definition_errors, conflicts = _definition_check(
+        account=account,
+        record_type=workflow.record_type,
+        trigger_type=trigger_type,
+        trigger=trigger or {},
+        steps=changes.get("steps", workflow.steps),
+    )
+    errors.update(definition_errors)
     if workflow.enabled and not workflow.steps and not errors:
-        errors.setdefault("steps", []).append("A workflow that is on needs at least one step.")
-    if errors:
-        raise ValidationError(errors)
+        # Refused for the workflow being on, not for the steps asked for.
+        conflicts.setdefault("steps", []).append("A workflow that is on needs at least one step.")
+    _refuse(errors, conflicts)
     workflow.trigger_type = trigger_type
     workflow.updated_at = timezone.now()
     workflow.save()
@@ -139,7 +155,8 @@ def workflow_toggle(*, account: Account, workflow: Workflow, enabled: bool) -> W
     approval since) or off. While off, records in it wait where they are."""
     workflow = _locked(account, workflow)
     if enabled:
-        _definition_clean(
+        # What is refused here is the workflow as saved: a conflict, whatever the problem.
+        _, _, errors, conflicts = _definition_check(
             account=account,
             record_type=workflow.record_type,
             trigger_type=workflow.trigger_type,
@@ -147,7 +164,9 @@ def workflow_toggle(*, account: Account, workflow: Workflow, enabled: bool) -> W
             steps=workflow.steps,
         )
         if not workflow.steps:
-            raise ValidationError({"steps": ["Add at least one step before turning it on."]})
+            conflicts.setdefault("steps", []).append("Add at least one step before turning it on.")
+        if errors or conflicts:
+            raise FieldConflict(_merged(errors, conflicts), code="workflow_cannot_run")
     workflow.enabled = bool(enabled)
     workflow.updated_at = timezone.now()
     workflow.save(update_fields=["enabled", "updated_at"])
