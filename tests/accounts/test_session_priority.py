@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 # Connects as any process of the app does, then reads its own session's niceness.
 PROBE = textwrap.dedent(
     """
+    import json
     import os
     import django
     django.setup()
@@ -32,15 +33,18 @@ PROBE = textwrap.dedent(
         print(open(f"/proc/{pid}/autogroup").read().split()[-1])
     except OSError:
         print("")
+    cpus = getattr(os, "sched_getaffinity", lambda pid: [])  # Linux only
+    print(json.dumps([sorted(cpus(0)), sorted(cpus(pid))]))
     """
 )
 
 
-def _session_niceness(*nice: str) -> tuple[int, str]:
-    """The niceness of the session a process started with `nice` gets, and of its autogroup
-    ("" where the kernel has none)."""
+def _probe(*prefix: str) -> list[str]:
+    """What PROBE prints, run by a process started as `prefix` says (`nice -n 7`, the
+    background wrapper): its session's niceness, its autogroup's ("" where the kernel has
+    none), and the process's and the session's CPUs."""
     result = subprocess.run(  # noqa: S603 - our own interpreter
-        [*nice, sys.executable, "-c", PROBE],
+        [*prefix, sys.executable, "-c", PROBE],
         capture_output=True,
         text=True,
         timeout=60,
@@ -52,59 +56,36 @@ def _session_niceness(*nice: str) -> tuple[int, str]:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    niceness, autogroup = result.stdout.splitlines()[-2:]
-    return int(niceness), autogroup
+    return result.stdout.splitlines()[-3:]
+
+
+def _local_database() -> None:
+    if not database_url().split("host=")[-1].startswith("/"):
+        pytest.skip("the test database is reached over TCP, where sessions keep their priority")
 
 
 def test_a_niced_process_gets_a_database_session_as_nice():
-    if not database_url().split("host=")[-1].startswith("/"):
-        pytest.skip("the test database is reached over TCP, where sessions keep their priority")
+    _local_database()
     baseline = os.getpriority(os.PRIO_PROCESS, 0)
-    niceness, autogroup = _session_niceness("nice", "-n", "7")
-    assert niceness == baseline + 7
+    niceness, autogroup, _ = _probe("nice", "-n", "7")
+    assert int(niceness) == baseline + 7
     # PostgreSQL's sessions lead a scheduling group of their own, weighed by its niceness.
     assert autogroup in ("", str(baseline + 7))
 
 
 def test_a_process_at_normal_priority_leaves_its_session_alone():
     # The server's sessions start at its own niceness, which the test run's shares.
-    assert _session_niceness()[0] == os.getpriority(os.PRIO_PROCESS, 0)
+    assert int(_probe()[0]) == os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def test_background_work_runs_at_the_lowest_priority_and_leaves_a_cpu_free():
     """The bulk worker's wrapper (Procfile, compose): niceness 19 and, with two CPUs or more,
     every CPU but the lowest; its database session gets the same."""
-    if not database_url().split("host=")[-1].startswith("/"):
-        pytest.skip("the test database is reached over TCP, where sessions keep their priority")
-    probe = (
-        PROBE
-        + "print(json.dumps([sorted(os.sched_getaffinity(0)), sorted(os.sched_getaffinity(pid))]))"
-    )
-    result = subprocess.run(  # noqa: S603 - our own interpreter
-        [
-            sys.executable,
-            "-m",
-            "smsapp.background",
-            "--",
-            sys.executable,
-            "-c",
-            "import json\n" + probe,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "smsapp.settings",
-            "DATABASE_URL": database_url(),
-        },
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    niceness, autogroup, cpus = result.stdout.splitlines()[-3:]
+    _local_database()
+    niceness, autogroup, cpus = _probe(sys.executable, "-m", "smsapp.background", "--")
     assert int(niceness) == 19
     assert autogroup in ("", "19")
     own, session = json.loads(cpus)
-    ours = sorted(os.sched_getaffinity(0))
+    ours = sorted(getattr(os, "sched_getaffinity", lambda pid: [])(0))
     assert own == (ours[1:] if len(ours) >= 2 else ours)
     assert session == own
