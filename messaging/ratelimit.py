@@ -229,8 +229,16 @@ class SenderRateLimiter:
         count: int = 1,
         lead: float = 0.0,
     ) -> list[float]:
-        """Reserve `count` consecutive send slots and block until `lead` seconds before the
-        first one opens (the time the caller needs to get ready to send).
+        """Reserve `count` consecutive send slots (`reserve_slots`) and block until `lead`
+        seconds before the first one opens (the time the caller needs to get ready to send)."""
+        slots = self.reserve_slots(sender_key, per_second=per_second, burst=burst, count=count)
+        self.sleep_until(slots[0] - lead)
+        return slots
+
+    def reserve_slots(
+        self, sender_key: str, *, per_second: float, burst: int = 1, count: int = 1
+    ) -> list[float]:
+        """Reserve `count` consecutive send slots, the next free ones, without waiting for them.
 
         Returns the `clock()` moment of each slot; the caller sends each no earlier than its
         moment (`sleep_until`). Reserving a wave's slots in one call keeps them consecutive
@@ -259,7 +267,6 @@ class SenderRateLimiter:
         if first is None:
             spacing *= LOCAL_PROCESSES
             first = self._local.reserve(sender_key, spacing, tolerance, count)
-        self.sleep_until(first - lead)
         return [first + spacing * n for n in range(count)]
 
     @contextmanager

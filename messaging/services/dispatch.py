@@ -63,6 +63,13 @@ WAVE_MAX = 24
 # The check after a wave's slot has come is started this much early (its own last duration,
 # capped), so the first text of the wave leaves on its slot rather than after the queries.
 CHECK_LEAD_MAX_SECONDS = 0.05
+# Slots are reserved this far ahead of the clock. A slot no one reserved in time is lost for
+# good (the limiter keeps no credit), and the loop that reserves them also claims rows and
+# writes the SIDs, which take most of a second now and then while bulk work loads the
+# database: with the next second's slots already held, a stall shorter than that costs no
+# text, and the waves it held up go out as soon as it ends (the wire window keeps every second
+# at Twilio within the rate + 1). Each wave is still checked when its own slot comes.
+RESERVE_AHEAD_SECONDS = 1.0
 
 
 def claim_due(
@@ -378,12 +385,14 @@ class _SenderRun:
 
     1. Claim as many due rows as the sender's rate can send in the budget left (at most
        CLAIM_BATCH), and check consent and the frequency cap for them.
-    2. Take a wave (the rows of about WAVE_SECONDS of slots), leave out any now in quiet hours,
-       count it against the carrier's daily cap and reserve its rate-limiter slots.
-    3. Once the first slot has come, read the message's status and the phones' consent once
-       more (two queries for the wave), the quiet hours and the frequency cap again (counting
-       the wave's texts at once): a pause, a STOP, 20:00 or another number's text to the
-       contact arriving while the rows waited is honoured before the call to Twilio, not after.
+    2. Take waves (the rows of about WAVE_SECONDS of slots each), leave out any now in quiet
+       hours, count them against the carrier's daily cap and reserve their rate-limiter slots,
+       up to RESERVE_AHEAD_SECONDS ahead, so that a slow claim or write doesn't lose slots.
+    3. Once a wave's first slot has come, read the message's status and the phones' consent
+       once more (two queries for the wave), the quiet hours and the frequency cap again
+       (counting the wave's texts at once): a pause, a STOP, 20:00 or another number's text to
+       the contact arriving while the rows waited is honoured before the call to Twilio, not
+       after.
     4. Hand each row to a send thread, which waits for the row's own slot and calls Twilio
        inside the sender's wire window (no second at Twilio above the rate + 1),
        and record the answers of the waves that are done while the next waits for its slots.
@@ -406,7 +415,10 @@ class _SenderRun:
         self.limiter = limiter
         self.deadline = limiter.clock() + time_budget
         self.openings = RowOpenings()
+        # Claimed rows not yet in a wave, and the waves whose slots are reserved, with them.
         self.queue: deque[OutboundMessage] = deque()
+        self.reserved: deque[tuple[list[OutboundMessage], list[float]]] = deque()
+        self.reserved_until = 0.0
         self.spacing = slot_spacing(sender.messages_per_second)
         self.wave_size = max(1, min(WAVE_MAX, math.ceil(WAVE_SECONDS / self.spacing)))
         self.check_lead = 0.0
@@ -439,10 +451,14 @@ class _SenderRun:
         with self.limiter.on_the_wire(self.sender.e164, per_second=self.sender.messages_per_second):
             return row, _call_twilio(row, self.sender, self.creds)
 
+    def _slots_free_from(self) -> float:
+        """The moment the first slot not yet reserved by this run can open."""
+        return max(self.limiter.clock(), self.reserved_until)
+
     def _claim(self) -> bool:
         """Claim what the rate can send in the budget left; False when nothing more is due."""
         while not self.daily_cap_reached:
-            remaining = self.deadline - self.limiter.clock()
+            remaining = self.deadline - self._slots_free_from()
             limit = min(CLAIM_BATCH, math.floor(remaining / self.spacing))
             if limit <= 0:
                 return False
@@ -456,15 +472,13 @@ class _SenderRun:
                 return True
         return False
 
-    def _next_wave(self) -> list[tuple[OutboundMessage, float]]:
-        """The next rows to send with their slots, checked after the wait; [] when done."""
-        while True:
-            if self.limiter.clock() >= self.deadline or not self.keep_going():
-                _release(self.queue)
-                self.queue.clear()
-                return []
+    def _reserve_ahead(self) -> None:
+        """Reserve the slots of waves until they reach RESERVE_AHEAD_SECONDS ahead of the clock
+        (or the end of the budget), claiming rows as the queue runs out."""
+        horizon = min(self.limiter.clock() + RESERVE_AHEAD_SECONDS, self.deadline)
+        while not self.reserved or self._slots_free_from() < horizon:
             if not self.queue and not self._claim():
-                return []
+                return
             now = timezone.now()
             wave = [self.queue.popleft() for _ in range(min(self.wave_size, len(self.queue)))]
             wave = self._quiet_hours_defer(wave, now=now)
@@ -481,14 +495,26 @@ class _SenderRun:
                 self.queue.clear()
                 self.daily_cap_reached = True
                 wave = wave[:fits]
-            if not wave:
-                continue
-            slots = self.limiter.wait_for_slot(
-                self.sender.e164,
-                per_second=self.sender.messages_per_second,
-                count=len(wave),
-                lead=self.check_lead,
-            )
+            if wave:
+                slots = self.limiter.reserve_slots(
+                    self.sender.e164, per_second=self.sender.messages_per_second, count=len(wave)
+                )
+                self.reserved.append((wave, slots))
+                self.reserved_until = slots[-1] + self.spacing
+
+    def _next_wave(self) -> list[tuple[OutboundMessage, float]]:
+        """The next rows to send with their slots, checked after the wait; [] when done."""
+        while True:
+            if self.limiter.clock() >= self.deadline or not self.keep_going():
+                _release([*self.queue, *(row for wave, _ in self.reserved for row in wave)])
+                self.queue.clear()
+                self.reserved.clear()
+                return []
+            self._reserve_ahead()
+            if not self.reserved:
+                return []
+            wave, slots = self.reserved.popleft()
+            self.limiter.sleep_until(slots[0] - self.check_lead)
             started = self.limiter.clock()
             wave = self._checks_at_slot(wave)
             self.check_lead = min(self.limiter.clock() - started, CHECK_LEAD_MAX_SECONDS)
@@ -513,8 +539,7 @@ class _SenderRun:
         }
         if stopped_messages:
             waiting = [r for r in wave if r.message_id in stopped_messages]
-            waiting += [r for r in self.queue if r.message_id in stopped_messages]
-            self.queue = deque(r for r in self.queue if r.message_id not in stopped_messages)
+            waiting += self._withdraw(stopped_messages)
             cancelled = [
                 r for r in waiting if messages[r.message_id][0] == SmsMessage.Status.CANCELLED
             ]
@@ -535,6 +560,20 @@ class _SenderRun:
         capped = rules.frequency_cap_reserve(wave, now=now)
         _frequency_cap_defer(wave, capped, openings=self.openings)
         return [r for r in wave if r.id not in capped]
+
+    def _withdraw(self, message_ids: set[int]) -> list[OutboundMessage]:
+        """Take the rows of these messages out of the queue and the reserved waves (their slots
+        stay reserved, unused); returns them."""
+        withdrawn = [r for r in self.queue if r.message_id in message_ids]
+        self.queue = deque(r for r in self.queue if r.message_id not in message_ids)
+        reserved = deque()
+        for wave, slots in self.reserved:
+            withdrawn += [r for r in wave if r.message_id in message_ids]
+            kept = [r for r in wave if r.message_id not in message_ids]
+            if kept:
+                reserved.append((kept, slots))
+        self.reserved = reserved
+        return withdrawn
 
 
 def sender_dispatch(
