@@ -10,6 +10,7 @@ one is under way answers 200 with the registration as it is; the first answers 2
 
 from __future__ import annotations
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -25,7 +26,7 @@ from accounts.rest import (
 from accounts.schema import one_of_pattern
 from accounts.tenancy import get_for_account
 from registration import selectors, services
-from registration.areacodes import area_codes_search, us_area_codes
+from registration.areacodes import area_code_get, area_codes_search, us_area_codes
 from registration.eligibility import DESTINATION_NOTICE, MESSAGE_CATEGORIES, SENDING_COUNTRIES
 from registration.models import PhoneNumber, RegistrationEvent
 from registration.services.links import LINK_DOMAIN_PATTERN
@@ -371,14 +372,32 @@ class AreaCodesApi(APIView):
         return Response(self.OutputSerializer(areas, many=True).data)
 
 
-@extend_schema_field(
-    {"type": "string", "pattern": one_of_pattern(area.code for area in us_area_codes())}
-)
-class AreaCodeField(serializers.ChoiceField):
-    """A US area code we can search."""
+class AreaCodeField(serializers.CharField):
+    """A US area code we can search. The list is built from phonenumbers' geodata when first
+    needed, not when the URLs load: a worker process never needs it and saves the seconds."""
+
+    default_error_messages = {
+        "not_searchable": '"{input}" is not a US area code we can search '
+        "(see /api/v1/sms-setup/area-codes)."
+    }
 
     def __init__(self, **kwargs):
-        super().__init__(choices=[area.code for area in us_area_codes()], **kwargs)
+        super().__init__(trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        code = super().to_internal_value(data)
+        if area_code_get(code) is None:
+            self.fail("not_searchable", input=code)
+        return code
+
+
+class AreaCodeFieldSchema(OpenApiSerializerFieldExtension):
+    """An AreaCodeField is one of the area codes, read when the schema is built."""
+
+    target_class = AreaCodeField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "pattern": one_of_pattern(a.code for a in us_area_codes())}
 
 
 class AvailableNumbersApi(APIView):

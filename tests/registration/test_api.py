@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from django.test import Client
 
 from accounts.models import Membership
 from accounts.services import api_token_create
 from registration.models import BrandRegistration, PhoneNumber, UseCaseRegistration
+from tests.conftest import ROOT
 from tests.registration.conftest import BUSINESS, USE_CASE
 
 pytestmark = pytest.mark.django_db
@@ -371,11 +375,27 @@ def test_an_area_code_we_cant_search_is_refused_as_the_schema_says(api, setup_fl
     setup_flow.brand_submit()
     response = api.get("/api/v1/sms-setup/available-numbers", {"area_code": "999"})
     assert response.status_code == 400
-    assert "not a valid choice" in response.json()["error"]["fields"]["area_code"][0]
+    assert response.json()["error"]["fields"]["area_code"] == [
+        '"999" is not a US area code we can search (see /api/v1/sms-setup/area-codes).'
+    ]
     schema = Client().get("/api/schema/?format=json").json()
     parameters = schema["paths"]["/api/v1/sms-setup/available-numbers"]["get"]["parameters"]
     [area_code] = [p for p in parameters if p["name"] == "area_code"]
     assert "|415|" in area_code["schema"]["pattern"]
+
+
+def test_loading_the_urls_leaves_the_area_codes_unread():
+    """A worker loads the URLs (for the status callback's address) but never searches numbers:
+    reading the area codes from phonenumbers' geodata costs it seconds at every start."""
+    probe = (
+        "import django; django.setup(); from django.urls import get_resolver; "
+        "get_resolver().url_patterns; from registration.areacodes import us_area_codes; "
+        "print(us_area_codes.cache_info().currsize)"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "0"
 
 
 def test_numbers_cant_be_searched_before_the_business_is_registered(api):
