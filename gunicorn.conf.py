@@ -13,3 +13,10 @@ import os
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count()))
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+
+
+def post_worker_init(worker):
+    """The app is loaded: keep it out of the garbage collector's sweeps (smsapp/heap.py)."""
+    from smsapp.heap import startup_heap_freeze
+
+    startup_heap_freeze()

@@ -7,6 +7,7 @@ import os
 from celery import Celery, signals
 
 from accounts.logs import log_context_reset, log_context_set, task_ids
+from smsapp.heap import startup_heap_freeze
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smsapp.settings")
 
@@ -15,6 +16,14 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 _log_tokens: dict[str, object] = {}
+
+
+@signals.worker_process_init.connect  # each process of a prefork pool, once forked
+@signals.worker_ready.connect  # the worker's own process, where a solo or threads pool runs
+def _heap_freeze(**_) -> None:
+    """The app and its tasks are loaded: keep them out of the garbage collector's sweeps
+    (smsapp/heap.py)."""
+    startup_heap_freeze()
 
 
 @signals.task_prerun.connect
