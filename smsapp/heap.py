@@ -1,12 +1,13 @@
 """Long-running processes keep the objects they start with out of the garbage collector's sweeps.
 
 A process with the app loaded holds about 150,000 objects (Django, DRF, the Twilio SDK,
-phonenumbers' tables), all alive until it exits. Python's full collection walks every one of
-them, about 70 ms here, with every thread of the process stopped; under load (a web process
-taking 1,000 status callbacks a second) it came often enough to set the p99 and to cost a third
-of the throughput (`make bench BENCH_ARGS=webhooks`: 1,108 callbacks a second flat out before,
-1,610 after). `gc.freeze()` moves what exists to a generation the collector never walks; what
-requests and tasks allocate afterwards is collected as before.
+phonenumbers' tables), all alive until it exits, and Python's full collection walks every one of
+them with every thread of the process stopped. Timed with `gc.callbacks` in gunicorn's four
+processes under `make bench BENCH_ARGS=webhooks` (about 40 s of callbacks at up to 2,000 a
+second): 2 to 4 full collections per process, the longest 210 to 290 ms, each holding up every
+request that process had in hand, which is what a p99 is made of. With the loaded objects
+frozen, the longest were 27 to 83 ms. `gc.freeze()` moves what exists to a generation the
+collector never walks; what requests and tasks allocate afterwards is collected as before.
 """
 
 from __future__ import annotations
