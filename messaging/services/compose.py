@@ -195,18 +195,44 @@ def message_create(
     )
     if errors:
         raise ValidationError(errors)
-    if subscription_type is None:
-        subscription_type = consent_selectors.subscription_type_default(account=account)
-    return SmsMessage.objects.create(
+    return _message_insert(
         account=account,
         owner=owner,
         name=name,
         body=body,
         append_opt_out=append_opt_out,
         subscription_type=subscription_type,
-        campaign=campaign_get_or_create(account=account, name=campaign_name),
+        campaign_name=campaign_name,
         sender=sender,
         properties=values,
+    )
+
+
+def _message_insert(
+    *,
+    account: Account,
+    owner: User | None,
+    name: str,
+    body: str,
+    append_opt_out: bool,
+    subscription_type: SubscriptionType | None,
+    campaign_name: str,
+    sender: PhoneNumber | None,
+    properties: dict,
+) -> SmsMessage:
+    """The new draft row, its checks done by the caller; without a subscription type it gets
+    the account's default one."""
+    return SmsMessage.objects.create(
+        account=account,
+        owner=owner,
+        name=name,
+        body=body,
+        append_opt_out=append_opt_out,
+        subscription_type=subscription_type
+        or consent_selectors.subscription_type_default(account=account),
+        campaign=campaign_get_or_create(account=account, name=campaign_name),
+        sender=sender,
+        properties=properties,
     )
 
 
@@ -259,15 +285,14 @@ def message_draft_create(
         raise ValidationError(errors)
     _properties_keep(account=account, values=properties or {}, current=None)
     values = properties_clean(account=account, values=properties or {}, creating=False, errors={})
-    message = SmsMessage.objects.create(
+    message = _message_insert(
         account=account,
         owner=owner,
         name=name,
         body=body,
         append_opt_out=append_opt_out,
-        subscription_type=subscription_type
-        or consent_selectors.subscription_type_default(account=account),
-        campaign=campaign_get_or_create(account=account, name=campaign_name),
+        subscription_type=subscription_type,
+        campaign_name=campaign_name,
         sender=sender,
         properties=values,
     )
