@@ -11,10 +11,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from accounts.jobs import JobStatus
 from analytics.services import rollups
-from messaging.models import LinkClick, OutboundMessage, OutboundStatus, SmsMessage, StatusCallback
+from messaging.models import LinkClick, OutboundStatus, SmsMessage, StatusCallback
 from messaging.services import dispatch
 from smsapp.celery import app as celery_app
-from tests.conftest import daytime_zone
 from tests.factories import ContactImportFactory, OutboundMessageFactory
 from tests.smsapp.test_queues import published  # noqa: F401 - a fixture
 
@@ -71,22 +70,7 @@ def test_queue_depths_count_the_tasks_waiting_per_queue(token):
 def test_sends_per_number_count_what_dispatch_handed_to_twilio(
     sending, emulator, token, time_machine
 ):
-    sending.account.time_zone = daytime_zone()
-    sending.account.save(update_fields=["time_zone"])
-    message = sending.message(status=SmsMessage.Status.SENDING)
-    OutboundMessage.objects.bulk_create(
-        OutboundMessageFactory.build(
-            account=sending.account,
-            message=message,
-            sender=sending.sender,
-            to_phone=f"+1208555{n + 2000:04d}",
-            body="Hello. Reply STOP to opt out",
-            segments=1,
-            encoding="GSM-7",
-            due_at=timezone.now(),
-        )
-        for n in range(12)
-    )
+    sending.texts_due_now(12)
     sent_around = timezone.now()
     assert dispatch.sender_dispatch(sender_id=sending.sender.pk, time_budget=20) == 12
     number = {"number": sending.sender.e164, "account": sending.account.public_id}

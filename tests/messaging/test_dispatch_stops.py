@@ -10,7 +10,6 @@ from contextlib import contextmanager
 import pytest
 import time_machine
 from django.conf import settings
-from django.utils import timezone
 
 from messaging.models import OutboundMessage, OutboundStatus, SmsMessage
 from messaging.ratelimit import SenderRateLimiter, slot_spacing
@@ -137,18 +136,7 @@ def test_at_one_text_a_second_a_run_claims_only_what_its_budget_can_send(sending
     the rest stuck "sending" until the reconciler. Now it claims what 50 s can send."""
     with time_machine.travel(NOON_NEW_YORK, tick=True):
         one_per_second(sending)
-        message = sending.message(status=SmsMessage.Status.SENDING)
-        OutboundMessage.objects.bulk_create(
-            OutboundMessageFactory.build(
-                account=sending.account,
-                message=message,
-                sender=sending.sender,
-                to_phone=f"+1646555{n + 2000:04d}",
-                body=f"Doors open at 9 #{n}. Reply STOP to opt out",
-                due_at=timezone.now(),
-            )
-            for n in range(80)
-        )
+        message = sending.texts_due_now(80)
         limiter = StepLimiter()
         sent = dispatch.sender_dispatch(
             sender_id=sending.sender.pk, time_budget=30, limiter=limiter
