@@ -83,7 +83,9 @@ def outbound_write(account, message, sender, count: int, first: int) -> None:
                 sender=sender,
                 # Numbers ending 2000-9999 are plain deliveries in the emulator (no error rules).
                 to_phone=f"+1{646 + (first + n) // 8000:03d}555{(first + n) % 8000 + 2000:04d}",
-                body=f"Weekend sale, 20% off #{first + n}. Reply STOP to opt out",
+                # The message's name keeps each part's texts apart in the emulator, whose
+                # duplicate count is of the same text to the same phone.
+                body=f"{message.name}: 20% off #{first + n}. Reply STOP to opt out",
                 segments=1,
                 encoding="GSM-7",
                 due_at=now,
