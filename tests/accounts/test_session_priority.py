@@ -78,14 +78,41 @@ def test_a_process_at_normal_priority_leaves_its_session_alone():
     assert int(_probe()[0]) == os.getpriority(os.PRIO_PROCESS, 0)
 
 
-def test_background_work_runs_at_the_lowest_priority_and_leaves_a_cpu_free():
+def _our_cpus() -> list[int]:
+    return sorted(getattr(os, "sched_getaffinity", lambda pid: [])(0))
+
+
+def test_bulk_work_runs_at_the_lowest_priority_and_leaves_a_cpu_free():
     """The bulk worker's wrapper (Procfile, compose): niceness 19 and, with two CPUs or more,
     every CPU but the lowest; its database session gets the same."""
     _local_database()
-    niceness, autogroup, cpus = _probe(sys.executable, "-m", "smsapp.background", "--")
+    niceness, autogroup, cpus = _probe(sys.executable, "-m", "smsapp.background", "bulk", "--")
     assert int(niceness) == 19
     assert autogroup in ("", "19")
     own, session = json.loads(cpus)
-    ours = sorted(getattr(os, "sched_getaffinity", lambda pid: [])(0))
+    ours = _our_cpus()
     assert own == (ours[1:] if len(ours) >= 2 else ours)
     assert session == own
+
+
+def test_realtime_work_yields_to_the_web_on_every_cpu():
+    """The realtime worker's wrapper: below the web (niceness 10), above bulk, on all CPUs."""
+    _local_database()
+    niceness, autogroup, cpus = _probe(sys.executable, "-m", "smsapp.background", "realtime", "--")
+    assert int(niceness) == 10
+    assert autogroup in ("", "10")
+    own, session = json.loads(cpus)
+    assert own == session == _our_cpus()
+
+
+@pytest.mark.parametrize("argv", [["--", "true"], ["idle", "--", "true"], ["realtime", "true"]])
+def test_the_wrapper_names_its_classes_when_misused(argv):
+    result = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-m", "smsapp.background", *argv],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "python -m smsapp.background {realtime,bulk} -- COMMAND" in result.stderr
