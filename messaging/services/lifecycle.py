@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from accounts.models import Account, User
 from messaging.models import MessageEvent, OutboundMessage, OutboundStatus, SmsMessage
+from messaging.services import rules
 
 Kind = MessageEvent.Kind
 Status = SmsMessage.Status
@@ -244,6 +247,14 @@ def message_delete_with_results(
         raise ValidationError(
             f"A {message.get_status_display().lower()} message can't be deleted; cancel it or "
             "let it finish first."
+        )
+    counted_until = rules.frequency_cap_counted_until(message, now=timezone.now())
+    if counted_until is not None:
+        when = timezone.localtime(counted_until, ZoneInfo(account.time_zone))
+        raise ValidationError(
+            "Its texts still count toward each contact's frequency cap, so it can be deleted "
+            f"from {date_format(when, 'M j, Y, H:i T')}. Archive it to take it out of the list "
+            "now."
         )
     _event(message, Kind.DELETED, user, with_results=True)
     message.delete()

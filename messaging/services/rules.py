@@ -5,8 +5,9 @@ checks them again at claim and at slot time.
 
 The frequency cap (how many marketing texts one contact may get in a rolling 24 hours): dispatch
 asks when it claims rows and again when each row's rate-limiter slot comes
-(`frequency_cap_reserve`), and the review when it counts who will be deferred
-(`contacts_at_frequency_cap`).
+(`frequency_cap_reserve`), the review when it counts who will be deferred
+(`contacts_at_frequency_cap`), and deleting a message when its texts stop counting
+(`frequency_cap_counted_until`).
 
 A text counts from the moment its slot check lets it through, not from Twilio's answer: the
 check writes the row's `sent_at` (overwritten by the real one when Twilio answers, cleared when
@@ -25,7 +26,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Min
 
 from accounts.models import Account
-from messaging.models import OutboundMessage, SendingSettings
+from messaging.models import OutboundMessage, SendingSettings, SmsMessage
 from messaging.schedule import next_allowed, recipient_zone
 from messaging.services.settings import sending_settings
 
@@ -103,6 +104,16 @@ def frequency_cap_reserve(
             id__in=[row.id for row in rows if row.id not in capped], sent_at__isnull=True
         ).update(sent_at=now)
     return capped
+
+
+def frequency_cap_counted_until(message: SmsMessage, *, now: dt.datetime) -> dt.datetime | None:
+    """Until when a sent message's texts still count toward its contacts' frequency cap; None
+    once they no longer do. The cap counts texts, so deleting them sooner would let the next
+    send reach those contacts over it. A send's last text goes out before it completes."""
+    if message.status != SmsMessage.Status.SENT or message.completed_at is None:
+        return None
+    until = message.completed_at + FREQUENCY_WINDOW
+    return until if until > now else None
 
 
 def contacts_at_frequency_cap(*, account: Account, now: dt.datetime) -> set[int]:

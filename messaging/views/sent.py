@@ -7,12 +7,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.tenancy import account_required, get_for_account
 from messaging import selectors
 from messaging.models import SmsMessage
-from messaging.services import compose, lifecycle
+from messaging.services import compose, lifecycle, rules
 
 
 def _message(request: HttpRequest, message_id: str) -> SmsMessage:
@@ -51,6 +52,7 @@ def delete_with_results(request: HttpRequest, message_id: str) -> HttpResponse:
             return redirect("analytics:message", message_id=message.public_id)
         messages.success(request, f"“{message.name}” and its results were deleted.")
         return redirect("messaging:index")
+    counted_until = rules.frequency_cap_counted_until(message, now=timezone.now())
     texts, clicks = selectors.message_texts_and_clicks(message=message)
-    context = {"message": message, "texts": texts, "clicks": clicks}
+    context = {"message": message, "texts": texts, "clicks": clicks, "counted_until": counted_until}
     return render(request, "messaging/delete_with_results.html", context)

@@ -8,9 +8,10 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
-from messaging.models import MessageEvent, OutboundStatus, SmsMessage
-from messaging.services import lifecycle
+from messaging.models import MessageEvent, OutboundStatus, SendingSettings, SmsMessage
+from messaging.services import lifecycle, rules
 from tests.conftest import client_for
 from tests.factories import OutboundMessageFactory
 
@@ -120,6 +121,44 @@ def test_deleting_with_results_keeps_the_record_under_the_messages_name(sending)
         "Spring sale",
         sending.tenant.bob,
     )
+
+
+def test_a_sent_message_is_deleted_only_once_its_texts_stop_counting_toward_the_cap(sending):
+    """The cap counts texts: deleting a send's texts the day it went out would let the next
+    send reach its contacts over the cap."""
+    sending.account.time_zone = "America/New_York"
+    sending.account.save(update_fields=["time_zone"])
+    SendingSettings.objects.update_or_create(account=sending.account, defaults={"frequency_cap": 1})
+    contact = sending.contact("Ana", phone="+12125552001")
+    message = sending.message(status=SmsMessage.Status.SENDING, name="Spring sale")
+    with time_machine.travel(NOON_NEW_YORK, tick=False):
+        OutboundMessageFactory(
+            account=sending.account,
+            message=message,
+            contact=contact,
+            to_phone=contact.phone_e164,
+            status=OutboundStatus.DELIVERED,
+            sent_at=NOON_NEW_YORK,
+        )
+        SmsMessage.objects.filter(pk=message.pk).update(fanout_completed_at=NOON_NEW_YORK)
+        assert lifecycle.messages_progress() == 1
+    bob = client_for(sending.tenant.bob)
+    url = reverse("messaging:delete_with_results", args=[message.public_id])
+    with time_machine.travel(NOON_NEW_YORK + dt.timedelta(hours=23), tick=False):
+        page = bob.get(url).content.decode()
+        assert 'id="delete-not-yet"' in page and 'id="delete-form"' not in page
+        assert "Jun 2, 2026, 12:00 EDT" in page
+        response = bob.post(url, {"confirm_name": "Spring sale"}, follow=True)
+        assert "can be deleted from Jun 2, 2026, 12:00 EDT" in response.content.decode()
+        assert SmsMessage.objects.filter(pk=message.pk).exists()
+        assert message.outbound.count() == 1
+        assert contact.pk in rules.contacts_at_frequency_cap(
+            account=sending.account, now=timezone.now()
+        )
+    with time_machine.travel(NOON_NEW_YORK + dt.timedelta(hours=24, minutes=1), tick=False):
+        assert 'id="delete-form"' in bob.get(url).content.decode()
+        bob.post(url, {"confirm_name": "Spring sale"})
+    assert not SmsMessage.objects.filter(pk=message.pk).exists()
 
 
 def test_a_draft_that_never_went_out_is_the_only_kind_deleted_without_its_results(sending):
