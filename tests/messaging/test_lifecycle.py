@@ -147,6 +147,7 @@ def test_a_sent_message_is_deleted_only_once_its_texts_stop_counting_toward_the_
     with time_machine.travel(NOON_NEW_YORK + dt.timedelta(hours=23), tick=False):
         page = bob.get(url).content.decode()
         assert 'id="delete-not-yet"' in page and 'id="delete-form"' not in page
+        assert 'id="archive-instead"' in page
         assert "Jun 2, 2026, 12:00 EDT" in page
         response = bob.post(url, {"confirm_name": "Spring sale"}, follow=True)
         assert "can be deleted from Jun 2, 2026, 12:00 EDT" in response.content.decode()
